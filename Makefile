@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# netprof: one entry point. `make V=1` shows full commands.
+
+OUTPUT     ?= .output
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+CC         ?= gcc
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS     ?= -O2 -g
+WARNINGS   := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+INCLUDES   := -I$(OUTPUT) -Imaps -Ilib -I.
+USER_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE $(INCLUDES)
+LIBS       := -lbpf -lelf -lz -lpcap -lmnl -lm
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ \
+	      -Wall -Werror -I$(OUTPUT) -Imaps -Ibpf
+
+BPF_OBJS   := flow
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+BPF_HDRS   := $(wildcard bpf/lib/*.bpf.h) $(wildcard maps/*.h)
+SKELS      := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_OBJS))
+
+LIB_SRCS   := $(wildcard lib/*.c)
+LIB_OBJS   := $(patsubst lib/%.c,$(OUTPUT)/lib/%.o,$(LIB_SRCS))
+DAEMON_OBJS := $(patsubst daemon/%.c,$(OUTPUT)/daemon/%.o,$(wildcard daemon/*.c))
+CLI_OBJS   := $(patsubst cli/%.c,$(OUTPUT)/cli/%.o,$(wildcard cli/*.c))
+HDRS       := $(wildcard lib/*.h maps/*.h daemon/*.h cli/*.h)
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(filter-out tests/unit/test.h,$(wildcard tests/unit/test_*.c)))
+BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
+
+.PHONY: all deps demo check test-unit test-netns bench clean
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(OUTPUT)/netprofd $(OUTPUT)/netprof $(UNIT_TESTS) $(BENCH_BINS)
+
+deps:
+	$(Q)./tests/deps.sh debian-packages.txt
+
+$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/daemon $(OUTPUT)/cli $(OUTPUT)/tests $(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)test -r $(VMLINUX_BTF) || { echo "netprof: $(VMLINUX_BTF) missing: the kernel needs CONFIG_DEBUG_INFO_BTF=y (or pass VMLINUX_BTF=FILE)" >&2; exit 1; }
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(OUTPUT)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/lib/%.o: lib/%.c $(HDRS) $(SKELS) | $(OUTPUT)/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/daemon/%.o: daemon/%.c $(HDRS) $(SKELS) | $(OUTPUT)/daemon
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/cli/%.o: cli/%.c $(HDRS) $(SKELS) | $(OUTPUT)/cli
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/netprofd: $(DAEMON_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $^ $(LIBS) -o $@
+
+$(OUTPUT)/netprof: $(CLI_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $^ $(LIBS) -o $@
+
+$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/test.h $(LIB_OBJS) $(HDRS) $(SKELS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LIBS) -o $@
+
+$(OUTPUT)/bench/%: bench/%.c $(LIB_OBJS) $(HDRS) $(SKELS) | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) $< $(LIB_OBJS) $(LIBS) -o $@
+
+# The README's two commands. Both install what is missing first.
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./tests/demo.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./tests/run.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./bench/run.sh
+
+clean:
+	$(call msg,CLEAN,$(OUTPUT))
+	$(Q)rm -rf $(OUTPUT)

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * flow.bpf.c - the flow datapath: XDP ingress, TC ingress and TC egress.
+ *
+ * Every IP packet is parsed to a 5-tuple and counted into the per-CPU flow
+ * table (maps/flow.h). A packet is counted once per interface:
+ *  - xdp_ingress counts it and marks it in the XDP metadata area;
+ *  - tc_ingress counts only unmarked packets (no XDP program, or XDP could
+ *    not mark), and stamps tc_ingress_ts_ns on the flow either way;
+ *  - tc_egress counts what leaves.
+ * Nothing is dropped silently: packets that cannot be recorded are counted
+ * in the stats map by reason.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "flow.h"
+#include "lib/parse.bpf.h"
+
+#define TC_ACT_OK_	0
+#define EEXIST_		17
+
+/* Set by netprofd before load: one program instance per network namespace. */
+const volatile __u32 netns_ino = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, FLOWS_DEFAULT_MAX);	/* resized at load time */
+	__type(key, struct flow_key);
+	__type(value, struct flow_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FLOWS_DEFAULT_MAX);	/* resized at load time */
+	__type(key, struct flow_ended_key);
+	__type(value, struct flow_record);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flows_ended SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FRAGS_MAX);
+	__type(key, struct frag_key);
+	__type(value, struct frag_ports);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} frags SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct iface_key);
+	__type(value, struct iface_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ifaces SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct daemon_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} daemon SEC(".maps");
+
+enum hook {
+	HOOK_XDP,
+	HOOK_TC_INGRESS,
+	HOOK_TC_EGRESS,
+};
+
+static __always_inline void stat_add(__u32 idx, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += n;
+}
+
+static __always_inline void count_parse_error(int err)
+{
+	if (err == PARSE_NOT_IP)
+		stat_add(STAT_NON_IP, 1);
+	else if (err == PARSE_EXT_LIMIT)
+		stat_add(STAT_IPV6_EXT_LIMIT, 1);
+	else
+		stat_add(STAT_TRUNCATED, 1);
+}
+
+/*
+ * Later fragments carry no ports: take them from the first fragment of the
+ * same datagram, which stored them in the frags map.
+ */
+static __always_inline void frag_ports(struct pkt_info *pi)
+{
+	struct frag_key fk = {};
+	struct frag_ports *fp, val;
+
+	__builtin_memcpy(fk.saddr, pi->saddr, 16);
+	__builtin_memcpy(fk.daddr, pi->daddr, 16);
+	fk.id = pi->frag_id;
+	fk.proto = pi->proto;
+	fk.family = pi->family;
+
+	if (pi->frag == FRAG_FIRST) {
+		val.sport = pi->sport;
+		val.dport = pi->dport;
+		bpf_map_update_elem(&frags, &fk, &val, BPF_ANY);
+		return;
+	}
+	fp = bpf_map_lookup_elem(&frags, &fk);
+	if (fp) {
+		pi->sport = fp->sport;
+		pi->dport = fp->dport;
+	} else if (pi->proto == IPPROTO_TCP_ || pi->proto == IPPROTO_UDP_) {
+		stat_add(STAT_FRAG_NO_PORTS, 1);
+	}
+}
+
+/* Order the endpoints (address, then port); returns the packet's flow_dir. */
+static __always_inline __u8 flow_key_fill(struct flow_key *k, const struct pkt_info *pi)
+{
+	const __u32 *s = (const __u32 *)pi->saddr, *d = (const __u32 *)pi->daddr;
+	int i, cmp = 0;
+
+#pragma unroll
+	for (i = 0; i < 4; i++) {
+		if (cmp == 0 && s[i] != d[i])
+			cmp = bpf_ntohl(s[i]) < bpf_ntohl(d[i]) ? -1 : 1;
+	}
+	if (cmp == 0 && pi->sport != pi->dport)
+		cmp = bpf_ntohs(pi->sport) < bpf_ntohs(pi->dport) ? -1 : 1;
+
+	k->proto = pi->proto;
+	k->family = pi->family;
+	k->netns_ino = netns_ino;
+	if (cmp <= 0) {
+		__builtin_memcpy(k->addr_a, pi->saddr, 16);
+		__builtin_memcpy(k->addr_b, pi->daddr, 16);
+		k->port_a = pi->sport;
+		k->port_b = pi->dport;
+		return FLOW_DIR_AB;
+	}
+	__builtin_memcpy(k->addr_a, pi->daddr, 16);
+	__builtin_memcpy(k->addr_b, pi->saddr, 16);
+	k->port_a = pi->dport;
+	k->port_b = pi->sport;
+	return FLOW_DIR_BA;
+}
+
+static __always_inline void stamp(struct flow_counters *fc, enum hook hook, __u64 now)
+{
+	if (hook == HOOK_XDP)
+		fc->xdp_ts_ns = now;
+	else if (hook == HOOK_TC_INGRESS)
+		fc->tc_ingress_ts_ns = now;
+	else
+		fc->tc_egress_ts_ns = now;
+}
+
+/*
+ * Count one packet (pkts wire packets, bytes wire bytes) into its flow, or
+ * only stamp the hook time when count is 0 (tc_ingress after XDP counted).
+ */
+static __always_inline void flow_account(struct pkt_info *pi, __u32 ifindex,
+					 __u64 pkts, __u64 bytes, enum hook hook,
+					 int count)
+{
+	struct flow_key key = {};
+	struct flow_counters *fc;
+	__u64 now = bpf_ktime_get_ns();
+	__u8 dir;
+	long err;
+
+	if (pi->frag != FRAG_NONE)
+		frag_ports(pi);
+	dir = flow_key_fill(&key, pi);
+	key.ifindex = ifindex;
+
+	fc = bpf_map_lookup_elem(&flows, &key);
+	if (!fc) {
+		struct flow_counters init = {};
+
+		if (!count)
+			return;	/* nothing to stamp yet; XDP inserts it */
+		init.packets[dir] = pkts;
+		init.bytes[dir] = bytes;
+		init.first_seen_ns = now;
+		init.last_seen_ns = now;
+		init.tcp_flags[dir] = pi->tcp_flags;
+		init.first_dir = dir;
+		stamp(&init, hook, now);
+		err = bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST);
+		if (!err) {
+			stat_add(STAT_PACKETS, pkts);
+			return;
+		}
+		/* another CPU inserted it first: count into the existing entry */
+		fc = err == -EEXIST_ ? bpf_map_lookup_elem(&flows, &key) : NULL;
+		if (!fc) {
+			stat_add(STAT_FLOW_FULL_PACKETS, pkts);
+			stat_add(STAT_FLOW_FULL_BYTES, bytes);
+			return;
+		}
+	}
+
+	stamp(fc, hook, now);
+	if (!count)
+		return;
+	/* per-CPU value: this CPU's copy starts zeroed when another CPU inserted */
+	if (!fc->first_seen_ns) {
+		fc->first_seen_ns = now;
+		fc->first_dir = dir;
+	}
+	fc->last_seen_ns = now;
+	fc->packets[dir] += pkts;
+	fc->bytes[dir] += bytes;
+	fc->tcp_flags[dir] |= pi->tcp_flags;
+	stat_add(STAT_PACKETS, pkts);
+}
+
+SEC("xdp")
+int xdp_ingress(struct xdp_md *ctx)
+{
+	struct pkt_info pi = {};
+	void *data, *data_end, *meta;
+	int err;
+
+	/* Mark first: a frame we cannot mark is left for tc_ingress to count. */
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(__u32))) {
+		stat_add(STAT_XDP_META_FAIL, 1);
+		return XDP_PASS;
+	}
+	meta = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (meta + sizeof(__u32) > data) {
+		/* cannot happen after a successful adjust; keeps the verifier happy */
+		stat_add(STAT_XDP_META_FAIL, 1);
+		return XDP_PASS;
+	}
+	*(__u32 *)meta = NETPROF_XDP_MARK;
+
+	err = parse_frame(data, data_end, &pi);
+	if (err) {
+		count_parse_error(err);
+		return XDP_PASS;
+	}
+	/* bpf_xdp_get_buff_len: whole frame, including multi-buffer frags */
+	flow_account(&pi, ctx->ingress_ifindex, 1, bpf_xdp_get_buff_len(ctx),
+		     HOOK_XDP, 1);
+	return XDP_PASS;
+}
+
+/* Headers TC needs in the linear part of the skb. */
+#define TC_PULL_LEN	128
+
+static __always_inline int tc_handle(struct __sk_buff *skb, enum hook hook)
+{
+	struct pkt_info pi = {};
+	void *data, *data_end;
+	__u64 pkts, bytes;
+	int count = 1, err;
+
+	if (hook == HOOK_TC_INGRESS) {
+		void *meta = (void *)(long)skb->data_meta;
+
+		data = (void *)(long)skb->data;
+		if (meta + sizeof(__u32) <= data && *(__u32 *)meta == NETPROF_XDP_MARK)
+			count = 0;
+	}
+
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	err = parse_frame(data, data_end, &pi);
+	if (err == PARSE_TRUNCATED) {
+		/*
+		 * Headers may sit in paged data. Pulling is a no-op when they are
+		 * already linear, so only the rare truncated parse pays for it.
+		 */
+		if (bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN)) {
+			if (count)
+				stat_add(STAT_TC_PULL_FAIL, 1);
+			return TC_ACT_OK_;
+		}
+		__builtin_memset(&pi, 0, sizeof(pi));
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+		err = parse_frame(data, data_end, &pi);
+	}
+	if (err) {
+		if (count)
+			count_parse_error(err);
+		return TC_ACT_OK_;
+	}
+
+	pkts = skb->gso_segs > 1 ? skb->gso_segs : 1;
+	bytes = skb->len;
+	if (pkts > 1) {
+		/* every segment after the first repeats the L2-L4 headers */
+		bytes += (pkts - 1) * (__u64)pi.hdr_len;
+	}
+	flow_account(&pi, skb->ifindex, pkts, bytes, hook, count);
+	return TC_ACT_OK_;
+}
+
+SEC("tc")
+int tc_ingress(struct __sk_buff *skb)
+{
+	return tc_handle(skb, HOOK_TC_INGRESS);
+}
+
+SEC("tc")
+int tc_egress(struct __sk_buff *skb)
+{
+	return tc_handle(skb, HOOK_TC_EGRESS);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

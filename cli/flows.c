@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * netprof flows: the flow table, live and recently ended, read from the
+ * pinned maps. Text and JSON rows come from one function (print_flow).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include "cli.h"
+#include "filter.h"
+#include "flowtab.h"
+#include "format.h"
+#include "json.h"
+#include "log.h"
+#include "pins.h"
+
+enum sort_key { SORT_BYTES, SORT_PACKETS, SORT_RATE, SORT_AGE };
+
+struct flows_opts {
+	enum sort_key		sort;
+	long			limit;		/* -n; 0 = all */
+	uint64_t		watch_ns;	/* --watch; 0 = once */
+	int			live_only;
+	int			wide;
+	const char		*ifname;
+	const char		*netns;
+	struct flow_filter	*filter;
+};
+
+struct row {
+	struct flow_entry	e;
+	double			rate;		/* bytes/s: lifetime average, or last interval with --watch */
+	const char		*ifname;
+	const char		*netns;
+};
+
+static const char flows_usage[] =
+"Usage: netprof flows [OPTIONS] [FILTER]\n"
+"List flows (live and recently ended) from the pinned flow table.\n"
+"FILTER is a tcpdump expression, e.g. 'tcp and port 443', 'host 10.0.0.1'.\n"
+"\n"
+"  -s, --sort KEY       bytes|packets|rate|age (default bytes)\n"
+"  -n, --limit N        show the top N flows\n"
+"  -w, --watch SECONDS  refresh every SECONDS, RATE over the last interval\n"
+"  -i, --interface IF   only flows seen on interface IF\n"
+"      --netns NAME     only flows in network namespace NAME\n"
+"      --live           only flows still in the live table\n"
+"      --wide           do not shorten addresses\n"
+"  -j, --json           JSON (one document per refresh with --watch)\n"
+"  -h, --help           this text\n";
+
+static const struct option flows_long[] = {
+	{ "sort",      required_argument, NULL, 's' },
+	{ "limit",     required_argument, NULL, 'n' },
+	{ "watch",     required_argument, NULL, 'w' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "netns",     required_argument, NULL, 'N' },
+	{ "live",      no_argument,       NULL, 'L' },
+	{ "wide",      no_argument,       NULL, 'W' },
+	{ "json",      no_argument,       NULL, 'j' },
+	{ "help",      no_argument,       NULL, 'h' },
+	{}
+};
+
+static uint64_t rec_bytes(const struct flow_record *r) { return r->bytes[0] + r->bytes[1]; }
+static uint64_t rec_packets(const struct flow_record *r) { return r->packets[0] + r->packets[1]; }
+
+static enum sort_key g_sort;
+
+static int cmp_rows(const void *pa, const void *pb)
+{
+	const struct row *a = pa, *b = pb;
+	double x = 0, y = 0;
+
+	switch (g_sort) {
+	case SORT_BYTES:
+		x = rec_bytes(&a->e.rec), y = rec_bytes(&b->e.rec);
+		break;
+	case SORT_PACKETS:
+		x = rec_packets(&a->e.rec), y = rec_packets(&b->e.rec);
+		break;
+	case SORT_RATE:
+		x = a->rate, y = b->rate;
+		break;
+	case SORT_AGE:
+		/* oldest first: smallest first_seen */
+		x = -(double)a->e.rec.first_seen_ns, y = -(double)b->e.rec.first_seen_ns;
+		break;
+	}
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Shorten s to width with a middle ellipsis so both ends stay readable. */
+static const char *fit(char *buf, size_t len, const char *s, int width, int wide)
+{
+	int n = strlen(s), head;
+
+	if (wide || n <= width)
+		return s;
+	head = (width - 1) / 2;
+	snprintf(buf, len, "%.*s~%s", head, s, s + n - (width - 1 - head));
+	return buf;
+}
+
+static void print_header(void)
+{
+	printf("%-5s %-21s %-21s %-10s %6s %7s %7s %9s %5s %s\n", "PROTO", "SOURCE",
+	       "DESTINATION", "IFACE", "PKTS", "BYTES>", "<BYTES", "RATE", "AGE", "STATE");
+}
+
+/* One flow, as text or as a JSON object: the same data, one place. */
+static void print_flow(struct json_writer *jw, const struct row *r, uint64_t now, int wide)
+{
+	const struct flow_key *k = &r->e.key;
+	const struct flow_record *rec = &r->e.rec;
+	int ports = proto_has_ports(k->proto);
+	/* source = the endpoint that sent the first packet */
+	int s = rec->first_dir == FLOW_DIR_BA;
+	const uint8_t *saddr = s ? k->addr_b : k->addr_a, *daddr = s ? k->addr_a : k->addr_b;
+	uint16_t sport = ntohs(s ? k->port_b : k->port_a), dport = ntohs(s ? k->port_a : k->port_b);
+	uint64_t fwd_p = rec->packets[s], rev_p = rec->packets[!s];
+	uint64_t fwd_b = rec->bytes[s], rev_b = rec->bytes[!s];
+	uint64_t end = rec->ended_ns ? rec->last_seen_ns : now;
+	uint64_t age = end > rec->first_seen_ns ? end - rec->first_seen_ns : 0;
+	const char *state = flow_end_name(rec->end_reason);
+	char src[64], dst[64], proto[16], ifn[48], b1[32], b2[32], b3[32], b4[32], b5[32];
+	char f1[16], f2[16];
+
+	fmt_proto(proto, sizeof(proto), k->proto);
+	if (r->ifname)
+		snprintf(ifn, sizeof(ifn), "%s%s%s", r->ifname, r->netns && *r->netns ? "@" : "",
+			 r->netns ? r->netns : "");
+	else
+		snprintf(ifn, sizeof(ifn), "if%u", k->ifindex);
+
+	if (!jw) {
+		char t1[32], t2[32], t3[16];
+
+		fmt_endpoint(src, sizeof(src), saddr, sport, k->family, ports);
+		fmt_endpoint(dst, sizeof(dst), daddr, dport, k->family, ports);
+		printf("%-5s %-21s %-21s %-10s %6s %7s %7s %9s %5s %s\n", proto,
+		       fit(t1, sizeof(t1), src, 21, wide), fit(t2, sizeof(t2), dst, 21, wide),
+		       fit(t3, sizeof(t3), ifn, 10, wide),
+		       fmt_count(b1, sizeof(b1), fwd_p + rev_p),
+		       fmt_bytes(b2, sizeof(b2), fwd_b), fmt_bytes(b3, sizeof(b3), rev_b),
+		       fmt_rate(b4, sizeof(b4), r->rate), fmt_duration(b5, sizeof(b5), age), state);
+		return;
+	}
+	jw_object_start(jw, NULL);
+	jw_str(jw, "proto", proto);
+	jw_u64(jw, "ip_proto", k->proto);
+	jw_u64(jw, "family", k->family);
+	jw_str(jw, "src", fmt_addr(src, sizeof(src), saddr, k->family));
+	jw_u64(jw, "src_port", sport);
+	jw_str(jw, "dst", fmt_addr(dst, sizeof(dst), daddr, k->family));
+	jw_u64(jw, "dst_port", dport);
+	jw_u64(jw, "ifindex", k->ifindex);
+	if (r->ifname)
+		jw_str(jw, "ifname", r->ifname);
+	else
+		jw_null(jw, "ifname");
+	jw_str(jw, "netns", r->netns ? r->netns : "");
+	jw_u64(jw, "netns_ino", k->netns_ino);
+	jw_u64(jw, "packets", fwd_p + rev_p);
+	jw_u64(jw, "bytes", fwd_b + rev_b);
+	jw_u64(jw, "packets_fwd", fwd_p);
+	jw_u64(jw, "bytes_fwd", fwd_b);
+	jw_u64(jw, "packets_rev", rev_p);
+	jw_u64(jw, "bytes_rev", rev_b);
+	jw_str(jw, "tcp_flags_fwd", fmt_tcp_flags(f1, sizeof(f1), rec->tcp_flags[s]));
+	jw_str(jw, "tcp_flags_rev", fmt_tcp_flags(f2, sizeof(f2), rec->tcp_flags[!s]));
+	jw_double(jw, "rate_bps", r->rate * 8);
+	jw_u64(jw, "first_seen_ns", rec->first_seen_ns);
+	jw_u64(jw, "last_seen_ns", rec->last_seen_ns);
+	jw_u64(jw, "age_ns", age);
+	jw_u64(jw, "idle_ns", now > rec->last_seen_ns ? now - rec->last_seen_ns : 0);
+	jw_u64(jw, "xdp_ts_ns", rec->xdp_ts_ns);
+	jw_u64(jw, "tc_ingress_ts_ns", rec->tc_ingress_ts_ns);
+	jw_u64(jw, "tc_egress_ts_ns", rec->tc_egress_ts_ns);
+	jw_str(jw, "state", state);
+	jw_u64(jw, "ended_ns", rec->ended_ns);
+	jw_object_end(jw);
+}
+
+struct snapshot {
+	struct row	*rows;
+	size_t		n;
+	uint64_t	taken_ns;
+};
+
+static int same_flow(const struct flow_entry *a, const struct flow_entry *b)
+{
+	return !memcmp(&a->key, &b->key, sizeof(a->key)) &&
+	       a->rec.first_seen_ns == b->rec.first_seen_ns;
+}
+
+static int take_snapshot(const struct flows_opts *o, struct iface_names *names,
+			 int flows_fd, int ended_fd, const struct snapshot *prev,
+			 struct snapshot *out)
+{
+	struct flow_table ft = {};
+	uint64_t now = now_mono_ns();
+	size_t i, j, n = 0;
+	int err;
+
+	err = flowtab_read_live(flows_fd, &ft);
+	if (!err && !o->live_only)
+		err = flowtab_read_ended(ended_fd, &ft);
+	if (err) {
+		pr_err("cannot read the flow table: %s", strerror(-err));
+		flowtab_free(&ft);
+		return err;
+	}
+	out->rows = calloc(ft.n ? ft.n : 1, sizeof(*out->rows));
+	if (!out->rows) {
+		flowtab_free(&ft);
+		return -ENOMEM;
+	}
+	out->taken_ns = now;
+	for (i = 0; i < ft.n; i++) {
+		struct row *r = &out->rows[n];
+		const char *ifn, *nsn;
+
+		if (!flow_filter__match(o->filter, &ft.v[i].key))
+			continue;
+		ifn = iface_names__name(names, ft.v[i].key.netns_ino, ft.v[i].key.ifindex, &nsn);
+		if (o->ifname && (!ifn || strcmp(ifn, o->ifname)))
+			continue;
+		if (o->netns && (!nsn || strcmp(nsn, o->netns)))
+			continue;
+		r->e = ft.v[i];
+		r->ifname = ifn;
+		r->netns = nsn;
+		if (prev) {
+			/* --watch: rate over the last interval */
+			double dt = (now - prev->taken_ns) / 1e9;
+			uint64_t before = 0;
+
+			for (j = 0; j < prev->n; j++) {
+				if (same_flow(&prev->rows[j].e, &r->e)) {
+					before = rec_bytes(&prev->rows[j].e.rec);
+					break;
+				}
+			}
+			r->rate = dt > 0 ? (rec_bytes(&r->e.rec) - before) / dt : 0;
+		} else {
+			uint64_t end = r->e.rec.ended_ns ? r->e.rec.last_seen_ns : now;
+			double life = (end - r->e.rec.first_seen_ns) / 1e9;
+
+			r->rate = life > 0.001 ? rec_bytes(&r->e.rec) / life : 0;
+		}
+		n++;
+	}
+	out->n = n;
+	flowtab_free(&ft);
+	return 0;
+}
+
+static void print_snapshot(const struct flows_opts *o, struct snapshot *s)
+{
+	size_t i, n = s->n;
+	struct json_writer *jw = NULL;
+
+	g_sort = o->sort;
+	qsort(s->rows, s->n, sizeof(*s->rows), cmp_rows);
+	if (o->limit && (size_t)o->limit < n)
+		n = o->limit;
+	if (g.json) {
+		jw = jw_new(stdout, 0);
+		jw_object_start(jw, NULL);
+		jw_u64(jw, "now_ns", s->taken_ns);
+		jw_u64(jw, "total", s->n);
+		jw_array_start(jw, "flows");
+	} else {
+		print_header();
+	}
+	for (i = 0; i < n; i++)
+		print_flow(jw, &s->rows[i], s->taken_ns, o->wide);
+	if (jw) {
+		jw_array_end(jw);
+		jw_object_end(jw);
+		jw_free(jw);
+	} else if (n < s->n) {
+		printf("(%zu of %zu flows; -n 0 shows all)\n", n, s->n);
+	}
+	fflush(stdout);
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+int do_flows(int argc, char **argv)
+{
+	struct flows_opts o = { .sort = SORT_BYTES };
+	struct snapshot prev = {}, cur = {};
+	struct iface_names *names = NULL;
+	int flows_fd = -1, ended_fd = -1, opt, err = 1;
+	char *expr = NULL, errbuf[512];
+	uint64_t v;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "s:n:w:i:jh", flows_long, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			if (!strcmp(optarg, "bytes"))
+				o.sort = SORT_BYTES;
+			else if (!strcmp(optarg, "packets"))
+				o.sort = SORT_PACKETS;
+			else if (!strcmp(optarg, "rate"))
+				o.sort = SORT_RATE;
+			else if (!strcmp(optarg, "age"))
+				o.sort = SORT_AGE;
+			else {
+				pr_err("--sort '%s': use bytes, packets, rate or age", optarg);
+				return 2;
+			}
+			break;
+		case 'n':
+			if (parse_u64(optarg, &v)) {
+				pr_err("-n '%s': give a number of flows (0 = all)", optarg);
+				return 2;
+			}
+			o.limit = v;
+			break;
+		case 'w':
+			if (parse_duration(optarg, &o.watch_ns) || o.watch_ns < 100000000ULL) {
+				pr_err("--watch '%s': give seconds, at least 0.1", optarg);
+				return 2;
+			}
+			break;
+		case 'i':
+			o.ifname = optarg;
+			break;
+		case 'N':
+			o.netns = optarg;
+			break;
+		case 'L':
+			o.live_only = 1;
+			break;
+		case 'W':
+			o.wide = 1;
+			break;
+		case 'j':
+			g.json = log_json_errors = 1;
+			break;
+		case 'h':
+			fputs(flows_usage, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'netprof flows --help'.\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		expr = filter_join_args(argc - optind, argv + optind);
+		o.filter = expr ? flow_filter__new(expr, errbuf, sizeof(errbuf)) : NULL;
+		if (!o.filter) {
+			pr_err("bad filter '%s': %s (tcpdump syntax, e.g. 'tcp and port 80')",
+			       expr ? expr : "", expr ? errbuf : strerror(ENOMEM));
+			goto out;
+		}
+	}
+
+	flows_fd = pins_open_map(g.pin_dir, FLOWS_MAP, 0);
+	if (flows_fd < 0)
+		goto out;
+	ended_fd = pins_open_map(g.pin_dir, FLOWS_ENDED_MAP, 0);
+	if (ended_fd < 0)
+		goto out;
+	names = iface_names__load(g.pin_dir);
+
+	if (!o.watch_ns) {
+		if (take_snapshot(&o, names, flows_fd, ended_fd, NULL, &cur))
+			goto out;
+		print_snapshot(&o, &cur);
+		err = 0;
+		goto out;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (take_snapshot(&o, names, flows_fd, ended_fd, NULL, &prev))
+		goto out;
+	while (!stop) {
+		struct timespec ts = { o.watch_ns / 1000000000ULL, o.watch_ns % 1000000000ULL };
+
+		nanosleep(&ts, NULL);
+		if (stop)
+			break;
+		iface_names__free(names);
+		names = iface_names__load(g.pin_dir);
+		if (take_snapshot(&o, names, flows_fd, ended_fd, &prev, &cur))
+			goto out;
+		if (!g.json && isatty(STDOUT_FILENO))
+			printf("\033[H\033[2J");
+		print_snapshot(&o, &cur);
+		free(prev.rows);
+		prev = cur;
+		memset(&cur, 0, sizeof(cur));
+	}
+	err = 0;
+out:
+	free(prev.rows);
+	free(cur.rows);
+	free(expr);
+	flow_filter__free(o.filter);
+	iface_names__free(names);
+	if (flows_fd >= 0)
+		close(flows_fd);
+	if (ended_fd >= 0)
+		close(ended_fd);
+	return err;
+}

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * netprof status: is netprofd running, what is attached where, how full the
+ * maps are, and every counter of something that could not be recorded.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "cli.h"
+#include "flowtab.h"
+#include "format.h"
+#include "json.h"
+#include "log.h"
+#include "pins.h"
+#include "stats.h"
+
+static const char status_usage[] =
+"Usage: netprof status [-j]\n"
+"Daemon state, attached interfaces, map fill levels, overflow and error counters.\n";
+
+static int pid_is_netprofd(uint32_t pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	if (!pid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return !strncmp(comm, "netprofd", 8);
+}
+
+static uint32_t map_max_entries(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+
+static void attach_str(char *buf, size_t len, uint32_t a)
+{
+	snprintf(buf, len, "%s%s%s%s", a & IFACE_XDP_NATIVE ? "xdp(native) " : "",
+		 a & IFACE_XDP_GENERIC ? "xdp(generic) " : "", a & IFACE_TC_INGRESS ? "tc-ingress " : "",
+		 a & IFACE_TC_EGRESS ? "tc-egress" : "");
+}
+
+int do_status(int argc, char **argv)
+{
+	int flows_fd = -1, ended_fd = -1, stats_fd = -1, daemon_fd = -1, ifaces_fd = -1, err = 1;
+	struct iface_key key, next, *prev = NULL;
+	struct daemon_info info = {};
+	struct json_writer *jw = NULL;
+	uint64_t stats[STAT_MAX], now = now_mono_ns();
+	long live, ended;
+	uint32_t max_live, max_ended, zero = 0;
+	int running;
+	char b1[32], b2[32], b3[64];
+	unsigned int i;
+
+	for (i = 1; i < (unsigned int)argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(status_usage, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
+			g.json = log_json_errors = 1;
+		} else {
+			pr_err("unexpected argument '%s': see 'netprof status --help'", argv[i]);
+			return 2;
+		}
+	}
+
+	if ((flows_fd = pins_open_map(g.pin_dir, FLOWS_MAP, 0)) < 0 ||
+	    (ended_fd = pins_open_map(g.pin_dir, FLOWS_ENDED_MAP, 0)) < 0 ||
+	    (stats_fd = pins_open_map(g.pin_dir, STATS_MAP, 0)) < 0 ||
+	    (daemon_fd = pins_open_map(g.pin_dir, DAEMON_MAP, 0)) < 0 ||
+	    (ifaces_fd = pins_open_map(g.pin_dir, IFACES_MAP, 0)) < 0)
+		goto out;
+	if (bpf_map_lookup_elem(daemon_fd, &zero, &info))
+		memset(&info, 0, sizeof(info));
+	if (np_stats_read(stats_fd, stats)) {
+		pr_err("cannot read the stats map: %s", strerror(errno));
+		goto out;
+	}
+	running = pid_is_netprofd(info.pid);
+	live = map_count_entries(flows_fd);
+	ended = map_count_entries(ended_fd);
+	max_live = map_max_entries(flows_fd);
+	max_ended = map_max_entries(ended_fd);
+
+	if (g.json) {
+		jw = jw_new(stdout, 0);
+		jw_object_start(jw, NULL);
+		jw_object_start(jw, "daemon");
+		jw_bool(jw, "running", running);
+		jw_u64(jw, "pid", running ? info.pid : 0);
+		jw_u64(jw, "uptime_ns", running ? now - info.started_ns : 0);
+		jw_u64(jw, "last_sweep_ago_ns", info.last_sweep_ns ? now - info.last_sweep_ns : 0);
+		jw_u64(jw, "idle_timeout_ns", info.idle_timeout_ns);
+		jw_u64(jw, "keep_ended_ns", info.keep_ended_ns);
+		jw_u64(jw, "flows_expired", info.flows_expired);
+		jw_u64(jw, "ended_dropped", info.ended_dropped);
+		jw_object_end(jw);
+		jw_str(jw, "pin_dir", g.pin_dir);
+		jw_object_start(jw, "maps");
+		jw_object_start(jw, "flows");
+		jw_u64(jw, "entries", live);
+		jw_u64(jw, "max_entries", max_live);
+		jw_object_end(jw);
+		jw_object_start(jw, "flows_ended");
+		jw_u64(jw, "entries", ended);
+		jw_u64(jw, "max_entries", max_ended);
+		jw_object_end(jw);
+		jw_object_end(jw);
+		jw_array_start(jw, "interfaces");
+	} else {
+		if (running)
+			printf("netprofd:   running (pid %u, up %s, last sweep %s ago)\n", info.pid,
+			       fmt_duration(b1, sizeof(b1), now - info.started_ns),
+			       fmt_duration(b2, sizeof(b2), info.last_sweep_ns ? now - info.last_sweep_ns : 0));
+		else
+			printf("netprofd:   not running (the maps below are what it left pinned)\n");
+		printf("pins:       %s\n", g.pin_dir);
+		printf("flows:      %ld live of %u (%.1f%%), %ld ended of %u kept %s, %llu expired so far\n",
+		       live, max_live, max_live ? 100.0 * live / max_live : 0, ended, max_ended,
+		       fmt_duration(b3, sizeof(b3), info.keep_ended_ns),
+		       (unsigned long long)info.flows_expired);
+		printf("interfaces:\n  %-16s %-20s %7s  %s\n", "IFACE", "NETNS", "IFINDEX", "HOOKS");
+	}
+	while (bpf_map_get_next_key(ifaces_fd, prev, &next) == 0) {
+		struct iface_info ii;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(ifaces_fd, &key, &ii))
+			continue;
+		attach_str(b3, sizeof(b3), ii.attach);
+		if (jw) {
+			jw_object_start(jw, NULL);
+			jw_str(jw, "ifname", ii.name);
+			jw_str(jw, "netns", ii.netns);
+			jw_u64(jw, "netns_ino", key.netns_ino);
+			jw_u64(jw, "ifindex", key.ifindex);
+			jw_bool(jw, "xdp_native", !!(ii.attach & IFACE_XDP_NATIVE));
+			jw_bool(jw, "xdp_generic", !!(ii.attach & IFACE_XDP_GENERIC));
+			jw_bool(jw, "tc_ingress", !!(ii.attach & IFACE_TC_INGRESS));
+			jw_bool(jw, "tc_egress", !!(ii.attach & IFACE_TC_EGRESS));
+			jw_object_end(jw);
+		} else {
+			printf("  %-16s %-20s %7u  %s\n", ii.name, ii.netns[0] ? ii.netns : "(own)",
+			       key.ifindex, b3);
+		}
+	}
+	if (jw) {
+		jw_array_end(jw);
+		jw_object_start(jw, "counters");
+		for (i = 0; i < STAT_MAX; i++)
+			jw_u64(jw, np_stat_name(i), stats[i]);
+		jw_u64(jw, "ended_flows_dropped", info.ended_dropped);
+		jw_object_end(jw);
+		jw_object_end(jw);
+		jw_free(jw);
+	} else {
+		printf("counters (what could not be recorded is counted here):\n");
+		for (i = 0; i < STAT_MAX; i++)
+			printf("  %-28s %llu\n", np_stat_name(i), (unsigned long long)stats[i]);
+		printf("  %-28s %llu\n", "ended_flows_dropped", (unsigned long long)info.ended_dropped);
+	}
+	err = 0;
+out:
+	if (flows_fd >= 0) close(flows_fd);
+	if (ended_fd >= 0) close(ended_fd);
+	if (stats_fd >= 0) close(stats_fd);
+	if (daemon_fd >= 0) close(daemon_fd);
+	if (ifaces_fd >= 0) close(ifaces_fd);
+	return err;
+}

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Namespaces and attachments.
+ *
+ * netprofd stays in its own namespaces (so bpffs, cgroups and tracefs stay
+ * visible) and enters a followed network namespace only around the calls
+ * that resolve an ifindex there: XDP link creation, TC netlink requests.
+ * Each namespace gets its own instance of the flow programs, loaded with
+ * netns_ino set, all sharing the same pinned maps.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <linux/if_link.h>
+#include <libmnl/libmnl.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "flow.skel.h"
+#include "log.h"
+#include "pins.h"
+#include "format.h"
+#include "netprofd.h"
+
+int netns_enter(struct np_daemon *d, struct np_netns *ns)
+{
+	if (!ns->name[0])
+		return 0;
+	if (setns(ns->fd, CLONE_NEWNET))
+		return -errno;
+	return 0;
+}
+
+void netns_leave(struct np_daemon *d)
+{
+	if (setns(d->host_netns_fd, CLONE_NEWNET))
+		pr_warn("cannot return to netprofd's network namespace: %s\n", strerror(errno));
+}
+
+int netns__open(struct np_daemon *d, const char *name, struct np_netns **out)
+{
+	struct np_netns *ns;
+	char path[300];
+	struct stat st;
+	int err;
+
+	ns = calloc(1, sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	ns->fd = -1;
+	if (name && *name) {
+		if (strlen(name) >= sizeof(ns->name)) {
+			pr_err("network namespace name '%s' is too long (at most %zu characters)",
+			       name, sizeof(ns->name) - 1);
+			err = -ENAMETOOLONG;
+			goto err;
+		}
+		snprintf(ns->name, sizeof(ns->name), "%s", name);
+		snprintf(path, sizeof(path), "/var/run/netns/%s", name);
+	} else {
+		snprintf(path, sizeof(path), "/proc/self/ns/net");
+	}
+	ns->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns->fd < 0) {
+		err = -errno;
+		if (err == -ENOENT)
+			pr_err("network namespace '%s' not found: create it with 'ip netns add %s' or see 'ip netns list'",
+			       name, name);
+		else
+			pr_err("cannot open network namespace %s: %s", path, strerror(-err));
+		goto err;
+	}
+	if (fstat(ns->fd, &st)) {
+		err = -errno;
+		goto err;
+	}
+	ns->ino = st.st_ino;
+	*out = ns;
+	return 0;
+err:
+	if (ns->fd >= 0)
+		close(ns->fd);
+	free(ns);
+	return err;
+}
+
+/* Resolve the pinned flow table's size so this load reuses it. */
+static int pinned_max_entries(struct np_daemon *d, const char *name, uint32_t *max)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	fd = pins_open_map(d->pin_dir, name, 1);
+	if (fd < 0)
+		return fd;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (err)
+		return -errno;
+	*max = info.max_entries;
+	return 0;
+}
+
+int netns__load(struct np_daemon *d, struct np_netns *ns)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
+	struct flow_bpf *skel;
+	uint32_t pinned = 0;
+	int err;
+
+	skel = flow_bpf__open_opts(&opts);
+	if (!skel) {
+		err = -errno;
+		pr_err("cannot open the flow BPF object: %s", strerror(-err));
+		return err;
+	}
+	skel->rodata->netns_ino = ns->ino;
+
+	if (pinned_max_entries(d, FLOWS_MAP, &pinned) == 0) {
+		if (d->max_flows && d->max_flows != pinned) {
+			pr_err("the pinned flow table at %s/%s holds %u flows, not %u: drop --max-flows, or run 'netprofd --remove' first",
+			       d->pin_dir, FLOWS_MAP, pinned, d->max_flows);
+			err = -EINVAL;
+			goto err;
+		}
+		d->max_flows = pinned;
+	} else if (!d->max_flows) {
+		d->max_flows = FLOWS_DEFAULT_MAX;
+	}
+	bpf_map__set_max_entries(skel->maps.flows, d->max_flows);
+	bpf_map__set_max_entries(skel->maps.flows_ended, d->max_flows);
+
+	err = flow_bpf__load(skel);
+	if (err) {
+		pr_err("cannot load the flow BPF programs: %s (run with -v for the verifier log)",
+		       strerror(-err));
+		goto err;
+	}
+	ns->skel = skel;
+	return 0;
+err:
+	flow_bpf__destroy(skel);
+	return err;
+}
+
+int iface__wanted(const struct np_daemon *d, const char *name)
+{
+	int i;
+
+	if (!d->ifnames)
+		return 1;
+	for (i = 0; i < d->n_ifnames; i++)
+		if (!strcmp(d->ifnames[i], name))
+			return 1;
+	return 0;
+}
+
+struct np_iface *iface__find(struct np_netns *ns, int ifindex)
+{
+	struct np_iface *i;
+
+	for (i = ns->ifaces; i; i = i->next)
+		if (i->ifindex == ifindex)
+			return i;
+	return NULL;
+}
+
+static int xdp_link_pin_path(struct np_daemon *d, struct np_netns *ns, int ifindex,
+			     char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s/xdp-%u-%d", d->pin_dir, NETPROF_PIN_LINKS,
+			 ns->ino, ifindex);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * XDP through a pinned bpf_link: the programs outlive the daemon (--keep),
+ * and a restarted daemon swaps its new program into the same link instead
+ * of attaching a second time. Called inside the namespace.
+ */
+static int attach_xdp(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc, int *adopted)
+{
+	int prog_fd = bpf_program__fd(ns->skel->progs.xdp_ingress);
+	LIBBPF_OPTS(bpf_link_create_opts, lopts);
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	char path[512];
+	int fd, err;
+
+	err = xdp_link_pin_path(d, ns, ifc->ifindex, path, sizeof(path));
+	if (err)
+		return err;
+
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		if (bpf_link_update(fd, prog_fd, NULL) == 0) {
+			*adopted = 1;
+			goto attached;
+		}
+		/* the device behind that link went away: start over */
+		pr_debug("stale XDP link %s: %s\n", path, strerror(errno));
+		close(fd);
+		unlink(path);
+	}
+
+	if (d->xdp_mode == XDP_MODE_NATIVE_ONLY)
+		lopts.flags = XDP_FLAGS_DRV_MODE;
+	else if (d->xdp_mode == XDP_MODE_GENERIC_ONLY)
+		lopts.flags = XDP_FLAGS_SKB_MODE;
+	/* AUTO: no flag, the kernel picks native when the driver has it */
+	fd = bpf_link_create(prog_fd, ifc->ifindex, BPF_XDP, &lopts);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_pin(fd, path)) {
+		err = -errno;
+		pr_warn("cannot pin XDP link at %s: %s\n", path, strerror(-err));
+		close(fd);
+		return err;
+	}
+attached:
+	ifc->xdp_link_fd = fd;
+	if (bpf_xdp_query(ifc->ifindex, 0, &q) == 0 && q.attach_mode == XDP_ATTACHED_SKB)
+		ifc->attach |= IFACE_XDP_GENERIC;
+	else
+		ifc->attach |= IFACE_XDP_NATIVE;
+	return 0;
+}
+
+static int attach_tc(struct np_netns *ns, struct np_iface *ifc, enum bpf_tc_attach_point where,
+		     int *adopted)
+{
+	struct bpf_program *prog = where == BPF_TC_INGRESS ? ns->skel->progs.tc_ingress
+							   : ns->skel->progs.tc_egress;
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex, .attach_point = where);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = NP_TC_HANDLE, .priority = NP_TC_PRIO);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NP_TC_HANDLE, .priority = NP_TC_PRIO,
+		    .flags = BPF_TC_F_REPLACE);
+	int err;
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		return err;
+	if (bpf_tc_query(&hook, &q) == 0)
+		*adopted = 1;
+	opts.prog_fd = bpf_program__fd(prog);
+	/* REPLACE creates the filter, or swaps the program of ours atomically */
+	return bpf_tc_attach(&hook, &opts);
+}
+
+static void iface_info_publish(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc)
+{
+	struct iface_key k = { .netns_ino = ns->ino, .ifindex = ifc->ifindex };
+	struct iface_info v = {};
+
+	snprintf(v.name, sizeof(v.name), "%s", ifc->name);
+	snprintf(v.netns, sizeof(v.netns), "%s", ns->name);
+	v.attach = ifc->attach;
+	v.attached_ns = now_mono_ns();
+	if (bpf_map_update_elem(d->ifaces_fd, &k, &v, BPF_ANY))
+		pr_warn("cannot record %s in the ifaces map: %s\n", ifc->name, strerror(errno));
+}
+
+static const char *ns_label(const struct np_netns *ns)
+{
+	return ns->name[0] ? ns->name : "(own)";
+}
+
+int iface__attach(struct np_daemon *d, struct np_netns *ns, int ifindex, const char *name)
+{
+	struct np_iface *ifc;
+	int err, adopted = 0, xdp_err = 0;
+
+	if (iface__find(ns, ifindex))
+		return 0;
+	ifc = calloc(1, sizeof(*ifc));
+	if (!ifc)
+		return -ENOMEM;
+	ifc->ifindex = ifindex;
+	ifc->xdp_link_fd = -1;
+	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+
+	err = netns_enter(d, ns);
+	if (err) {
+		pr_warn("cannot enter network namespace %s: %s\n", ns->name, strerror(-err));
+		free(ifc);
+		return err;
+	}
+	if (d->xdp_mode != XDP_MODE_OFF) {
+		xdp_err = attach_xdp(d, ns, ifc, &adopted);
+		/* TC ingress counts what XDP does not see, so going on is safe */
+		if (xdp_err)
+			pr_warn("%s (netns %s): XDP not attached (%s); counting ingress at TC\n",
+				name, ns_label(ns), strerror(-xdp_err));
+	}
+	err = attach_tc(ns, ifc, BPF_TC_INGRESS, &adopted);
+	if (!err)
+		ifc->attach |= IFACE_TC_INGRESS;
+	else
+		pr_warn("%s (netns %s): TC ingress not attached: %s\n", name, ns_label(ns), strerror(-err));
+	err = attach_tc(ns, ifc, BPF_TC_EGRESS, &adopted);
+	if (!err)
+		ifc->attach |= IFACE_TC_EGRESS;
+	else
+		pr_warn("%s (netns %s): TC egress not attached: %s\n", name, ns_label(ns), strerror(-err));
+	netns_leave(d);
+
+	if (!ifc->attach) {
+		free(ifc);
+		return -ENODEV;
+	}
+	ifc->next = ns->ifaces;
+	ns->ifaces = ifc;
+	iface_info_publish(d, ns, ifc);
+	d->info.ifaces++;
+	pr_info("%s %s (netns %s, ifindex %d):%s%s%s%s\n", adopted ? "adopted" : "attached",
+		name, ns_label(ns), ifindex,
+		ifc->attach & IFACE_XDP_NATIVE ? " xdp(native)" : "",
+		ifc->attach & IFACE_XDP_GENERIC ? " xdp(generic)" : "",
+		ifc->attach & IFACE_TC_INGRESS ? " tc-ingress" : "",
+		ifc->attach & IFACE_TC_EGRESS ? " tc-egress" : "");
+	return 0;
+}
+
+static void tc_detach_one(int ifindex, enum bpf_tc_attach_point where)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NP_TC_HANDLE, .priority = NP_TC_PRIO);
+
+	bpf_tc_detach(&hook, &opts);
+}
+
+/*
+ * Forget an interface:
+ *  IFACE_DETACH: take our programs off it and drop its pins (clean exit);
+ *  IFACE_GONE:   it disappeared; drop its pins and its ifaces entry;
+ *  IFACE_KEEP:   --keep: leave programs, pins and entry for the next daemon.
+ */
+void iface__detach(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc,
+		   enum iface_forget how)
+{
+	struct iface_key k = { .netns_ino = ns->ino, .ifindex = ifc->ifindex };
+	struct np_iface **pp;
+	char path[512];
+
+	if (how == IFACE_DETACH) {
+		if (!netns_enter(d, ns)) {
+			tc_detach_one(ifc->ifindex, BPF_TC_INGRESS);
+			tc_detach_one(ifc->ifindex, BPF_TC_EGRESS);
+			netns_leave(d);
+		}
+		if (ifc->xdp_link_fd >= 0)
+			bpf_link_detach(ifc->xdp_link_fd);
+	}
+	if (how != IFACE_KEEP) {
+		if (!xdp_link_pin_path(d, ns, ifc->ifindex, path, sizeof(path)))
+			unlink(path);
+		bpf_map_delete_elem(d->ifaces_fd, &k);
+	}
+	if (ifc->xdp_link_fd >= 0)
+		close(ifc->xdp_link_fd);
+	for (pp = &ns->ifaces; *pp; pp = &(*pp)->next) {
+		if (*pp == ifc) {
+			*pp = ifc->next;
+			break;
+		}
+	}
+	d->info.ifaces--;
+	free(ifc);
+}
+
+void netns__free(struct np_daemon *d, struct np_netns *ns, enum iface_forget how)
+{
+	if (!ns)
+		return;
+	while (ns->ifaces)
+		iface__detach(d, ns, ns->ifaces, how);
+	if (ns->nl)
+		mnl_socket_close(ns->nl);
+	flow_bpf__destroy(ns->skel);
+	if (ns->fd >= 0)
+		close(ns->fd);
+	free(ns);
+}
+
+/*
+ * netprofd --remove: undo what a daemon left behind (--keep, or a crash).
+ * The ifaces map says where our programs are; the pins go last.
+ */
+int remove_pinned(struct np_daemon *d)
+{
+	struct iface_key key, next, *prev = NULL;
+	struct iface_info info;
+	static const char *const maps[] = {
+		FLOWS_MAP, FLOWS_ENDED_MAP, FRAGS_MAP, STATS_MAP, IFACES_MAP, DAEMON_MAP,
+	};
+	char path[512];
+	struct dirent *de;
+	unsigned int i;
+	int fd, nsfd;
+	DIR *dir;
+
+	fd = pins_open_map(d->pin_dir, IFACES_MAP, 1);
+	while (fd >= 0 && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &info))
+			continue;
+		nsfd = -1;
+		if (info.netns[0]) {
+			snprintf(path, sizeof(path), "/var/run/netns/%s", info.netns);
+			nsfd = open(path, O_RDONLY | O_CLOEXEC);
+			if (nsfd < 0 || setns(nsfd, CLONE_NEWNET)) {
+				pr_info("netns %s is gone; nothing to detach there\n", info.netns);
+				if (nsfd >= 0)
+					close(nsfd);
+				continue;
+			}
+		}
+		tc_detach_one(key.ifindex, BPF_TC_INGRESS);
+		tc_detach_one(key.ifindex, BPF_TC_EGRESS);
+		if (nsfd >= 0) {
+			close(nsfd);
+			netns_leave(d);
+		}
+		pr_info("detached TC from %s (netns %s)\n", info.name, info.netns[0] ? info.netns : "(own)");
+	}
+	if (fd >= 0)
+		close(fd);
+
+	/* removing the last reference to an XDP link detaches it */
+	snprintf(path, sizeof(path), "%s/%s", d->pin_dir, NETPROF_PIN_LINKS);
+	dir = opendir(path);
+	while (dir && (de = readdir(dir))) {
+		char p[800];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
+		fd = bpf_obj_get(p);
+		if (fd >= 0) {
+			bpf_link_detach(fd);
+			close(fd);
+		}
+		unlink(p);
+	}
+	if (dir)
+		closedir(dir);
+	rmdir(path);
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		if (!pins_path(path, sizeof(path), d->pin_dir, maps[i]))
+			unlink(path);
+	}
+	if (rmdir(d->pin_dir) && errno != ENOENT) {
+		pr_err("cannot remove %s: %s", d->pin_dir, strerror(errno));
+		return -errno;
+	}
+	pr_info("removed %s\n", d->pin_dir);
+	return 0;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* netprofd's state: namespaces it follows, interfaces it attached to. */
+#ifndef NETPROF_NETPROFD_H
+#define NETPROF_NETPROFD_H
+
+#include <net/if.h>
+#include <stdint.h>
+#include "flow.h"
+
+struct flow_bpf;
+struct mnl_socket;
+
+/* TC filter identity: ours is found, replaced and removed by these. */
+#define NP_TC_HANDLE	0x6e70		/* "np" */
+#define NP_TC_PRIO	1		/* run before other filters: observe everything */
+
+enum xdp_mode {
+	XDP_MODE_AUTO = 0,	/* native where the driver has it, else generic */
+	XDP_MODE_NATIVE_ONLY,
+	XDP_MODE_GENERIC_ONLY,
+	XDP_MODE_OFF,		/* TC only */
+};
+
+struct np_iface {
+	struct np_iface	*next;
+	int		ifindex;
+	char		name[IF_NAMESIZE];
+	uint32_t	attach;		/* enum iface_attach bits */
+	int		xdp_link_fd;	/* -1 when no XDP link */
+};
+
+struct np_netns {
+	struct np_netns		*next;
+	char			name[32];	/* "" = netprofd's own namespace */
+	int			fd;		/* open /var/run/netns/NAME or /proc/self/ns/net */
+	uint32_t		ino;
+	struct flow_bpf		*skel;		/* programs loaded for this namespace */
+	struct mnl_socket	*nl;		/* rtnetlink socket bound in this namespace */
+	unsigned int		nl_seq;
+	struct np_iface		*ifaces;
+};
+
+struct np_daemon {
+	const char	*pin_dir;
+	char		**ifnames;	/* -i; NULL: every interface */
+	int		n_ifnames;
+	int		keep;
+	enum xdp_mode	xdp_mode;
+	uint32_t	max_flows;
+	uint64_t	idle_timeout_ns;
+	uint64_t	closed_timeout_ns;
+	uint64_t	keep_ended_ns;
+	uint64_t	sweep_interval_ns;
+
+	int		host_netns_fd;
+	struct np_netns	*netns;
+	int		epfd;
+
+	/* pinned maps, shared by every namespace's programs */
+	int		flows_fd;
+	int		ended_fd;
+	int		ifaces_fd;
+	int		daemon_fd;
+	struct daemon_info info;
+};
+
+/* attach.c */
+enum iface_forget {
+	IFACE_DETACH,	/* take our programs off, drop pins */
+	IFACE_GONE,	/* the interface disappeared: drop pins */
+	IFACE_KEEP,	/* --keep: leave everything for the next daemon */
+};
+
+int netns__open(struct np_daemon *d, const char *name, struct np_netns **out);
+int netns__load(struct np_daemon *d, struct np_netns *ns);
+void netns__free(struct np_daemon *d, struct np_netns *ns, enum iface_forget how);
+int iface__attach(struct np_daemon *d, struct np_netns *ns, int ifindex, const char *name);
+void iface__detach(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc,
+		   enum iface_forget how);
+struct np_iface *iface__find(struct np_netns *ns, int ifindex);
+int iface__wanted(const struct np_daemon *d, const char *name);
+int netns_enter(struct np_daemon *d, struct np_netns *ns);
+void netns_leave(struct np_daemon *d);
+/* netprofd --remove: detach everything the pins describe, remove the pins. */
+int remove_pinned(struct np_daemon *d);
+
+/* rtnl.c */
+int rtnl__open(struct np_daemon *d, struct np_netns *ns);
+int rtnl__dump_links(struct np_daemon *d, struct np_netns *ns);
+int rtnl__process(struct np_daemon *d, struct np_netns *ns);
+
+/* sweep.c */
+int sweep(struct np_daemon *d);
+void daemon_info_write(struct np_daemon *d);
+
+#endif

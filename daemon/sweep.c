@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The sweep: move finished flows out of the live table into flows_ended,
+ * where `netprof flows` still sees them for --keep-ended, and prune that.
+ *
+ * A flow is finished when it was idle for --idle-timeout, or, for TCP, when
+ * it saw RST or FIN in both directions and then stayed quiet for
+ * --closed-timeout (the last ACK of the close comes after the FINs).
+ *
+ * The move uses BPF_MAP_LOOKUP_AND_DELETE_ELEM, which copies and deletes
+ * under the bucket lock, so a packet arriving later creates a new entry
+ * rather than being lost; only an update racing the delete by microseconds
+ * on a flow idle for seconds could be lost (docs/flows.md).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "flowtab.h"
+#include "format.h"
+#include "log.h"
+#include "netprofd.h"
+
+#define TCP_FIN 0x01
+#define TCP_RST 0x04
+
+static int flow_end_reason(const struct flow_entry *e, uint64_t now, const struct np_daemon *d)
+{
+	const struct flow_record *r = &e->rec;
+	uint64_t idle = now > r->last_seen_ns ? now - r->last_seen_ns : 0;
+
+	if (e->key.proto == 6) {
+		int rst = (r->tcp_flags[0] | r->tcp_flags[1]) & TCP_RST;
+		int fin = (r->tcp_flags[0] & TCP_FIN) && (r->tcp_flags[1] & TCP_FIN);
+
+		if ((rst || fin) && idle >= d->closed_timeout_ns)
+			return rst ? FLOW_END_RST : FLOW_END_FIN;
+	}
+	if (idle >= d->idle_timeout_ns)
+		return FLOW_END_IDLE;
+	return FLOW_END_NONE;
+}
+
+static void prune_ended(struct np_daemon *d, uint64_t now)
+{
+	struct flow_ended_key key, next, *prev = NULL;
+	struct flow_record rec;
+
+	while (bpf_map_get_next_key(d->ended_fd, prev, &next) == 0) {
+		key = next;
+		if (bpf_map_lookup_elem(d->ended_fd, &key, &rec) == 0 &&
+		    now - rec.ended_ns >= d->keep_ended_ns) {
+			/* deleting the current key: restart from the next one */
+			bpf_map_delete_elem(d->ended_fd, &key);
+			continue;
+		}
+		prev = &key;
+	}
+}
+
+static int move_to_ended(struct np_daemon *d, const struct flow_key *key, int reason,
+			 uint64_t now, struct flow_counters *scratch, int ncpu)
+{
+	struct flow_ended_key ek = { .flow = *key };
+	struct flow_record rec;
+
+	if (bpf_map_lookup_and_delete_elem(d->flows_fd, key, scratch))
+		return -errno;
+	flow_counters_sum(scratch, ncpu, &rec);
+	rec.ended_ns = now;
+	rec.end_reason = reason;
+	ek.first_seen_ns = rec.first_seen_ns;
+	d->info.flows_expired++;
+	if (bpf_map_update_elem(d->ended_fd, &ek, &rec, BPF_ANY)) {
+		/* counted, shown by `netprof status`: never a silent loss */
+		d->info.ended_dropped++;
+		return -errno;
+	}
+	return 0;
+}
+
+int sweep(struct np_daemon *d)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct flow_table ft = {};
+	struct flow_counters *scratch;
+	uint64_t now = now_mono_ns();
+	size_t i;
+	int err, reason, moved = 0;
+
+	scratch = calloc(ncpu, sizeof(*scratch));
+	if (!scratch)
+		return -ENOMEM;
+	prune_ended(d, now);
+	err = flowtab_read_live(d->flows_fd, &ft);
+	if (err) {
+		pr_warn("sweep: cannot read the flow table: %s\n", strerror(-err));
+		goto out;
+	}
+	for (i = 0; i < ft.n; i++) {
+		reason = flow_end_reason(&ft.v[i], now, d);
+		if (reason == FLOW_END_NONE)
+			continue;
+		if (move_to_ended(d, &ft.v[i].key, reason, now, scratch, ncpu) == 0)
+			moved++;
+	}
+	if (moved)
+		pr_debug("sweep: %d of %zu flows ended\n", moved, ft.n);
+out:
+	d->info.last_sweep_ns = now;
+	daemon_info_write(d);
+	flowtab_free(&ft);
+	free(scratch);
+	return err;
+}
+
+void daemon_info_write(struct np_daemon *d)
+{
+	__u32 zero = 0;
+
+	if (d->daemon_fd >= 0 && bpf_map_update_elem(d->daemon_fd, &zero, &d->info, BPF_ANY))
+		pr_warn("cannot update the daemon map: %s\n", strerror(errno));
+}

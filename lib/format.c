@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "format.h"
+
+char *fmt_bytes(char *buf, size_t len, uint64_t b)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = b;
+	int u = 0;
+
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu B", (unsigned long long)b);
+	else
+		snprintf(buf, len, v < 10 ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+char *fmt_count(char *buf, size_t len, uint64_t n)
+{
+	static const char *const unit[] = { "", "k", "M", "G", "T" };
+	double v = n;
+	int u = 0;
+
+	while (v >= 1000 && u < 4) {
+		v /= 1000;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu", (unsigned long long)n);
+	else
+		snprintf(buf, len, v < 10 ? "%.1f%s" : "%.0f%s", v, unit[u]);
+	return buf;
+}
+
+char *fmt_rate(char *buf, size_t len, double bps)
+{
+	static const char *const unit[] = { "b/s", "kb/s", "Mb/s", "Gb/s", "Tb/s" };
+	double v = bps * 8;
+	int u = 0;
+
+	while (v >= 1000 && u < 4) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(buf, len, v < 10 && u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+	return buf;
+}
+
+char *fmt_duration(char *buf, size_t len, uint64_t ns)
+{
+	if (ns < 1000ULL)
+		snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+	else if (ns < 1000000ULL)
+		snprintf(buf, len, "%.0f µs", ns / 1e3);
+	else if (ns < 1000000000ULL)
+		snprintf(buf, len, "%.0f ms", ns / 1e6);
+	else if (ns < 60000000000ULL)
+		snprintf(buf, len, "%.1f s", ns / 1e9);
+	else if (ns < 3600000000000ULL)
+		snprintf(buf, len, "%llum%02llus", (unsigned long long)(ns / 60000000000ULL),
+			 (unsigned long long)(ns / 1000000000ULL % 60));
+	else
+		snprintf(buf, len, "%lluh%02llum", (unsigned long long)(ns / 3600000000000ULL),
+			 (unsigned long long)(ns / 60000000000ULL % 60));
+	return buf;
+}
+
+char *fmt_addr(char *buf, size_t len, const uint8_t addr[16], int family)
+{
+	if (family == FLOW_FAMILY_IPV4)
+		inet_ntop(AF_INET, addr + 12, buf, len);
+	else
+		inet_ntop(AF_INET6, addr, buf, len);
+	return buf;
+}
+
+char *fmt_endpoint(char *buf, size_t len, const uint8_t addr[16], uint16_t port,
+		   int family, int has_ports)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	fmt_addr(a, sizeof(a), addr, family);
+	if (!has_ports)
+		snprintf(buf, len, "%s", a);
+	else if (family == FLOW_FAMILY_IPV6)
+		snprintf(buf, len, "[%s]:%u", a, port);
+	else
+		snprintf(buf, len, "%s:%u", a, port);
+	return buf;
+}
+
+int proto_has_ports(int proto)
+{
+	return proto == 6 || proto == 17 || proto == 132 || proto == 136;
+}
+
+char *fmt_proto(char *buf, size_t len, int proto)
+{
+	switch (proto) {
+	case 1: snprintf(buf, len, "icmp"); break;
+	case 6: snprintf(buf, len, "tcp"); break;
+	case 17: snprintf(buf, len, "udp"); break;
+	case 58: snprintf(buf, len, "icmp6"); break;
+	case 132: snprintf(buf, len, "sctp"); break;
+	default: snprintf(buf, len, "%d", proto);
+	}
+	return buf;
+}
+
+char *fmt_tcp_flags(char *buf, size_t len, uint8_t f)
+{
+	/* tcpdump's letters: Syn Fin Rst Push Ack Urg Ece Cwr */
+	static const struct { uint8_t bit; char c; } map[] = {
+		{ 0x02, 'S' }, { 0x01, 'F' }, { 0x04, 'R' }, { 0x08, 'P' },
+		{ 0x10, 'A' }, { 0x20, 'U' }, { 0x40, 'E' }, { 0x80, 'W' },
+	};
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]) && n + 1 < len; i++)
+		if (f & map[i].bit)
+			buf[n++] = map[i].c;
+	buf[n] = '\0';
+	return buf;
+}
+
+int parse_duration(const char *s, uint64_t *ns)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -EINVAL;
+	if (!*end || !strcmp(end, "s"))
+		v *= 1e9;
+	else if (!strcmp(end, "ms"))
+		v *= 1e6;
+	else if (!strcmp(end, "us"))
+		v *= 1e3;
+	else if (!strcmp(end, "m"))
+		v *= 60e9;
+	else if (!strcmp(end, "h"))
+		v *= 3600e9;
+	else
+		return -EINVAL;
+	*ns = (uint64_t)v;
+	return 0;
+}
+
+int parse_u64(const char *s, uint64_t *v)
+{
+	unsigned long long x;
+	char *end;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	if (*end == 'k' || *end == 'K')
+		x *= 1000, end++;
+	else if (*end == 'M')
+		x *= 1000000, end++;
+	if (*end)
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+uint64_t now_mono_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+uint64_t now_real_ns(void) { return clock_ns(CLOCK_REALTIME); }

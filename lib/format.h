@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Human units for text output; JSON always carries the raw integers. */
+#ifndef NETPROF_FORMAT_H
+#define NETPROF_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "flow.h"
+
+/* 1536 -> "1.5 KiB" */
+char *fmt_bytes(char *buf, size_t len, uint64_t bytes);
+/* 12345 -> "12.3k" */
+char *fmt_count(char *buf, size_t len, uint64_t n);
+/* bits per second: "12.3 Mb/s" */
+char *fmt_rate(char *buf, size_t len, double bytes_per_sec);
+/* 350000 ns -> "350 µs", 3.2e9 -> "3.2 s", minutes as "4m05s" */
+char *fmt_duration(char *buf, size_t len, uint64_t ns);
+/* address only; IPv4-mapped shown dotted */
+char *fmt_addr(char *buf, size_t len, const uint8_t addr[16], int family);
+/* address:port, [v6]:port, or the bare address when the protocol has no ports */
+char *fmt_endpoint(char *buf, size_t len, const uint8_t addr[16], uint16_t port_host,
+		   int family, int has_ports);
+/* "tcp", "udp", "icmp", "icmp6", or the number */
+char *fmt_proto(char *buf, size_t len, int proto);
+/* TCP flags as "SAFRP" letters */
+char *fmt_tcp_flags(char *buf, size_t len, uint8_t flags);
+int proto_has_ports(int proto);
+
+/* Parse "10", "1.5s", "200ms", "2m" into ns. 0 or -EINVAL. */
+int parse_duration(const char *s, uint64_t *ns);
+/* Parse a decimal unsigned with optional k/M suffix. 0 or -EINVAL. */
+int parse_u64(const char *s, uint64_t *v);
+
+/* CLOCK_MONOTONIC and CLOCK_REALTIME now, in ns. */
+uint64_t now_mono_ns(void);
+uint64_t now_real_ns(void);
+
+#endif

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Where netprof's pins live, and opening them with errors that say what to do. */
+#ifndef NETPROF_PINS_H
+#define NETPROF_PINS_H
+
+#include <stddef.h>
+
+/* --pin-dir, else $NETPROF_PIN_DIR, else NETPROF_PIN_DIR. */
+const char *pins_dir(const char *override);
+/* 0 if path is on a bpffs; -ENOENT if it does not exist, -ENOTDIR/-EINVAL if not bpffs. */
+int pins_is_bpffs(const char *path);
+/* Mount bpffs on /sys/fs/bpf when it is not there. 0 or -errno. */
+int pins_mount_bpffs(void);
+/* bpf_obj_get(dir/name) with a one-line error naming the fix; fd or -errno. */
+int pins_open_map(const char *dir, const char *name, int quiet);
+/* snprintf(dir/name) that reports truncation as -ENAMETOOLONG. */
+int pins_path(char *buf, size_t len, const char *dir, const char *name);
+
+#endif

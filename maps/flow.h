@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * maps/flow.h - the flow table, shared by bpf/flow.bpf.c, netprofd and netprof.
+ *
+ * This is the only place where the kernel and user space agree on the flow
+ * maps: key and value layouts, statistics indices and pin names. Change it
+ * and both sides change together.
+ *
+ * Units, stated once for every field below:
+ *  - Timestamps are bpf_ktime_get_ns(): CLOCK_MONOTONIC nanoseconds.
+ *  - "packets" are wire packets: a GSO/GRO super-packet seen by TC counts as
+ *    gso_segs packets, so XDP (which sees frames) and TC agree.
+ *  - "bytes" are wire frame bytes from the L2 header on, without FCS: the
+ *    frame length a capture on the same interface reports. For a GSO
+ *    super-packet it is skb->len plus the L2-L4 headers of every segment
+ *    after the first, i.e. what the segments add up to on the wire.
+ */
+#ifndef NETPROF_MAPS_FLOW_H
+#define NETPROF_MAPS_FLOW_H
+
+#ifdef __BPF__
+/* vmlinux.h provides the __u* and __be* types */
+#else
+#include <linux/types.h>
+#endif
+
+/* Pin names, relative to the pin directory (default NETPROF_PIN_DIR). */
+#define NETPROF_PIN_DIR		"/sys/fs/bpf/netprof"
+#define NETPROF_PIN_LINKS	"links"		/* directory of pinned XDP links */
+#define FLOWS_MAP		"flows"
+#define FLOWS_ENDED_MAP		"flows_ended"
+#define FRAGS_MAP		"frags"
+#define STATS_MAP		"stats"
+#define IFACES_MAP		"ifaces"
+#define DAEMON_MAP		"daemon"
+
+#define FLOWS_DEFAULT_MAX	65536
+#define FRAGS_MAX		4096
+
+/*
+ * Marker written by xdp_ingress into the XDP metadata area. tc_ingress sees
+ * it in skb->data_meta and knows the packet was already counted, so a packet
+ * is counted once when both hooks run. The value is constant so GRO still
+ * merges marked packets (GRO refuses to merge skbs whose metadata differ).
+ */
+#define NETPROF_XDP_MARK	0x6e707866	/* "npxf" */
+
+/*
+ * A flow is one conversation on one interface in one network namespace.
+ * The two endpoints are stored in canonical order (a < b, comparing address
+ * then port), so both directions of a conversation find the same entry;
+ * which endpoint spoke first is kept in flow_counters.first_dir.
+ * IPv4 addresses are stored IPv4-mapped (::ffff:a.b.c.d).
+ */
+struct flow_key {
+	__u8	addr_a[16];
+	__u8	addr_b[16];
+	__be16	port_a;		/* 0 for ICMP, ICMPv6 and other protocols */
+	__be16	port_b;
+	__u32	ifindex;	/* in the namespace netns_ino */
+	__u32	netns_ino;	/* inode of the network namespace (ls -L /proc/PID/ns/net) */
+	__u8	proto;		/* IPPROTO_* */
+	__u8	family;		/* FLOW_FAMILY_* */
+	__u16	pad;
+};
+
+enum flow_family {
+	FLOW_FAMILY_IPV4 = 4,
+	FLOW_FAMILY_IPV6 = 6,
+};
+
+/* Direction index into the per-direction arrays. */
+enum flow_dir {
+	FLOW_DIR_AB = 0,	/* addr_a:port_a -> addr_b:port_b */
+	FLOW_DIR_BA = 1,
+};
+
+/*
+ * Value of the flows map: BPF_MAP_TYPE_PERCPU_HASH, one copy per CPU, so the
+ * datapath updates without atomics. User space sums the copies (see
+ * lib/flowtab.c): counters add, first_seen is the smallest non-zero value,
+ * last_seen and the hook timestamps the largest.
+ */
+struct flow_counters {
+	__u64	packets[2];	/* wire packets per flow_dir */
+	__u64	bytes[2];	/* wire bytes per flow_dir */
+	__u64	first_seen_ns;	/* 0 until this CPU saw a packet of the flow */
+	__u64	last_seen_ns;
+	__u64	xdp_ts_ns;	/* xdp_ingress time of the latest packet counted there */
+	__u64	tc_ingress_ts_ns; /* tc_ingress time of the latest ingress skb */
+	__u64	tc_egress_ts_ns;  /* tc_egress time of the latest egress skb */
+	__u8	tcp_flags[2];	/* OR of TCP flags seen per flow_dir */
+	__u8	first_dir;	/* flow_dir of the first packet this CPU saw */
+	__u8	pad[5];
+};
+
+/*
+ * The IPv4/IPv6 fragment table: the first fragment of a datagram stores its
+ * ports here, later fragments of the same datagram take them from it.
+ * LRU: an evicted entry only costs ports (counted in STAT_FRAG_NO_PORTS).
+ */
+struct frag_key {
+	__u8	saddr[16];
+	__u8	daddr[16];
+	__u32	id;		/* IPv4 identification or IPv6 fragment id */
+	__u8	proto;
+	__u8	family;
+	__u16	pad;
+};
+
+struct frag_ports {
+	__be16	sport;
+	__be16	dport;
+};
+
+/*
+ * Statistics: BPF_MAP_TYPE_PERCPU_ARRAY indexed by enum np_stat.
+ * Adding a value: add it before STAT_MAX and give it a name in
+ * lib/stats.c (np_stat_names), which `netprof status` prints.
+ */
+enum np_stat {
+	STAT_PACKETS = 0,	/* wire packets counted into a flow */
+	STAT_FLOW_FULL_PACKETS,	/* packets not recorded: flow table full */
+	STAT_FLOW_FULL_BYTES,	/* their bytes */
+	STAT_NON_IP,		/* frames that are not IPv4/IPv6 (ARP, LLDP, ...) */
+	STAT_TRUNCATED,		/* IP frames too short for their headers */
+	STAT_FRAG_NO_PORTS,	/* later fragments whose first fragment was not seen */
+	STAT_IPV6_EXT_LIMIT,	/* IPv6 extension header chains longer than we walk */
+	STAT_XDP_META_FAIL,	/* XDP could not mark a frame; TC ingress counted it */
+	STAT_TC_PULL_FAIL,	/* bpf_skb_pull_data failed; headers unreadable */
+	STAT_MAX,
+};
+
+/*
+ * One entry per interface netprofd attached to, written by the daemon and
+ * read by `netprof status` and `netprof flows` to name interfaces.
+ */
+struct iface_key {
+	__u32	netns_ino;
+	__u32	ifindex;
+};
+
+enum iface_attach {
+	IFACE_XDP_NATIVE  = 1 << 0,
+	IFACE_XDP_GENERIC = 1 << 1,
+	IFACE_TC_INGRESS  = 1 << 2,
+	IFACE_TC_EGRESS   = 1 << 3,
+};
+
+struct iface_info {
+	char	name[16];	/* IFNAMSIZ */
+	char	netns[32];	/* name given with --netns, "" for netprofd's own */
+	__u32	attach;		/* enum iface_attach bits */
+	__u32	pad;
+	__u64	attached_ns;	/* CLOCK_MONOTONIC */
+};
+
+/*
+ * Flows the daemon removed from the live table (idle or closed), kept for
+ * --keep-ended seconds so a flow that lived between two sweeps is still
+ * listed. Keyed by flow and first-seen time: the same 5-tuple reused later
+ * is a different entry.
+ */
+struct flow_ended_key {
+	struct flow_key	flow;
+	__u64		first_seen_ns;
+};
+
+struct flow_record {
+	__u64	packets[2];
+	__u64	bytes[2];
+	__u64	first_seen_ns;
+	__u64	last_seen_ns;
+	__u64	xdp_ts_ns;
+	__u64	tc_ingress_ts_ns;
+	__u64	tc_egress_ts_ns;
+	__u64	ended_ns;	/* when the daemon moved it here; 0 while live */
+	__u8	tcp_flags[2];
+	__u8	first_dir;
+	__u8	end_reason;	/* enum flow_end */
+	__u8	pad[4];
+};
+
+/* Why a flow left the live table. Named in lib/flowtab.c (flow_end_names). */
+enum flow_end {
+	FLOW_END_NONE = 0,	/* live */
+	FLOW_END_IDLE,		/* no packet for --idle-timeout */
+	FLOW_END_FIN,		/* TCP FIN seen in both directions */
+	FLOW_END_RST,		/* TCP RST seen */
+	FLOW_END_MAX,
+};
+
+/* The daemon's own record: array map with one entry. */
+struct daemon_info {
+	__u32	pid;
+	__u32	version;
+	__u64	started_ns;	/* CLOCK_MONOTONIC */
+	__u64	last_sweep_ns;
+	__u64	idle_timeout_ns;
+	__u64	keep_ended_ns;
+	__u64	flows_expired;	/* moved to flows_ended since the pins were made */
+	__u64	ended_dropped;	/* ended flows that did not fit flows_ended */
+	__u32	max_flows;
+	__u32	ifaces;		/* interfaces attached now */
+};
+
+#ifndef __BPF__
+_Static_assert(sizeof(struct flow_key) == 48, "flow_key layout");
+_Static_assert(sizeof(struct flow_counters) == 80, "flow_counters layout");
+_Static_assert(sizeof(struct frag_key) == 40, "frag_key layout");
+_Static_assert(sizeof(struct iface_info) == 64, "iface_info layout");
+_Static_assert(sizeof(struct flow_ended_key) == 56, "flow_ended_key layout");
+_Static_assert(sizeof(struct flow_record) == 88, "flow_record layout");
+_Static_assert(sizeof(struct daemon_info) == 64, "daemon_info layout");
+#endif
+
+#endif /* NETPROF_MAPS_FLOW_H */
