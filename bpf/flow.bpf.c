@@ -166,6 +166,25 @@ static __always_inline void stamp(struct flow_counters *fc, enum hook hook, __u6
 }
 
 /*
+ * Add a packet to one direction. The branch on dir is deliberate: with an
+ * index, clang turns &init.tcp_flags[dir] on the aligned stack into
+ * "ptr | dir", which the verifier rejects (bitwise op on a pointer).
+ */
+static __always_inline void count_dir(struct flow_counters *fc, __u8 dir, __u64 pkts,
+				      __u64 bytes, __u8 flags)
+{
+	if (dir == FLOW_DIR_AB) {
+		fc->packets[0] += pkts;
+		fc->bytes[0] += bytes;
+		fc->tcp_flags[0] |= flags;
+	} else {
+		fc->packets[1] += pkts;
+		fc->bytes[1] += bytes;
+		fc->tcp_flags[1] |= flags;
+	}
+}
+
+/*
  * Count one packet (pkts wire packets, bytes wire bytes) into its flow, or
  * only stamp the hook time when count is 0 (tc_ingress after XDP counted).
  */
@@ -190,11 +209,9 @@ static __always_inline void flow_account(struct pkt_info *pi, __u32 ifindex,
 
 		if (!count)
 			return;	/* nothing to stamp yet; XDP inserts it */
-		init.packets[dir] = pkts;
-		init.bytes[dir] = bytes;
+		count_dir(&init, dir, pkts, bytes, pi->tcp_flags);
 		init.first_seen_ns = now;
 		init.last_seen_ns = now;
-		init.tcp_flags[dir] = pi->tcp_flags;
 		init.first_dir = dir;
 		stamp(&init, hook, now);
 		err = bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST);
@@ -220,9 +237,7 @@ static __always_inline void flow_account(struct pkt_info *pi, __u32 ifindex,
 		fc->first_dir = dir;
 	}
 	fc->last_seen_ns = now;
-	fc->packets[dir] += pkts;
-	fc->bytes[dir] += bytes;
-	fc->tcp_flags[dir] |= pi->tcp_flags;
+	count_dir(fc, dir, pkts, bytes, pi->tcp_flags);
 	stat_add(STAT_PACKETS, pkts);
 }
 

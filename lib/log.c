@@ -58,9 +58,15 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	int ours = level == LIBBPF_WARN ? LOG_INFO :
 		   level == LIBBPF_INFO ? LOG_DEBUG : LOG_DEBUG + 1;
 
+	/*
+	 * libbpf reports the netlink answers to our own probes (clsact exists,
+	 * no filter of ours yet) as warnings; we handle those errors ourselves.
+	 */
+	if (strstr(fmt, "Kernel error message"))
+		ours = LOG_DEBUG;
 	if (ours > log_level)
 		return 0;
-	fprintf(stderr, "%s: libbpf: ", log_prog);
+	fprintf(stderr, "%s: ", log_prog);	/* libbpf adds "libbpf: " */
 	return vfprintf(stderr, fmt, ap);
 }
 
