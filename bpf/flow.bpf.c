@@ -241,11 +241,61 @@ static __always_inline void flow_account(struct pkt_info *pi, __u32 ifindex,
 	stat_add(STAT_PACKETS, pkts);
 }
 
+/*
+ * The parsers as global functions, each verified once on its own:
+ *  - parse_l3_*: IPv4/IPv6 + L4 at an l3off the verifier knows nothing of,
+ *    so it is checked once rather than once per L2 path (VLAN depth x MPLS
+ *    depth x pseudowire), which exceeded the verifier's budget;
+ *  - parse_*: the whole frame. Loading data/data_end from ctx here, after
+ *    any bpf_skb_pull_data in the caller, also keeps clang from reusing a
+ *    ctx field address the verifier rejects ("modified ctx ptr").
+ * Global functions must NULL-check their pointer arguments.
+ */
+__noinline int parse_l3_xdp(struct xdp_md *ctx, __u32 l3off, int l3proto, struct pkt_info *pi)
+{
+	if (!pi)
+		return PARSE_TRUNCATED;
+	return parse_l3((void *)(long)ctx->data, (void *)(long)ctx->data_end, l3off, l3proto, pi);
+}
+
+__noinline int parse_l3_skb(struct __sk_buff *skb, __u32 l3off, int l3proto, struct pkt_info *pi)
+{
+	if (!pi)
+		return PARSE_TRUNCATED;
+	return parse_l3((void *)(long)skb->data, (void *)(long)skb->data_end, l3off, l3proto, pi);
+}
+
+__noinline int parse_xdp(struct xdp_md *ctx, struct pkt_info *pi)
+{
+	__u32 l3off = 0;
+	int proto;
+
+	if (!pi)
+		return PARSE_TRUNCATED;
+	proto = parse_l2((void *)(long)ctx->data, (void *)(long)ctx->data_end, &l3off);
+	if (proto < 0)
+		return proto;
+	return parse_l3_xdp(ctx, l3off, proto, pi);
+}
+
+__noinline int parse_skb(struct __sk_buff *skb, struct pkt_info *pi)
+{
+	__u32 l3off = 0;
+	int proto;
+
+	if (!pi)
+		return PARSE_TRUNCATED;
+	proto = parse_l2((void *)(long)skb->data, (void *)(long)skb->data_end, &l3off);
+	if (proto < 0)
+		return proto;
+	return parse_l3_skb(skb, l3off, proto, pi);
+}
+
 SEC("xdp")
 int xdp_ingress(struct xdp_md *ctx)
 {
 	struct pkt_info pi = {};
-	void *data, *data_end, *meta;
+	void *data, *meta;
 	int err;
 
 	/* Mark first: a frame we cannot mark is left for tc_ingress to count. */
@@ -255,7 +305,6 @@ int xdp_ingress(struct xdp_md *ctx)
 	}
 	meta = (void *)(long)ctx->data_meta;
 	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
 	if (meta + sizeof(__u32) > data) {
 		/* cannot happen after a successful adjust; keeps the verifier happy */
 		stat_add(STAT_XDP_META_FAIL, 1);
@@ -263,7 +312,7 @@ int xdp_ingress(struct xdp_md *ctx)
 	}
 	*(__u32 *)meta = NETPROF_XDP_MARK;
 
-	err = parse_frame(data, data_end, &pi);
+	err = parse_xdp(ctx, &pi);
 	if (err) {
 		count_parse_error(err);
 		return XDP_PASS;
@@ -282,6 +331,7 @@ static __always_inline int tc_handle(struct __sk_buff *skb, enum hook hook)
 	struct pkt_info pi = {};
 	void *data, *data_end;
 	__u64 pkts, bytes;
+	__u32 want;
 	int count = 1, err;
 
 	if (hook == HOOK_TC_INGRESS) {
@@ -292,24 +342,19 @@ static __always_inline int tc_handle(struct __sk_buff *skb, enum hook hook)
 			count = 0;
 	}
 
+	/*
+	 * Headers may sit in paged data: pull the first TC_PULL_LEN bytes
+	 * only when they are not linear (pulling can unclone the skb).
+	 */
+	want = skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN;
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
-	err = parse_frame(data, data_end, &pi);
-	if (err == PARSE_TRUNCATED) {
-		/*
-		 * Headers may sit in paged data. Pulling is a no-op when they are
-		 * already linear, so only the rare truncated parse pays for it.
-		 */
-		if (bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN)) {
-			if (count)
-				stat_add(STAT_TC_PULL_FAIL, 1);
-			return TC_ACT_OK_;
-		}
-		__builtin_memset(&pi, 0, sizeof(pi));
-		data = (void *)(long)skb->data;
-		data_end = (void *)(long)skb->data_end;
-		err = parse_frame(data, data_end, &pi);
+	if (data + want > data_end && bpf_skb_pull_data(skb, want)) {
+		if (count)
+			stat_add(STAT_TC_PULL_FAIL, 1);
+		return TC_ACT_OK_;
 	}
+	err = parse_skb(skb, &pi);
 	if (err) {
 		if (count)
 			count_parse_error(err);

@@ -14,6 +14,7 @@ struct cli_globals {
 extern struct cli_globals g;
 
 int do_flows(int argc, char **argv);
+int do_replay(int argc, char **argv);
 int do_status(int argc, char **argv);
 
 /* Interface names from the pinned ifaces map; NULL-safe lookups. */
@@ -22,5 +23,27 @@ struct iface_names *iface_names__load(const char *pin_dir);
 const char *iface_names__name(const struct iface_names *n, uint32_t netns_ino, uint32_t ifindex,
 			      const char **netns);
 void iface_names__free(struct iface_names *n);
+
+struct iface_names;
+struct flow_filter;
+
+enum sort_key { SORT_BYTES, SORT_PACKETS, SORT_RATE, SORT_AGE };
+
+struct flows_opts {
+	enum sort_key		sort;
+	long			limit;		/* -n; 0 = all */
+	uint64_t		watch_ns;	/* --watch; 0 = once */
+	int			live_only;
+	int			wide;
+	const char		*ifname;
+	const char		*netns;
+	struct flow_filter	*filter;
+	int			optind;		/* first argument that is not an option */
+};
+
+int flows_parse_args(int argc, char **argv, struct flows_opts *o, const char *usage,
+		     int allow_live, int positional);
+int flows_show_once(const struct flows_opts *o, struct iface_names *names, int flows_fd,
+		    int ended_fd);
 
 #endif

@@ -20,19 +20,6 @@
 #include "log.h"
 #include "pins.h"
 
-enum sort_key { SORT_BYTES, SORT_PACKETS, SORT_RATE, SORT_AGE };
-
-struct flows_opts {
-	enum sort_key		sort;
-	long			limit;		/* -n; 0 = all */
-	uint64_t		watch_ns;	/* --watch; 0 = once */
-	int			live_only;
-	int			wide;
-	const char		*ifname;
-	const char		*netns;
-	struct flow_filter	*filter;
-};
-
 struct row {
 	struct flow_entry	e;
 	double			rate;		/* bytes/s: lifetime average, or last interval with --watch */
@@ -299,27 +286,35 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-int do_flows(int argc, char **argv)
+/*
+ * Options shared by `flows` and `replay`. Returns 0 to go on, 1 when help
+ * was printed, 2 (usage) or -1 (already reported) on errors.
+ */
+int flows_parse_args(int argc, char **argv, struct flows_opts *o, const char *usage,
+		     int allow_live, int positional)
 {
-	struct flows_opts o = { .sort = SORT_BYTES };
-	struct snapshot prev = {}, cur = {};
-	struct iface_names *names = NULL;
-	int flows_fd = -1, ended_fd = -1, opt, err = 1;
-	char *expr = NULL, errbuf[512];
+	char *expr, errbuf[512];
+	int opt;
 	uint64_t v;
 
+	memset(o, 0, sizeof(*o));
+	o->sort = SORT_BYTES;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "s:n:w:i:jh", flows_long, NULL)) != -1) {
+		if (!allow_live && (opt == 'w' || opt == 'i' || opt == 'N' || opt == 'L')) {
+			pr_err("%s does not apply to %s: see '%s --help'", argv[optind - 1], argv[0], argv[0]);
+			return 2;
+		}
 		switch (opt) {
 		case 's':
 			if (!strcmp(optarg, "bytes"))
-				o.sort = SORT_BYTES;
+				o->sort = SORT_BYTES;
 			else if (!strcmp(optarg, "packets"))
-				o.sort = SORT_PACKETS;
+				o->sort = SORT_PACKETS;
 			else if (!strcmp(optarg, "rate"))
-				o.sort = SORT_RATE;
+				o->sort = SORT_RATE;
 			else if (!strcmp(optarg, "age"))
-				o.sort = SORT_AGE;
+				o->sort = SORT_AGE;
 			else {
 				pr_err("--sort '%s': use bytes, packets, rate or age", optarg);
 				return 2;
@@ -330,46 +325,77 @@ int do_flows(int argc, char **argv)
 				pr_err("-n '%s': give a number of flows (0 = all)", optarg);
 				return 2;
 			}
-			o.limit = v;
+			o->limit = v;
 			break;
 		case 'w':
-			if (parse_duration(optarg, &o.watch_ns) || o.watch_ns < 100000000ULL) {
+			if (parse_duration(optarg, &o->watch_ns) || o->watch_ns < 100000000ULL) {
 				pr_err("--watch '%s': give seconds, at least 0.1", optarg);
 				return 2;
 			}
 			break;
 		case 'i':
-			o.ifname = optarg;
+			o->ifname = optarg;
 			break;
 		case 'N':
-			o.netns = optarg;
+			o->netns = optarg;
 			break;
 		case 'L':
-			o.live_only = 1;
+			o->live_only = 1;
 			break;
 		case 'W':
-			o.wide = 1;
+			o->wide = 1;
 			break;
 		case 'j':
 			g.json = log_json_errors = 1;
 			break;
 		case 'h':
-			fputs(flows_usage, stdout);
-			return 0;
+			fputs(usage, stdout);
+			return 1;
 		default:
-			fprintf(stderr, "Try 'netprof flows --help'.\n");
+			fprintf(stderr, "Try '%s --help'.\n", argv[0]);
 			return 2;
 		}
 	}
-	if (optind < argc) {
-		expr = filter_join_args(argc - optind, argv + optind);
-		o.filter = expr ? flow_filter__new(expr, errbuf, sizeof(errbuf)) : NULL;
-		if (!o.filter) {
+	o->optind = optind;
+	if (optind + positional < argc) {
+		expr = filter_join_args(argc - optind - positional, argv + optind + positional);
+		o->filter = expr ? flow_filter__new(expr, errbuf, sizeof(errbuf)) : NULL;
+		if (!o->filter) {
 			pr_err("bad filter '%s': %s (tcpdump syntax, e.g. 'tcp and port 80')",
 			       expr ? expr : "", expr ? errbuf : strerror(ENOMEM));
-			goto out;
+			free(expr);
+			return -1;
 		}
+		free(expr);
 	}
+	return 0;
+}
+
+/* One table from map fds (pinned, or replay's private ones). 0 or -errno. */
+int flows_show_once(const struct flows_opts *o, struct iface_names *names, int flows_fd,
+		    int ended_fd)
+{
+	struct snapshot cur = {};
+	int err;
+
+	err = take_snapshot(o, names, flows_fd, ended_fd, NULL, &cur);
+	if (!err)
+		print_snapshot(o, &cur);
+	free(cur.rows);
+	return err;
+}
+
+int do_flows(int argc, char **argv)
+{
+	struct flows_opts o;
+	struct snapshot prev = {}, cur = {};
+	struct iface_names *names = NULL;
+	int flows_fd = -1, ended_fd = -1, err;
+
+	err = flows_parse_args(argc, argv, &o, flows_usage, 1, 0);
+	if (err)
+		return err == 1 ? 0 : err == 2 ? 2 : 1;
+	err = 1;
 
 	flows_fd = pins_open_map(g.pin_dir, FLOWS_MAP, 0);
 	if (flows_fd < 0)
@@ -380,10 +406,7 @@ int do_flows(int argc, char **argv)
 	names = iface_names__load(g.pin_dir);
 
 	if (!o.watch_ns) {
-		if (take_snapshot(&o, names, flows_fd, ended_fd, NULL, &cur))
-			goto out;
-		print_snapshot(&o, &cur);
-		err = 0;
+		err = flows_show_once(&o, names, flows_fd, ended_fd) ? 1 : 0;
 		goto out;
 	}
 
@@ -412,7 +435,6 @@ int do_flows(int argc, char **argv)
 out:
 	free(prev.rows);
 	free(cur.rows);
-	free(expr);
 	flow_filter__free(o.filter);
 	iface_names__free(names);
 	if (flows_fd >= 0)

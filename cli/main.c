@@ -22,6 +22,7 @@ struct command {
 static const struct command commands[] = {
 	{ "flows",  do_flows,  "list flows: who talks to whom, packets, bytes, rates" },
 	{ "status", do_status, "daemon state, attachments, map fill, loss counters" },
+	{ "replay", do_replay, "run the datapath over a pcap/pcapng file, print its flows" },
 };
 
 static void usage(FILE *f)

@@ -16,6 +16,10 @@
 #define ETH_P_IPV6_	0x86DD
 #define ETH_P_8021Q_	0x8100
 #define ETH_P_8021AD_	0x88A8
+#define ETH_P_MPLS_UC_	0x8847
+#define ETH_P_MPLS_MC_	0x8848
+/* not an ethertype: an Ethernet pseudowire under MPLS (RFC 4448) */
+#define PROTO_PW_ETH_	0x10000
 
 #define IPPROTO_HOPOPTS_	0
 #define IPPROTO_ICMP_		1
@@ -31,6 +35,8 @@
 #define VLAN_MAX_DEPTH		2
 /* IPv6 extension headers we walk before giving up (bounded loop). */
 #define IPV6_EXT_MAX		8
+/* MPLS labels we pop looking for the bottom of the stack. */
+#define MPLS_MAX_LABELS		4
 
 enum parse_err {
 	PARSE_TRUNCATED = -1,	/* a header runs past the end of the frame */
@@ -92,6 +98,44 @@ static __always_inline int parse_eth(struct cursor *c)
 		c->pos = vh + 1;
 	}
 	return bpf_ntohs(proto);
+}
+
+/*
+ * MPLS label stack: pop to the bottom-of-stack label, then tell the payload
+ * by its first nibble (4: IPv4, 6: IPv6, 0: a pseudowire control word
+ * followed by an Ethernet frame). MPLS carries no payload type, so this is
+ * the same guess every MPLS-aware dissector makes.
+ */
+static __always_inline int parse_mpls(struct cursor *c)
+{
+	__be32 *label;
+	__u8 *first;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < MPLS_MAX_LABELS; i++) {
+		label = c->pos;
+		if ((void *)(label + 1) > c->end)
+			return PARSE_TRUNCATED;
+		c->pos = label + 1;
+		if (bpf_ntohl(*label) & 0x100)	/* bottom of stack */
+			break;
+	}
+	if (i == MPLS_MAX_LABELS)
+		return PARSE_NOT_IP;
+	first = c->pos;
+	if ((void *)(first + 1) > c->end)
+		return PARSE_TRUNCATED;
+	switch (*first >> 4) {
+	case 4:
+		return ETH_P_IP_;
+	case 6:
+		return ETH_P_IPV6_;
+	case 0:
+		return PROTO_PW_ETH_;
+	default:
+		return PARSE_NOT_IP;
+	}
 }
 
 static __always_inline void ipv4_mapped(__u8 *dst, __be32 addr)
@@ -242,21 +286,54 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt_info *pi)
 	return 0;
 }
 
-/* Ethernet frame -> pkt_info. Returns 0 or a PARSE_* error. */
-static __always_inline int parse_frame(void *data, void *data_end, struct pkt_info *pi)
+/* Deepest L3 offset parse_l2 can return: 2 VLAN tags, 4 labels, PW + 2 tags. */
+#define L2_MAX_LEN	96
+
+/*
+ * Ethernet, VLAN/QinQ, MPLS and an Ethernet pseudowire under MPLS: returns
+ * the L3 ethertype (ETH_P_IP_ or ETH_P_IPV6_, or another ethertype) and
+ * sets *l3off, or a PARSE_* error.
+ */
+static __always_inline int parse_l2(void *data, void *data_end, __u32 *l3off)
 {
 	struct cursor c = { .pos = data, .end = data_end };
-	int proto, err;
+	int proto;
 
 	proto = parse_eth(&c);
+	if (proto == ETH_P_MPLS_UC_ || proto == ETH_P_MPLS_MC_) {
+		proto = parse_mpls(&c);
+		if (proto == PROTO_PW_ETH_) {
+			c.pos += 4;	/* control word; parse_eth checks the bound */
+			proto = parse_eth(&c);
+		}
+	}
 	if (proto < 0)
 		return proto;
-	if (proto == ETH_P_IP_)
-		err = parse_ipv4(&c, pi);
-	else if (proto == ETH_P_IPV6_)
-		err = parse_ipv6(&c, pi);
-	else
+	if (proto != ETH_P_IP_ && proto != ETH_P_IPV6_)
 		return PARSE_NOT_IP;
+	*l3off = c.pos - data;
+	return proto;
+}
+
+/*
+ * IPv4/IPv6 and the transport header at data + l3off. Returns 0 or a
+ * PARSE_* error. Called from a global function (flow.bpf.c) so that the
+ * verifier checks it once for any l3off, instead of once for every L2 path
+ * (VLAN depth x MPLS depth x pseudowire), which exceeded its budget.
+ */
+static __always_inline int parse_l3(void *data, void *data_end, __u32 l3off, int l3proto,
+				    struct pkt_info *pi)
+{
+	struct cursor c = { .end = data_end };
+	int err;
+
+	if (l3off > L2_MAX_LEN)
+		return PARSE_TRUNCATED;
+	c.pos = data + l3off;
+	if (l3proto == ETH_P_IP_)
+		err = parse_ipv4(&c, pi);
+	else
+		err = parse_ipv6(&c, pi);
 	if (err < 0)
 		return err;
 	err = parse_l4(&c, pi);

@@ -388,6 +388,55 @@ static void test_vlan_and_qinq(void)
 	flowtab_free(&ft);
 }
 
+static void test_mpls(void)
+{
+	static const uint16_t q[] = { 0x8100 };
+	struct frame f;
+	struct flow_table ft;
+	size_t i;
+	int v, ok = 0;
+
+	reset_maps();
+	/* two labels, then IPv4 */
+	eth(&f, NULL, 0, 0x8847);
+	put32(&f, (100 << 12) | 64);
+	put32(&f, (200 << 12) | 0x100 | 64);
+	ipv4(&f, "10.8.0.1", "10.8.0.2", 17, 0, 1, 0, 8);
+	udp(&f, 1111, 2222, 0);
+	ASSERT_OK(run_xdp(&f, &v), "mpls ip");
+	/* one label, pseudowire control word, Ethernet + VLAN, IPv6 */
+	eth(&f, NULL, 0, 0x8847);
+	put32(&f, (300 << 12) | 0x100 | 64);
+	put32(&f, 0);
+	{
+		struct frame inner;
+
+		eth(&inner, q, 1, 0x86dd);
+		put(&f, inner.b, inner.len);
+	}
+	ipv6(&f, "2001:db8::c", "2001:db8::d", 6, 20);
+	tcp(&f, 3333, 4444, 0x02);
+	ASSERT_OK(run_xdp(&f, &v), "mpls pw");
+	/* bottom of stack never comes */
+	eth(&f, NULL, 0, 0x8847);
+	for (i = 0; i < 5; i++)
+		put32(&f, (400 << 12) | 64);
+	payload(&f, 20);
+	ASSERT_OK(run_xdp(&f, &v), "deep stack");
+
+	ft = read_flows();
+	ASSERT_EQ(ft.n, 2, "two flows under MPLS");
+	for (i = 0; i < ft.n; i++) {
+		if (port_of(&ft.v[i].key, "10.8.0.2", 0) == 2222)
+			ok |= 1;
+		if (port_of(&ft.v[i].key, "2001:db8::d", 1) == 4444)
+			ok |= 2;
+	}
+	ASSERT_EQ(ok, 3, "IPv4 under labels, IPv6 under a pseudowire");
+	ASSERT_EQ(stat(STAT_NON_IP), 1, "label stack too deep is counted");
+	flowtab_free(&ft);
+}
+
 static void test_ipv4_fragments(void)
 {
 	struct frame f;
@@ -600,6 +649,7 @@ int main(void)
 	RUN_TEST(test_ipv6_extension_chain);
 	RUN_TEST(test_ipv6_chain_too_long);
 	RUN_TEST(test_vlan_and_qinq);
+	RUN_TEST(test_mpls);
 	RUN_TEST(test_ipv4_fragments);
 	RUN_TEST(test_ipv6_fragments);
 	RUN_TEST(test_truncated_and_garbage);

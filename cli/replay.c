@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * netprof replay FILE: run every frame of a capture through the same
+ * xdp_ingress program netprofd attaches, with BPF_PROG_TEST_RUN, into a
+ * private flow table, and print it as `netprof flows` would.
+ *
+ * Captures that are not Ethernet are rewrapped as Ethernet by
+ * lib/pcapfile.c, so their byte counts are those of the Ethernet frame that
+ * carries the same IP packet (docs/replay.md).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "flow.skel.h"
+#include "cli.h"
+#include "filter.h"
+#include "log.h"
+#include "pcapfile.h"
+#include "stats.h"
+
+static const char replay_usage[] =
+"Usage: netprof replay [OPTIONS] FILE [FILTER]\n"
+"Run netprof's datapath over every frame of a pcap or pcapng file and print\n"
+"the flows it records (Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP).\n"
+"\n"
+"  -s, --sort KEY   bytes|packets|rate|age (default bytes)\n"
+"  -n, --limit N    show the top N flows\n"
+"  -j, --json       JSON, as `netprof flows --json`\n"
+"  -v               (global) print the datapath counters on stderr\n"
+"  -h, --help       this text\n";
+
+int do_replay(int argc, char **argv)
+{
+	static uint8_t frame[PCAPFILE_SNAP_MAX + 64];
+	uint64_t frames = 0, truncated = 0, failed = 0, stats[STAT_MAX];
+	struct flow_bpf *skel = NULL;
+	struct pcapfile *pf = NULL;
+	struct flows_opts o;
+	const char *file;
+	struct bpf_map *m;
+	char err_msg[512];
+	int err, len, cut, ret = 1;
+	unsigned int i;
+
+	err = flows_parse_args(argc, argv, &o, replay_usage, 0, 1);
+	if (err)
+		return err == 1 ? 0 : err == 2 ? 2 : 1;
+	if (o.optind >= argc) {
+		pr_err("replay needs a capture file: netprof replay FILE [FILTER]");
+		goto out;
+	}
+	file = argv[o.optind];
+	pf = pcapfile__open(file, err_msg, sizeof(err_msg));
+	if (!pf) {
+		pr_err("%s", err_msg);
+		goto out;
+	}
+
+	skel = flow_bpf__open();
+	if (!skel) {
+		pr_err("cannot open the flow BPF object: %s", strerror(errno));
+		goto out;
+	}
+	/* a private table: replay never touches netprofd's pins */
+	bpf_object__for_each_map(m, skel->obj)
+		bpf_map__set_pin_path(m, NULL);
+	bpf_map__set_max_entries(skel->maps.flows, 262144);
+	bpf_map__set_max_entries(skel->maps.flows_ended, 1);
+	err = flow_bpf__load(skel);
+	if (err) {
+		pr_err("cannot load the flow BPF programs: %s; replay needs root (CAP_BPF)",
+		       strerror(-err));
+		goto out;
+	}
+
+	while ((len = pcapfile__next(pf, frame, &cut, err_msg, sizeof(err_msg))) > 0) {
+		struct xdp_md ctx = { .data_end = len };
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame, .data_size_in = len,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+		frames++;
+		truncated += cut;
+		if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_ingress), &t))
+			failed++;
+	}
+	if (len < 0) {
+		pr_err("%s: %s after %llu frames", file, err_msg, (unsigned long long)frames);
+		goto out;
+	}
+	if (failed) {
+		pr_err("%s: the datapath could not run on %llu of %llu frames", file,
+		       (unsigned long long)failed, (unsigned long long)frames);
+		goto out;
+	}
+	if (truncated)
+		pr_warn("%s: %llu frames were cut by the capture's snaplen; only their captured bytes count\n",
+			file, (unsigned long long)truncated);
+	if (g.verbose && np_stats_read(bpf_map__fd(skel->maps.stats), stats) == 0) {
+		fprintf(stderr, "replay: %llu frames\n", (unsigned long long)frames);
+		for (i = 0; i < STAT_MAX; i++)
+			fprintf(stderr, "  %-28s %llu\n", np_stat_name(i), (unsigned long long)stats[i]);
+	}
+	ret = flows_show_once(&o, NULL, bpf_map__fd(skel->maps.flows),
+			      bpf_map__fd(skel->maps.flows_ended)) ? 1 : 0;
+out:
+	pcapfile__close(pf);
+	flow_bpf__destroy(skel);
+	flow_filter__free(o.filter);
+	return ret;
+}
