@@ -266,6 +266,16 @@ static void iface_info_publish(struct np_daemon *d, struct np_netns *ns, struct 
 		pr_warn("cannot record %s in the ifaces map: %s\n", ifc->name, strerror(errno));
 }
 
+static const char *ns_label(const struct np_netns *ns);
+
+void iface__rename(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc,
+		   const char *name)
+{
+	pr_info("%s (netns %s) is now %s\n", ifc->name, ns_label(ns), name);
+	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	iface_info_publish(d, ns, ifc);
+}
+
 static const char *ns_label(const struct np_netns *ns)
 {
 	return ns->name[0] ? ns->name : "(own)";

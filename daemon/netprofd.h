@@ -78,6 +78,8 @@ int iface__attach(struct np_daemon *d, struct np_netns *ns, int ifindex, const c
 void iface__detach(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc,
 		   enum iface_forget how);
 struct np_iface *iface__find(struct np_netns *ns, int ifindex);
+void iface__rename(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc,
+		   const char *name);
 int iface__wanted(const struct np_daemon *d, const char *name);
 int netns_enter(struct np_daemon *d, struct np_netns *ns);
 void netns_leave(struct np_daemon *d);

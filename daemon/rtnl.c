@@ -50,8 +50,18 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 		}
 		return MNL_CB_OK;
 	}
-	if (nlh->nlmsg_type != RTM_NEWLINK || !lm.name || ifc)
+	if (nlh->nlmsg_type != RTM_NEWLINK || !lm.name)
 		return MNL_CB_OK;
+	if (ifc) {
+		/* a rename (e.g. `ip link set X netns NS name Y` arrives as two events) */
+		if (strcmp(ifc->name, lm.name)) {
+			if (iface__wanted(c->d, lm.name))
+				iface__rename(c->d, c->ns, ifc, lm.name);
+			else
+				iface__detach(c->d, c->ns, ifc, IFACE_DETACH);
+		}
+		return MNL_CB_OK;
+	}
 	if (!iface__wanted(c->d, lm.name))
 		return MNL_CB_OK;
 	iface__attach(c->d, c->ns, lm.ifindex, lm.name);

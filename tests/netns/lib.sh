@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Helpers for the namespace rigs. Source it; each test script then defines
+# test_* functions and calls run_tests. Everything a test creates carries the
+# run's prefix ($P) and is removed by cleanup on exit, pass or fail:
+# namespaces, pins under $PIN, servers and captures stopped by pid.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+NETPROF=${NETPROF:-$ROOT/.output/netprof}
+NETPROFD=${NETPROFD:-$ROOT/.output/netprofd}
+P=np$$x				# namespace prefix for this run
+PIN=/sys/fs/bpf/netprof-test-$$
+WORK=$(mktemp -d /tmp/netprof-test.XXXXXX)
+PIDS=()				# background processes to stop
+PASSED=0
+FAILED=0
+export NETPROF_PIN_DIR=$PIN
+
+cleanup() {
+	local pid ns
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	PIDS=()
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$P"); do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ -d "$PIN" ]; then
+		"$NETPROFD" --remove -p "$PIN" >/dev/null 2>&1
+		rm -rf "$PIN"
+	fi
+}
+
+cleanup_all() {
+	cleanup
+	rm -rf "$WORK"
+}
+trap cleanup_all EXIT
+trap 'exit 130' INT TERM
+
+mount_bpffs() {
+	grep -q ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf
+}
+
+fail() {
+	echo "  $*" >&2
+	return 1
+}
+
+# veth_pair NS1 IF1 ADDR1 NS2 IF2 ADDR2 [V6_1 V6_2]: a link with static
+# neighbours (no ARP/ND traffic to muddy exact counts) and offloads off, so
+# a capture sees the wire packets netprof counts.
+veth_pair() {
+	local ns1=$1 if1=$2 a1=$3 ns2=$4 if2=$5 a2=$6 v61=$7 v62=$8 mac1 mac2
+	ip netns list | grep -qw "$ns1" || ip netns add "$ns1"
+	ip netns list | grep -qw "$ns2" || ip netns add "$ns2"
+	ip link add "$P-t1" type veth peer name "$P-t2"
+	ip link set "$P-t1" netns "$ns1" name "$if1"
+	ip link set "$P-t2" netns "$ns2" name "$if2"
+	ip -n "$ns1" addr add "$a1/24" dev "$if1"
+	ip -n "$ns2" addr add "$a2/24" dev "$if2"
+	if [ -n "$v61" ]; then
+		ip -n "$ns1" addr add "$v61/64" dev "$if1" nodad
+		ip -n "$ns2" addr add "$v62/64" dev "$if2" nodad
+	fi
+	ip -n "$ns1" link set lo up
+	ip -n "$ns2" link set lo up
+	ip -n "$ns1" link set "$if1" up
+	ip -n "$ns2" link set "$if2" up
+	ip netns exec "$ns1" ethtool -K "$if1" tso off gso off gro off >/dev/null 2>&1
+	ip netns exec "$ns2" ethtool -K "$if2" tso off gso off gro off >/dev/null 2>&1
+	mac1=$(ip -n "$ns1" -br link show "$if1" | awk '{print $3}')
+	mac2=$(ip -n "$ns2" -br link show "$if2" | awk '{print $3}')
+	ip -n "$ns1" neigh replace "$a2" lladdr "$mac2" dev "$if1" nud permanent
+	ip -n "$ns2" neigh replace "$a1" lladdr "$mac1" dev "$if2" nud permanent
+	if [ -n "$v61" ]; then
+		ip -n "$ns1" neigh replace "$v62" lladdr "$mac2" dev "$if1" nud permanent
+		ip -n "$ns2" neigh replace "$v61" lladdr "$mac1" dev "$if2" nud permanent
+	fi
+	# no router solicitations or other chatter from the kernel
+	ip netns exec "$ns1" sysctl -qw net.ipv6.conf.all.router_solicitations=0 2>/dev/null
+	ip netns exec "$ns2" sysctl -qw net.ipv6.conf.all.router_solicitations=0 2>/dev/null
+}
+
+# start_netprofd LOGFILE ARGS...: start in the background, wait until it runs.
+start_netprofd() {
+	local log=$1 i
+	shift
+	"$NETPROFD" -p "$PIN" "$@" >"$log" 2>&1 &
+	NETPROFD_PID=$!
+	PIDS+=("$NETPROFD_PID")
+	for i in $(seq 100); do
+		grep -q 'running (pid' "$log" && return 0
+		kill -0 "$NETPROFD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$log" >&2
+	fail "netprofd did not start"
+}
+
+stop_netprofd() {
+	kill -INT "$NETPROFD_PID" 2>/dev/null
+	wait "$NETPROFD_PID" 2>/dev/null
+}
+
+# start_capture NS IF FILE: tcpdump in the namespace, returns once it listens.
+start_capture() {
+	local ns=$1 ifc=$2 file=$3 i
+	ip netns exec "$ns" tcpdump -i "$ifc" -B 65536 --immediate-mode -U -n -w "$file" \
+		2>"$file.log" &
+	CAPTURE_PID=$!
+	PIDS+=("$CAPTURE_PID")
+	for i in $(seq 100); do
+		grep -q 'listening on' "$file.log" && return 0
+		sleep 0.05
+	done
+	fail "tcpdump did not start on $ifc"
+}
+
+stop_capture() {
+	local pid=${1:-$CAPTURE_PID}
+	sleep 0.3
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+# start_bg NS CMD...: a server in the namespace, stopped by pid at cleanup.
+start_bg() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@" >"$WORK/bg.$RANDOM.log" 2>&1 &
+	LAST_PID=$!
+	PIDS+=("$LAST_PID")
+}
+
+# wait_port NS PORT: until a TCP listener is there.
+wait_port() {
+	local i
+	for i in $(seq 100); do
+		ip netns exec "$1" ss -Htln "sport = :$2" | grep -q . && return 0
+		sleep 0.05
+	done
+	fail "nothing listens on port $2 in $1"
+}
+
+run_tests() {
+	local t
+	mount_bpffs
+	for t in "$@"; do
+		# each test in a subshell with its own cleanup: a failing test
+		# leaves nothing behind for the next one
+		if ( set -o pipefail; trap cleanup EXIT; "$t" ); then
+			echo "ok   $t"
+			PASSED=$((PASSED + 1))
+		else
+			echo "FAIL $t"
+			FAILED=$((FAILED + 1))
+		fi
+		cleanup
+	done
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" = 0 ]
+}
