@@ -95,14 +95,92 @@ static const char *fit(char *buf, size_t len, const char *s, int width, int wide
 	return buf;
 }
 
-static void print_header(void)
+/* Text columns sized to the rows shown; the fixed ones take 54 characters. */
+struct widths {
+	int	src;
+	int	dst;
+	int	ifc;
+	int	show_netns;	/* rows span more than one namespace */
+};
+
+#define TEXT_MAX_WIDTH	99
+#define FIXED_COLS	53	/* with the separators */
+
+static void print_header(const struct widths *w)
 {
-	printf("%-5s %-21s %-21s %-10s %6s %7s %7s %9s %5s %s\n", "PROTO", "SOURCE",
-	       "DESTINATION", "IFACE", "PKTS", "BYTES>", "<BYTES", "RATE", "AGE", "STATE");
+	printf("%-5s %-*s %-*s %-*s %6s %7s %7s %9s %5s %s\n", "PROTO", w->src, "SOURCE",
+	       w->dst, "DESTINATION", w->ifc, "IFACE", "PKTS", "BYTES>", "<BYTES", "RATE", "AGE",
+	       "STATE");
+}
+
+/* "ifname@netns", or "if<index>" for an interface netprofd did not name */
+static char *row_iface(const struct row *r, int show_netns, char *buf, size_t len)
+{
+	if (r->ifname && show_netns && r->netns && *r->netns)
+		snprintf(buf, len, "%s@%s", r->ifname, r->netns);
+	else if (r->ifname)
+		snprintf(buf, len, "%s", r->ifname);
+	else
+		snprintf(buf, len, "if%u", r->e.key.ifindex);
+	return buf;
+}
+
+/* Source and destination text of a row (the initiator is the source). */
+static void row_endpoints(const struct row *r, char *src, char *dst, size_t len)
+{
+	const struct flow_key *k = &r->e.key;
+	int s = r->e.rec.first_dir == FLOW_DIR_BA, ports = proto_has_ports(k->proto);
+
+	fmt_endpoint(src, len, s ? k->addr_b : k->addr_a, ntohs(s ? k->port_b : k->port_a),
+		     k->family, ports);
+	fmt_endpoint(dst, len, s ? k->addr_a : k->addr_b, ntohs(s ? k->port_a : k->port_b),
+		     k->family, ports);
+}
+
+static void size_columns(const struct row *rows, size_t n, int wide, struct widths *w)
+{
+	char src[64], dst[64], ifn[64];
+	size_t i;
+	int l;
+
+	w->src = strlen("SOURCE");
+	w->dst = strlen("DESTINATION");
+	w->ifc = strlen("IFACE");
+	w->show_netns = 0;
+	for (i = 1; i < n; i++) {
+		const char *a = rows[i].netns ? rows[i].netns : "", *b = rows[0].netns ? rows[0].netns : "";
+
+		if (strcmp(a, b) || rows[i].e.key.netns_ino != rows[0].e.key.netns_ino)
+			w->show_netns = 1;
+	}
+	for (i = 0; i < n; i++) {
+		row_endpoints(&rows[i], src, dst, sizeof(src));
+		row_iface(&rows[i], w->show_netns, ifn, sizeof(ifn));
+		if ((l = strlen(src)) > w->src)
+			w->src = l;
+		if ((l = strlen(dst)) > w->dst)
+			w->dst = l;
+		if ((l = strlen(ifn)) > w->ifc)
+			w->ifc = l;
+	}
+	if (wide)
+		return;
+	/* too wide for a terminal: shorten addresses first, then interface names */
+	while (FIXED_COLS + w->src + w->dst + w->ifc > TEXT_MAX_WIDTH) {
+		if (w->src >= w->dst && w->src > 17)
+			w->src--;
+		else if (w->dst > 17)
+			w->dst--;
+		else if (w->ifc > 10)
+			w->ifc--;
+		else
+			break;
+	}
 }
 
 /* One flow, as text or as a JSON object: the same data, one place. */
-static void print_flow(struct json_writer *jw, const struct row *r, uint64_t now, int wide)
+static void print_flow(struct json_writer *jw, const struct row *r, uint64_t now, int wide,
+		       const struct widths *w)
 {
 	const struct flow_key *k = &r->e.key;
 	const struct flow_record *rec = &r->e.rec;
@@ -116,27 +194,25 @@ static void print_flow(struct json_writer *jw, const struct row *r, uint64_t now
 	uint64_t end = rec->ended_ns ? rec->last_seen_ns : now;
 	uint64_t age = end > rec->first_seen_ns ? end - rec->first_seen_ns : 0;
 	const char *state = flow_end_name(rec->end_reason);
-	char src[64], dst[64], proto[16], ifn[48], b1[32], b2[32], b3[32], b4[32], b5[32];
+	char src[64], dst[64], proto[16], ifn[64], b1[32], b2[32], b3[32], b4[32], b5[32];
 	char f1[16], f2[16];
 
 	fmt_proto(proto, sizeof(proto), k->proto);
-	if (r->ifname)
-		snprintf(ifn, sizeof(ifn), "%s%s%s", r->ifname, r->netns && *r->netns ? "@" : "",
-			 r->netns ? r->netns : "");
-	else
-		snprintf(ifn, sizeof(ifn), "if%u", k->ifindex);
+	row_iface(r, jw ? 0 : w->show_netns, ifn, sizeof(ifn));
 
 	if (!jw) {
 		char t1[32], t2[32], t3[16];
 
 		fmt_endpoint(src, sizeof(src), saddr, sport, k->family, ports);
 		fmt_endpoint(dst, sizeof(dst), daddr, dport, k->family, ports);
-		printf("%-5s %-21s %-21s %-10s %6s %7s %7s %9s %5s %s\n", proto,
-		       fit(t1, sizeof(t1), src, 21, wide), fit(t2, sizeof(t2), dst, 21, wide),
-		       fit(t3, sizeof(t3), ifn, 10, wide),
+		printf("%-5s %-*s %-*s %-*s %6s %7s %7s %9s %5s %s\n", proto,
+		       w->src, fit(t1, sizeof(t1), src, w->src, wide),
+		       w->dst, fit(t2, sizeof(t2), dst, w->dst, wide),
+		       w->ifc, fit(t3, sizeof(t3), ifn, w->ifc, wide),
 		       fmt_count(b1, sizeof(b1), fwd_p + rev_p),
 		       fmt_bytes(b2, sizeof(b2), fwd_b), fmt_bytes(b3, sizeof(b3), rev_b),
-		       fmt_rate(b4, sizeof(b4), r->rate), fmt_duration(b5, sizeof(b5), age), state);
+		       r->rate > 0 ? fmt_rate(b4, sizeof(b4), r->rate) : "-",
+		       fmt_duration(b5, sizeof(b5), age), state);
 		return;
 	}
 	jw_object_start(jw, NULL);
@@ -253,6 +329,7 @@ static void print_snapshot(const struct flows_opts *o, struct snapshot *s)
 {
 	size_t i, n = s->n;
 	struct json_writer *jw = NULL;
+	struct widths w = {};
 
 	g_sort = o->sort;
 	qsort(s->rows, s->n, sizeof(*s->rows), cmp_rows);
@@ -265,10 +342,11 @@ static void print_snapshot(const struct flows_opts *o, struct snapshot *s)
 		jw_u64(jw, "total", s->n);
 		jw_array_start(jw, "flows");
 	} else {
-		print_header();
+		size_columns(s->rows, n, o->wide, &w);
+		print_header(&w);
 	}
 	for (i = 0; i < n; i++)
-		print_flow(jw, &s->rows[i], s->taken_ns, o->wide);
+		print_flow(jw, &s->rows[i], s->taken_ns, o->wide, &w);
 	if (jw) {
 		jw_array_end(jw);
 		jw_object_end(jw);

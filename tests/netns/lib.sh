@@ -15,8 +15,10 @@ PASSED=0
 FAILED=0
 export NETPROF_PIN_DIR=$PIN
 
+# (every step may fail harmlessly: a server already gone, and so on)
 cleanup() {
 	local pid ns
+	set +e
 	for pid in "${PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
@@ -32,11 +34,14 @@ cleanup() {
 		"$NETPROFD" --remove -p "$PIN" >/dev/null 2>&1
 		rm -rf "$PIN"
 	fi
+	return 0
 }
 
 cleanup_all() {
+	local rc=$?
 	cleanup
 	rm -rf "$WORK"
+	exit "$rc"
 }
 trap cleanup_all EXIT
 trap 'exit 130' INT TERM

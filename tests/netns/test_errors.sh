@@ -1,0 +1,81 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Bad input: every mistake gets one line on stderr that says what went
+# wrong and what to do, a non-zero exit, and never a crash or a partial
+# result on stdout (with --json, stdout is {"error": ...}).
+#
+#   netns $P-e (empty but for lo), pins in a test directory
+
+. "$(dirname "$0")/lib.sh"
+
+# expect_error WANT_RC PATTERN CMD...: rc == WANT_RC (any non-zero if "nz"),
+# stderr exactly one line matching PATTERN, no core dump.
+expect_error() {
+	local want=$1 pat=$2 rc lines
+	shift 2
+	"$@" >"$WORK/out" 2>"$WORK/err"
+	rc=$?
+	lines=$(wc -l <"$WORK/err")
+	if [ "$rc" = 0 ] || { [ "$want" != nz ] && [ "$rc" != "$want" ]; } || [ "$rc" -ge 128 ]; then
+		fail "'$*': exit $rc, want $want"; cat "$WORK/err" >&2; return 1
+	fi
+	if [ "$lines" != 1 ] || ! grep -qE "$pat" "$WORK/err"; then
+		fail "'$*': stderr is not one line matching '$pat':"; cat "$WORK/err" >&2; return 1
+	fi
+}
+
+test_daemon_bad_input() {
+	ip netns add "$P-e" || return 1
+	expect_error nz "network namespace '$P-nope' not found: create it" \
+		"$NETPROFD" -p "$PIN" --netns "$P-nope" || return 1
+	expect_error nz "interface 'nosuch0' not found" \
+		"$NETPROFD" -p "$PIN" --netns "$P-e" -i nosuch0 || return 1
+	expect_error 2 "max-flows 'lots'" "$NETPROFD" --max-flows lots || return 1
+	expect_error 2 "idle-timeout 'soon'" "$NETPROFD" --idle-timeout soon || return 1
+	expect_error 2 "xdp 'fast'" "$NETPROFD" --xdp fast || return 1
+	expect_error 2 "unexpected argument" "$NETPROFD" extra || return 1
+	expect_error nz "not on a bpffs" "$NETPROFD" -p /tmp/netprof-not-bpffs-$$ --netns "$P-e" || return 1
+	rmdir /tmp/netprof-not-bpffs-$$ 2>/dev/null
+	# not root: the missing capabilities are named
+	expect_error nz "missing capabilities CAP_BPF, CAP_NET_ADMIN" \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+		"$NETPROFD" -p "$PIN" || return 1
+	# a second daemon on the same pins refuses instead of attaching twice
+	start_netprofd "$WORK/d.log" --netns "$P-e" || return 1
+	expect_error nz "already runs on $PIN" "$NETPROFD" -p "$PIN" --netns "$P-e" || return 1
+	# a pinned table of another size is not silently reused
+	stop_netprofd
+	expect_error nz "holds 65536 flows, not 1024" \
+		"$NETPROFD" -p "$PIN" --netns "$P-e" --max-flows 1024
+}
+
+test_cli_bad_input() {
+	ip netns add "$P-e" || return 1
+	expect_error nz "no netprof maps pinned at /sys/fs/bpf/netprof-none-$$" \
+		"$NETPROF" --pin-dir /sys/fs/bpf/netprof-none-$$ flows || return 1
+	expect_error nz "no netprof maps pinned" \
+		"$NETPROF" --pin-dir /sys/fs/bpf/netprof-none-$$ status || return 1
+	start_netprofd "$WORK/d.log" --netns "$P-e" || return 1
+	expect_error nz "bad filter 'tcp and and': .*tcpdump syntax" "$NETPROF" flows tcp and and || return 1
+	expect_error 2 "sort 'size'" "$NETPROF" flows --sort size || return 1
+	expect_error 2 "watch '0'" "$NETPROF" flows --watch 0 || return 1
+	expect_error 2 "unknown or ambiguous command 'flowz'" "$NETPROF" flowz || return 1
+	expect_error 2 "unknown option '--jsn'" "$NETPROF" --jsn flows || return 1
+	expect_error nz "cannot read capture /etc/hostname" "$NETPROF" replay /etc/hostname || return 1
+	expect_error nz "cannot read capture /nonexistent.pcap" "$NETPROF" replay /nonexistent.pcap || return 1
+	expect_error nz "replay needs a capture file" "$NETPROF" replay || return 1
+	# a capture cut in the middle of a frame
+	head -c 3000 "$ROOT/../shared/pcaps/tcpdump-ssh.pcap" >"$WORK/cut.pcap"
+	expect_error nz "corrupt capture" "$NETPROF" replay "$WORK/cut.pcap" || return 1
+	grep -q . "$WORK/out" && { fail "partial output on stdout for a corrupt capture"; return 1; }
+	# not root
+	expect_error nz "run as root" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		--inh-caps=-all "$NETPROF" flows || return 1
+	# --json errors are JSON on stdout too
+	"$NETPROF" --json flows 'port port' >"$WORK/out" 2>/dev/null
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "bad filter" in d["error"], d' \
+		"$WORK/out"
+}
+
+run_tests ${TESTS:-test_daemon_bad_input test_cli_bad_input}

@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# `make check`: every test of netprof, as root, on this machine for real.
+# Each suite prints "N passed, N failed"; the last line here is their sum.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PCAPS=${NETPROF_PCAPS:-$ROOT/../shared/pcaps}
+cd "$ROOT"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "netprof: the tests load BPF programs and build namespaces: run 'make check' as root" >&2
+	exit 1
+fi
+grep -q ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf
+
+passed=0
+failed=0
+suite() {
+	local name=$1 log line p f
+	shift
+	log=$(mktemp)
+	echo "== $name"
+	"$@" 2>&1 | tee "$log"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	if [ -z "$line" ]; then
+		echo "FAIL $name: no result line (the suite crashed)"
+		failed=$((failed + 1))
+	else
+		p=${line%% passed*}
+		f=${line#*passed, }
+		f=${f%% failed*}
+		passed=$((passed + p))
+		failed=$((failed + f))
+	fi
+	rm -f "$log"
+}
+
+suite "unit: datapath under BPF_PROG_TEST_RUN" ./.output/tests/test_datapath
+if [ -d "$PCAPS" ]; then
+	suite "replay: shared captures vs tshark" python3 tests/replay/vs_tshark.py .output/netprof "$PCAPS"
+else
+	echo "FAIL replay: captures not found at $PCAPS (set NETPROF_PCAPS)"
+	failed=$((failed + 1))
+fi
+for t in tests/netns/test_*.sh; do
+	suite "netns: $(basename "$t" .sh)" bash "$t"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
