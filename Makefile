@@ -37,13 +37,15 @@ CLI_OBJS   := $(patsubst cli/%.c,$(OUTPUT)/cli/%.o,$(wildcard cli/*.c))
 HDRS       := $(wildcard lib/*.h maps/*.h daemon/*.h cli/*.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(filter-out tests/unit/test.h,$(wildcard tests/unit/test_*.c)))
-BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
+BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
 
 .PHONY: all deps demo check test-unit test-netns bench clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(OUTPUT)/netprofd $(OUTPUT)/netprof $(UNIT_TESTS) $(BENCH_BINS)
+BENCH_BPF  := $(patsubst bench/%.bpf.c,$(OUTPUT)/bench/%.bpf.o,$(wildcard bench/*.bpf.c))
+
+all: $(OUTPUT)/netprofd $(OUTPUT)/netprof $(UNIT_TESTS) $(BENCH_BINS) $(BENCH_BPF)
 
 deps:
 	$(Q)./tests/deps.sh debian-packages.txt
@@ -57,6 +59,10 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(OUTPUT)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
