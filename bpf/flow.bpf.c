@@ -161,14 +161,27 @@ static __always_inline __u8 flow_key_fill(struct flow_key *k, const struct pkt_i
 	return FLOW_DIR_BA;
 }
 
-static __always_inline void stamp(struct flow_counters *fc, enum hook hook, __u64 now)
+/*
+ * Stamp the hook's time. xdp_ts: the XDP time of a packet tc_ingress saw
+ * sampled (0 otherwise). Returns 1 when xdp_ingress should sample this
+ * packet: the first of the flow on this CPU, then one per XDP_SAMPLE_NS.
+ */
+static __always_inline int stamp(struct flow_counters *fc, enum hook hook, __u64 now,
+				 __u64 xdp_ts)
 {
-	if (hook == HOOK_XDP)
+	if (hook == HOOK_XDP) {
 		fc->xdp_ts_ns = now;
-	else if (hook == HOOK_TC_INGRESS)
+		if (now - fc->xdp_sampled_ns >= XDP_SAMPLE_NS) {
+			fc->xdp_sampled_ns = now;
+			return 1;
+		}
+	} else if (hook == HOOK_TC_INGRESS) {
 		fc->tc_ingress_ts_ns = now;
-	else
+		fc->tc_ingress_xdp_ts_ns = xdp_ts;
+	} else {
 		fc->tc_egress_ts_ns = now;
+	}
+	return 0;
 }
 
 /*
@@ -192,14 +205,16 @@ static __always_inline void count_dir(struct flow_counters *fc, __u8 dir, __u64 
 
 /*
  * Count one packet (pkts wire packets, bytes wire bytes) into its flow, or
- * only stamp the hook time when count is 0 (tc_ingress after XDP counted).
+ * only stamp the hook time when count is 0 (tc_ingress on a packet XDP
+ * counted and sampled; xdp_ts is its XDP time). Returns stamp()'s verdict.
  */
-static __always_inline void flow_account(struct pkt_info *pi, __u32 ifindex,
-					 __u64 pkts, __u64 bytes, enum hook hook,
-					 int count)
+static __always_inline int flow_account(struct pkt_info *pi, __u32 ifindex,
+					__u64 pkts, __u64 bytes, enum hook hook,
+					int count, __u64 xdp_ts)
 {
 	struct flow_key key = {};
 	struct flow_counters *fc;
+	int sample;
 	__u64 now = coarse_clock ? bpf_ktime_get_coarse_ns() : bpf_ktime_get_ns();
 	__u8 dir;
 	long err;
@@ -214,29 +229,29 @@ static __always_inline void flow_account(struct pkt_info *pi, __u32 ifindex,
 		struct flow_counters init = {};
 
 		if (!count)
-			return;	/* nothing to stamp yet; XDP inserts it */
+			return 0;	/* nothing to stamp: the flow is gone */
 		count_dir(&init, dir, pkts, bytes, pi->tcp_flags);
 		init.first_seen_ns = now;
 		init.last_seen_ns = now;
 		init.first_dir = dir;
-		stamp(&init, hook, now);
+		sample = stamp(&init, hook, now, xdp_ts);
 		err = bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST);
 		if (!err) {
 			stat_add(STAT_PACKETS, pkts);
-			return;
+			return sample;
 		}
 		/* another CPU inserted it first: count into the existing entry */
 		fc = err == -EEXIST_ ? bpf_map_lookup_elem(&flows, &key) : NULL;
 		if (!fc) {
 			stat_add(STAT_FLOW_FULL_PACKETS, pkts);
 			stat_add(STAT_FLOW_FULL_BYTES, bytes);
-			return;
+			return 0;
 		}
 	}
 
-	stamp(fc, hook, now);
+	sample = stamp(fc, hook, now, xdp_ts);
 	if (!count)
-		return;
+		return 0;
 	/* per-CPU value: this CPU's copy starts zeroed when another CPU inserted */
 	if (!fc->first_seen_ns) {
 		fc->first_seen_ns = now;
@@ -245,6 +260,7 @@ static __always_inline void flow_account(struct pkt_info *pi, __u32 ifindex,
 	fc->last_seen_ns = now;
 	count_dir(fc, dir, pkts, bytes, pi->tcp_flags);
 	stat_add(STAT_PACKETS, pkts);
+	return sample;
 }
 
 /*
@@ -300,6 +316,7 @@ __noinline int parse_skb(struct __sk_buff *skb, struct pkt_info *pi)
 SEC("xdp")
 int xdp_ingress(struct xdp_md *ctx)
 {
+	struct xdp_sample_meta *sm;
 	struct pkt_info pi = {};
 	void *data, *meta;
 	int err;
@@ -332,8 +349,19 @@ int xdp_ingress(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	/* bpf_xdp_get_buff_len: whole frame, including multi-buffer frags */
-	flow_account(&pi, ctx->ingress_ifindex, 1, bpf_xdp_get_buff_len(ctx),
-		     HOOK_XDP, 1);
+	if (!flow_account(&pi, ctx->ingress_ifindex, 1, bpf_xdp_get_buff_len(ctx),
+			  HOOK_XDP, 1, 0))
+		return XDP_PASS;
+
+	/* sampled: carry our time to tc_ingress in a longer metadata area */
+	if (bpf_xdp_adjust_meta(ctx, -(int)(sizeof(struct xdp_sample_meta) - sizeof(__u32))))
+		return XDP_PASS;	/* stays plainly marked: counted, not timed */
+	sm = (void *)(long)ctx->data_meta;
+	if ((void *)(sm + 1) > (void *)(long)ctx->data)
+		return XDP_PASS;
+	sm->mark = NETPROF_XDP_SAMPLE;
+	sm->pad = 0;
+	sm->xdp_ts_ns = bpf_ktime_get_ns();
 	return XDP_PASS;
 }
 
@@ -345,15 +373,23 @@ static __always_inline int tc_handle(struct __sk_buff *skb, enum hook hook)
 	struct pkt_info pi = {};
 	void *data, *data_end;
 	__u64 pkts, bytes;
+	__u64 xdp_ts = 0;
 	__u32 want;
 	int count = 1, err;
 
 	if (hook == HOOK_TC_INGRESS) {
-		void *meta = (void *)(long)skb->data_meta;
+		struct xdp_sample_meta *sm = (void *)(long)skb->data_meta;
 
 		data = (void *)(long)skb->data;
-		if (meta + sizeof(__u32) <= data && *(__u32 *)meta == NETPROF_XDP_MARK)
-			count = 0;
+		if ((void *)sm + sizeof(__u32) <= data) {
+			/* counted by xdp_ingress: nothing to do unless sampled */
+			if (sm->mark == NETPROF_XDP_MARK)
+				return TC_ACT_OK_;
+			if (sm->mark == NETPROF_XDP_SAMPLE && (void *)(sm + 1) <= data) {
+				count = 0;
+				xdp_ts = sm->xdp_ts_ns;
+			}
+		}
 	}
 
 	/*
@@ -381,7 +417,7 @@ static __always_inline int tc_handle(struct __sk_buff *skb, enum hook hook)
 		/* every segment after the first repeats the L2-L4 headers */
 		bytes += (pkts - 1) * (__u64)pi.hdr_len;
 	}
-	flow_account(&pi, skb->ifindex, pkts, bytes, hook, count);
+	flow_account(&pi, skb->ifindex, pkts, bytes, hook, count, xdp_ts);
 	return TC_ACT_OK_;
 }
 

@@ -245,6 +245,7 @@ static void print_flow(struct json_writer *jw, const struct row *r, uint64_t now
 	jw_u64(jw, "idle_ns", now > rec->last_seen_ns ? now - rec->last_seen_ns : 0);
 	jw_u64(jw, "xdp_ts_ns", rec->xdp_ts_ns);
 	jw_u64(jw, "tc_ingress_ts_ns", rec->tc_ingress_ts_ns);
+	jw_u64(jw, "tc_ingress_xdp_ts_ns", rec->tc_ingress_xdp_ts_ns);
 	jw_u64(jw, "tc_egress_ts_ns", rec->tc_egress_ts_ns);
 	jw_str(jw, "state", state);
 	jw_u64(jw, "ended_ns", rec->ended_ns);

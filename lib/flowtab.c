@@ -39,7 +39,11 @@ void flow_counters_sum(const struct flow_counters *percpu, int ncpu, struct flow
 		}
 		out->last_seen_ns = MAX3(out->last_seen_ns, c->last_seen_ns);
 		out->xdp_ts_ns = MAX3(out->xdp_ts_ns, c->xdp_ts_ns);
-		out->tc_ingress_ts_ns = MAX3(out->tc_ingress_ts_ns, c->tc_ingress_ts_ns);
+		if (c->tc_ingress_ts_ns > out->tc_ingress_ts_ns) {
+			/* the pair belongs to one packet: take both from one CPU */
+			out->tc_ingress_ts_ns = c->tc_ingress_ts_ns;
+			out->tc_ingress_xdp_ts_ns = c->tc_ingress_xdp_ts_ns;
+		}
 		out->tc_egress_ts_ns = MAX3(out->tc_egress_ts_ns, c->tc_egress_ts_ns);
 	}
 }

@@ -38,12 +38,26 @@
 #define FRAGS_MAX		4096
 
 /*
- * Marker written by xdp_ingress into the XDP metadata area. tc_ingress sees
- * it in skb->data_meta and knows the packet was already counted, so a packet
- * is counted once when both hooks run. The value is constant so GRO still
- * merges marked packets (GRO refuses to merge skbs whose metadata differ).
+ * Marks written by xdp_ingress into the XDP metadata area. tc_ingress sees
+ * them in skb->data_meta and knows the packet was already counted, so a
+ * packet is counted once when both hooks run.
+ *  - NETPROF_XDP_MARK (4 bytes): counted; tc_ingress does nothing more.
+ *    Constant, so GRO still merges marked packets (GRO refuses to merge
+ *    skbs whose metadata differ).
+ *  - NETPROF_XDP_SAMPLE (struct xdp_sample_meta): counted, and sampled for
+ *    timing: tc_ingress stores its own time and the XDP time carried here
+ *    in the flow. At most one packet per flow per XDP_SAMPLE_NS is sampled,
+ *    so GRO merging is broken that rarely.
  */
 #define NETPROF_XDP_MARK	0x6e707866	/* "npxf" */
+#define NETPROF_XDP_SAMPLE	0x6e707873	/* "npxs" */
+#define XDP_SAMPLE_NS		1000000ULL	/* 1 ms */
+
+struct xdp_sample_meta {
+	__u32	mark;		/* NETPROF_XDP_SAMPLE */
+	__u32	pad;
+	__u64	xdp_ts_ns;	/* when xdp_ingress saw this packet */
+};
 
 /*
  * A flow is one conversation on one interface in one network namespace.
@@ -87,8 +101,16 @@ struct flow_counters {
 	__u64	first_seen_ns;	/* 0 until this CPU saw a packet of the flow */
 	__u64	last_seen_ns;
 	__u64	xdp_ts_ns;	/* xdp_ingress time of the latest packet counted there */
-	__u64	tc_ingress_ts_ns; /* tc_ingress time of the latest ingress skb */
+	/*
+	 * tc_ingress time of the latest sampled packet (one per flow per
+	 * XDP_SAMPLE_NS when XDP runs; every packet when it does not), and the
+	 * xdp_ingress time of that same packet (0 without XDP): one packet's
+	 * way from the driver hook to TC.
+	 */
+	__u64	tc_ingress_ts_ns;
+	__u64	tc_ingress_xdp_ts_ns;
 	__u64	tc_egress_ts_ns;  /* tc_egress time of the latest egress skb */
+	__u64	xdp_sampled_ns;	/* xdp_ingress: when it last sampled this flow */
 	__u8	tcp_flags[2];	/* OR of TCP flags seen per flow_dir */
 	__u8	first_dir;	/* flow_dir of the first packet this CPU saw */
 	__u8	pad[5];
@@ -173,6 +195,7 @@ struct flow_record {
 	__u64	last_seen_ns;
 	__u64	xdp_ts_ns;
 	__u64	tc_ingress_ts_ns;
+	__u64	tc_ingress_xdp_ts_ns;
 	__u64	tc_egress_ts_ns;
 	__u64	ended_ns;	/* when the daemon moved it here; 0 while live */
 	__u8	tcp_flags[2];
@@ -206,11 +229,12 @@ struct daemon_info {
 
 #ifndef __BPF__
 _Static_assert(sizeof(struct flow_key) == 48, "flow_key layout");
-_Static_assert(sizeof(struct flow_counters) == 80, "flow_counters layout");
+_Static_assert(sizeof(struct flow_counters) == 96, "flow_counters layout");
+_Static_assert(sizeof(struct xdp_sample_meta) == 16, "xdp_sample_meta layout");
 _Static_assert(sizeof(struct frag_key) == 40, "frag_key layout");
 _Static_assert(sizeof(struct iface_info) == 64, "iface_info layout");
 _Static_assert(sizeof(struct flow_ended_key) == 56, "flow_ended_key layout");
-_Static_assert(sizeof(struct flow_record) == 88, "flow_record layout");
+_Static_assert(sizeof(struct flow_record) == 96, "flow_record layout");
 _Static_assert(sizeof(struct daemon_info) == 64, "daemon_info layout");
 #endif
 

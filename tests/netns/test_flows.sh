@@ -71,6 +71,19 @@ PY
 	stop_capture "$cap_c"
 	echo "  server side:"
 	check_capture "$WORK/srv.pcap" "$WORK/srv.json" || return 1
+	# each flow that received packets carries one sampled packet's XDP and
+	# TC ingress times, in that order; the sender side stamps egress
+	python3 - "$WORK/srv.json" <<'PY' || return 1
+import json, sys
+for f in json.load(open(sys.argv[1]))["flows"]:
+    if f["proto"] not in ("tcp", "udp"):
+        continue
+    x, t, e = f["tc_ingress_xdp_ts_ns"], f["tc_ingress_ts_ns"], f["tc_egress_ts_ns"]
+    assert f["xdp_ts_ns"] and x and t and 0 < t - x < 1e9, f
+    assert f["first_seen_ns"] <= x <= f["last_seen_ns"], f
+    if f["packets_rev"]:
+        assert f["first_seen_ns"] <= e <= f["last_seen_ns"], f
+PY
 	echo "  client side:"
 	check_capture "$WORK/cli.pcap" "$WORK/cli.json"
 }

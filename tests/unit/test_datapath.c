@@ -586,7 +586,9 @@ static void test_xdp_marks_for_tc(void)
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_out = out, .data_size_out = sizeof(out),
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .ctx_out = &ctx,
 		    .ctx_size_out = sizeof(ctx), .repeat = 1);
+	struct xdp_sample_meta sm;
 	uint32_t mark;
+	int fd = bpf_program__fd(skel->progs.xdp_ingress);
 
 	reset_maps();
 	eth(&f, NULL, 0, 0x0800);
@@ -595,12 +597,24 @@ static void test_xdp_marks_for_tc(void)
 	o.data_in = f.b;
 	o.data_size_in = f.len;
 	ctx.data_end = f.len;
-	if (!ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_ingress), &o), "run"))
+	if (!ASSERT_OK(bpf_prog_test_run_opts(fd, &o), "run"))
 		return;
-	/* data_out starts at data_meta: our 4-byte mark, then the frame */
-	ASSERT_EQ(o.data_size_out, f.len + 4, "meta + frame");
+	/* data_out starts at data_meta. A flow's first packet is sampled. */
+	ASSERT_EQ(o.data_size_out, f.len + sizeof(sm), "sample meta + frame");
+	memcpy(&sm, out, sizeof(sm));
+	ASSERT_EQ(sm.mark, NETPROF_XDP_SAMPLE, "sampled mark");
+	ASSERT_TRUE(sm.xdp_ts_ns > 0, "XDP time carried to tc_ingress");
+
+	/* the next packet of the flow, within XDP_SAMPLE_NS: plainly marked */
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.ingress_ifindex = 1;
+	ctx.data_end = f.len;
+	o.data_size_out = sizeof(out);
+	if (!ASSERT_OK(bpf_prog_test_run_opts(fd, &o), "run 2"))
+		return;
+	ASSERT_EQ(o.data_size_out, f.len + 4, "mark + frame");
 	memcpy(&mark, out, 4);
-	ASSERT_EQ(mark, NETPROF_XDP_MARK, "mark written for tc_ingress");
+	ASSERT_EQ(mark, NETPROF_XDP_MARK, "counted mark");
 }
 
 static void test_table_full_is_counted(void)
