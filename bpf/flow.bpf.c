@@ -210,12 +210,14 @@ static __always_inline void count_dir(struct flow_counters *fc, __u8 dir, __u64 
  */
 static __always_inline int flow_account(struct pkt_info *pi, __u32 ifindex,
 					__u64 pkts, __u64 bytes, enum hook hook,
-					int count, __u64 xdp_ts)
+					int count, __u64 xdp_ts, __u64 *nowp)
 {
 	struct flow_key key = {};
 	struct flow_counters *fc;
 	int sample;
 	__u64 now = coarse_clock ? bpf_ktime_get_coarse_ns() : bpf_ktime_get_ns();
+
+	*nowp = now;	/* the time the flow was stamped with, for a sample */
 	__u8 dir;
 	long err;
 
@@ -319,6 +321,7 @@ int xdp_ingress(struct xdp_md *ctx)
 	struct xdp_sample_meta *sm;
 	struct pkt_info pi = {};
 	void *data, *meta;
+	__u64 now;
 	int err;
 
 	/*
@@ -350,7 +353,7 @@ int xdp_ingress(struct xdp_md *ctx)
 	}
 	/* bpf_xdp_get_buff_len: whole frame, including multi-buffer frags */
 	if (!flow_account(&pi, ctx->ingress_ifindex, 1, bpf_xdp_get_buff_len(ctx),
-			  HOOK_XDP, 1, 0))
+			  HOOK_XDP, 1, 0, &now))
 		return XDP_PASS;
 
 	/* sampled: carry our time to tc_ingress in a longer metadata area */
@@ -361,7 +364,7 @@ int xdp_ingress(struct xdp_md *ctx)
 		return XDP_PASS;
 	sm->mark = NETPROF_XDP_SAMPLE;
 	sm->pad = 0;
-	sm->xdp_ts_ns = bpf_ktime_get_ns();
+	sm->xdp_ts_ns = now;
 	return XDP_PASS;
 }
 
@@ -373,7 +376,7 @@ static __always_inline int tc_handle(struct __sk_buff *skb, enum hook hook)
 	struct pkt_info pi = {};
 	void *data, *data_end;
 	__u64 pkts, bytes;
-	__u64 xdp_ts = 0;
+	__u64 xdp_ts = 0, now;
 	__u32 want;
 	int count = 1, err;
 
@@ -417,7 +420,7 @@ static __always_inline int tc_handle(struct __sk_buff *skb, enum hook hook)
 		/* every segment after the first repeats the L2-L4 headers */
 		bytes += (pkts - 1) * (__u64)pi.hdr_len;
 	}
-	flow_account(&pi, skb->ifindex, pkts, bytes, hook, count, xdp_ts);
+	flow_account(&pi, skb->ifindex, pkts, bytes, hook, count, xdp_ts, &now);
 	return TC_ACT_OK_;
 }
 
