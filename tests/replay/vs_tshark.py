@@ -56,6 +56,28 @@ def main():
         else:
             passed += 1
             print(f"ok   replay {name} ({npairs} address pairs, {nconv} tcp/udp directions)")
+    # -n N selects the top N without sorting everything: same flows, same order
+    big = os.path.join(pcap_dir, "pcpp-many-protocols.pcap")
+    if os.path.exists(big):
+        errs = []
+        for key in ("bytes", "packets"):
+            for n in (1, 5, 40):
+                full = [f[key] for f in json.loads(subprocess.run(
+                    [netprof, "replay", "--json", "-n", "0", "-s", key, big],
+                    capture_output=True, text=True, check=True).stdout)["flows"]]
+                top = [f[key] for f in json.loads(subprocess.run(
+                    [netprof, "replay", "--json", "-n", str(n), "-s", key, big],
+                    capture_output=True, text=True, check=True).stdout)["flows"]]
+                if full != sorted(full, reverse=True) or top != full[:n]:
+                    errs.append(f"--sort {key} -n {n}: {top[:5]} vs {full[:5]}")
+        if errs:
+            failed += 1
+            print("FAIL replay top-N selection")
+            for e in errs:
+                print(f"  {e}")
+        else:
+            passed += 1
+            print("ok   replay top-N selection equals the full sort")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
