@@ -140,8 +140,8 @@ int main(int argc, char **argv)
 	skel = flow_bpf__open();
 	if (!skel)
 		return 1;
-	/* prog_cost [EMPTY_OBJ] [coarse]: measure the --coarse-clock build */
-	skel->rodata->coarse_clock = argc > 2 && !strcmp(argv[2], "coarse");
+	/* prog_cost [EMPTY_OBJ] [precise]: measure the --precise-clock build */
+	skel->rodata->precise_clock = argc > 2 && !strcmp(argv[2], "precise");
 	bpf_object__for_each_map(m, skel->obj)
 		bpf_map__set_pin_path(m, NULL);
 	bpf_map__set_max_entries(skel->maps.flows, INSERTS * 2);
@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 	progs[2].empty_fd = progs[1].empty_fd;
 
 	printf("BPF_PROG_TEST_RUN, 64-byte UDP frames, median of %d rounds, kernel.bpf_stats_enabled=%d, %s clock\n",
-	       ROUNDS, bpf_stats, skel->rodata->coarse_clock ? "coarse" : "precise");
+	       ROUNDS, bpf_stats, skel->rodata->precise_clock ? "precise" : "coarse (default)");
 	printf("%-12s %-7s %10s %10s %10s\n", "program", "path", "empty ns", "netprof ns", "added ns");
 	for (i = 0; i < 3; i++) {
 		for (r = 0; r < ROUNDS; r++) {

@@ -19,7 +19,7 @@
 ROUNDS=${1:-5}
 SECS=${2:-3}
 EMPTY=$ROOT/.output/bench/empty.bpf.o
-# extra modes for diagnosis: netprof-tc (--xdp off), netprof-coarse (--coarse-clock)
+# extra modes for diagnosis: netprof-tc (--xdp off), netprof-precise (--precise-clock)
 MODES=${MODES:-"none empty netprof"}
 
 mount_bpffs
@@ -55,7 +55,7 @@ setup() {
 	empty) attach_empty "$P-a" va && attach_empty "$P-b" vb ;;
 	netprof) start_netprofd "$WORK/d.log" --netns "$P-a" --netns "$P-b" ;;
 	netprof-tc) start_netprofd "$WORK/d.log" --xdp off --netns "$P-a" --netns "$P-b" ;;
-	netprof-coarse) start_netprofd "$WORK/d.log" --coarse-clock --netns "$P-a" --netns "$P-b" ;;
+	netprof-precise) start_netprofd "$WORK/d.log" --precise-clock --netns "$P-a" --netns "$P-b" ;;
 	esac
 }
 

@@ -22,11 +22,15 @@
 /* Set by netprofd before load: one program instance per network namespace. */
 const volatile __u32 netns_ino = 0;
 /*
- * netprofd --coarse-clock: jiffy-resolution timestamps. Reading the precise
- * clock is about 25 ns of the hot path in a VM (docs/PERFORMANCE.md); the
- * coarse one is enough for ages and expiry, not for hook-to-hook latency.
+ * Clocks. Reading the precise clock costs about 25 ns per packet in a VM,
+ * a third of the hot path (docs/PERFORMANCE.md). Flow bookkeeping (first
+ * and last seen, each hook's latest packet) uses the coarse clock: the same
+ * CLOCK_MONOTONIC, advanced every tick (4 ms at HZ=250). The sampled XDP
+ * and TC ingress times of one packet, taken once per flow per XDP_SAMPLE_NS,
+ * always use the precise clock: that pair is for timing.
+ * netprofd --precise-clock makes every timestamp precise.
  */
-const volatile __u8 coarse_clock = 0;
+const volatile __u8 precise_clock = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -176,7 +180,8 @@ static __always_inline int stamp(struct flow_counters *fc, enum hook hook, __u64
 			return 1;
 		}
 	} else if (hook == HOOK_TC_INGRESS) {
-		fc->tc_ingress_ts_ns = now;
+		/* a sampled packet's pair is always precise (see precise_clock) */
+		fc->tc_ingress_ts_ns = xdp_ts && !precise_clock ? bpf_ktime_get_ns() : now;
 		fc->tc_ingress_xdp_ts_ns = xdp_ts;
 	} else {
 		fc->tc_egress_ts_ns = now;
@@ -215,9 +220,9 @@ static __always_inline int flow_account(struct pkt_info *pi, __u32 ifindex,
 	struct flow_key key = {};
 	struct flow_counters *fc;
 	int sample;
-	__u64 now = coarse_clock ? bpf_ktime_get_coarse_ns() : bpf_ktime_get_ns();
+	__u64 now = precise_clock ? bpf_ktime_get_ns() : bpf_ktime_get_coarse_ns();
 
-	*nowp = now;	/* the time the flow was stamped with, for a sample */
+	*nowp = now;	/* the time the flow was stamped with */
 	__u8 dir;
 	long err;
 
@@ -364,7 +369,7 @@ int xdp_ingress(struct xdp_md *ctx)
 		return XDP_PASS;
 	sm->mark = NETPROF_XDP_SAMPLE;
 	sm->pad = 0;
-	sm->xdp_ts_ns = now;
+	sm->xdp_ts_ns = precise_clock ? now : bpf_ktime_get_ns();
 	return XDP_PASS;
 }
 

@@ -121,7 +121,7 @@ int netns__load(struct np_daemon *d, struct np_netns *ns)
 		return err;
 	}
 	skel->rodata->netns_ino = ns->ino;
-	skel->rodata->coarse_clock = d->coarse_clock;
+	skel->rodata->precise_clock = d->precise_clock;
 
 	if (pinned_max_entries(d, FLOWS_MAP, &pinned) == 0) {
 		if (d->max_flows && d->max_flows != pinned) {

@@ -51,8 +51,8 @@ static const char usage_text[] =
 "      --keep-ended DUR     keep ended flows visible this long (default 5m)\n"
 "      --sweep-interval DUR how often to sweep (default 1s)\n"
 "      --xdp MODE           auto|native|generic|off (default auto)\n"
-"      --coarse-clock       jiffy-resolution timestamps: cheaper per packet,\n"
-"                           but no hook-to-hook timing\n"
+"      --precise-clock      every timestamp from the precise clock (default:\n"
+"                           flow times advance per tick, timing samples precise)\n"
 "  -k, --keep               on exit leave programs attached and pinned\n"
 "      --remove             detach what the pins describe, remove them, exit\n"
 "  -v, --verbose            more logs (twice: libbpf's too)\n"
@@ -62,7 +62,7 @@ static const char usage_text[] =
 "(the maps stay pinned, so `netprof flows` still reads them).\n";
 
 enum {
-	OPT_IDLE = 256, OPT_CLOSED, OPT_KEEP_ENDED, OPT_SWEEP, OPT_XDP, OPT_REMOVE, OPT_COARSE,
+	OPT_IDLE = 256, OPT_CLOSED, OPT_KEEP_ENDED, OPT_SWEEP, OPT_XDP, OPT_REMOVE, OPT_PRECISE,
 };
 
 static const struct option long_opts[] = {
@@ -75,7 +75,7 @@ static const struct option long_opts[] = {
 	{ "keep-ended",     required_argument, NULL, OPT_KEEP_ENDED },
 	{ "sweep-interval", required_argument, NULL, OPT_SWEEP },
 	{ "xdp",            required_argument, NULL, OPT_XDP },
-	{ "coarse-clock",   no_argument,       NULL, OPT_COARSE },
+	{ "precise-clock",  no_argument,       NULL, OPT_PRECISE },
 	{ "keep",           no_argument,       NULL, 'k' },
 	{ "remove",         no_argument,       NULL, OPT_REMOVE },
 	{ "verbose",        no_argument,       NULL, 'v' },
@@ -359,8 +359,8 @@ int main(int argc, char **argv)
 		case 'k':
 			d.keep = 1;
 			break;
-		case OPT_COARSE:
-			d.coarse_clock = 1;
+		case OPT_PRECISE:
+			d.precise_clock = 1;
 			break;
 		case OPT_REMOVE:
 			remove = 1;

@@ -45,7 +45,7 @@ struct np_daemon {
 	char		**ifnames;	/* -i; NULL: every interface */
 	int		n_ifnames;
 	int		keep;
-	int		coarse_clock;
+	int		precise_clock;
 	enum xdp_mode	xdp_mode;
 	uint32_t	max_flows;
 	uint64_t	idle_timeout_ns;
