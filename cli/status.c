@@ -21,23 +21,6 @@ static const char status_usage[] =
 "Usage: netprof status [-j]\n"
 "Daemon state, attached interfaces, map fill levels, overflow and error counters.\n";
 
-static int pid_is_netprofd(uint32_t pid)
-{
-	char path[64], comm[32] = "";
-	FILE *f;
-
-	if (!pid)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	return !strncmp(comm, "netprofd", 8);
-}
-
 static uint32_t map_max_entries(int fd)
 {
 	struct bpf_map_info info = {};
@@ -90,7 +73,7 @@ int do_status(int argc, char **argv)
 		pr_err("cannot read the stats map: %s", strerror(errno));
 		goto out;
 	}
-	running = pid_is_netprofd(info.pid);
+	running = netprofd_alive(info.pid);
 	live = map_count_entries(flows_fd);
 	ended = map_count_entries(ended_fd);
 	max_live = map_max_entries(flows_fd);

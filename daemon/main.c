@@ -165,21 +165,10 @@ static int prepare_pin_dir(struct np_daemon *d)
 static int check_not_running(struct np_daemon *d)
 {
 	struct daemon_info info;
-	char path[64], comm[32] = "";
 	__u32 zero = 0;
-	FILE *f;
 
-	if (bpf_map_lookup_elem(d->daemon_fd, &zero, &info) || !info.pid ||
-	    info.pid == (__u32)getpid())
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%u/comm", info.pid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	if (strncmp(comm, "netprofd", 8))
+	if (bpf_map_lookup_elem(d->daemon_fd, &zero, &info) || info.pid == (__u32)getpid() ||
+	    !netprofd_alive(info.pid))
 		return 0;
 	pr_err("netprofd (pid %u) already runs on %s: stop it first, or use another --pin-dir",
 	       info.pid, d->pin_dir);

@@ -7,38 +7,36 @@
 #include <time.h>
 #include "format.h"
 
-char *fmt_bytes(char *buf, size_t len, uint64_t b)
+/* v scaled down by base until under it, with one decimal below 10 */
+static char *fmt_scaled(char *buf, size_t len, uint64_t v0, double base,
+			const char *const *unit, int nunits, const char *sep)
 {
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
-	double v = b;
+	double v = v0;
 	int u = 0;
 
-	while (v >= 1024 && u < 5) {
-		v /= 1024;
+	while (v >= base && u < nunits - 1) {
+		v /= base;
 		u++;
 	}
 	if (u == 0)
-		snprintf(buf, len, "%llu B", (unsigned long long)b);
+		snprintf(buf, len, "%llu%s%s", (unsigned long long)v0, sep, unit[0]);
 	else
-		snprintf(buf, len, v < 10 ? "%.1f %s" : "%.0f %s", v, unit[u]);
+		snprintf(buf, len, v < 10 ? "%.1f%s%s" : "%.0f%s%s", v, sep, unit[u]);
 	return buf;
+}
+
+char *fmt_bytes(char *buf, size_t len, uint64_t b)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+
+	return fmt_scaled(buf, len, b, 1024, unit, 6, " ");
 }
 
 char *fmt_count(char *buf, size_t len, uint64_t n)
 {
 	static const char *const unit[] = { "", "k", "M", "G", "T" };
-	double v = n;
-	int u = 0;
 
-	while (v >= 1000 && u < 4) {
-		v /= 1000;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%llu", (unsigned long long)n);
-	else
-		snprintf(buf, len, v < 10 ? "%.1f%s" : "%.0f%s", v, unit[u]);
-	return buf;
+	return fmt_scaled(buf, len, n, 1000, unit, 5, "");
 }
 
 char *fmt_rate(char *buf, size_t len, double bps)

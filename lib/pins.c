@@ -76,3 +76,20 @@ int pins_open_map(const char *dir, const char *name, int quiet)
 	}
 	return err;
 }
+
+int netprofd_alive(unsigned int pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	if (!pid)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return !strncmp(comm, "netprofd", 8);
+}

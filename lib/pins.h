@@ -13,6 +13,8 @@ int pins_is_bpffs(const char *path);
 int pins_mount_bpffs(void);
 /* bpf_obj_get(dir/name) with a one-line error naming the fix; fd or -errno. */
 int pins_open_map(const char *dir, const char *name, int quiet);
+/* 1 if pid is a live netprofd (the pid the daemon map records may be stale). */
+int netprofd_alive(unsigned int pid);
 /* snprintf(dir/name) that reports truncation as -ENAMETOOLONG. */
 int pins_path(char *buf, size_t len, const char *dir, const char *name);
 
