@@ -78,4 +78,23 @@ test_cli_bad_input() {
 		"$WORK/out"
 }
 
-run_tests ${TESTS:-test_daemon_bad_input test_cli_bad_input}
+# On a machine where bpffs is not mounted, netprofd mounts it, and the CLI
+# says what to do until then. A private mount namespace stands in for such
+# a machine, so the host's /sys/fs/bpf is untouched.
+test_bpffs_missing() {
+	ip netns add "$P-e" || return 1
+	unshare -m --propagation private bash -c '
+		umount -l /sys/fs/bpf 2>/dev/null
+		grep -q " /sys/fs/bpf bpf " /proc/mounts && exit 3
+		"$1" --pin-dir /sys/fs/bpf/nothere flows 2>&1 | grep -q "bpffs is not mounted at /sys/fs/bpf: .*mount -t bpf" || exit 4
+		"$2" -p /sys/fs/bpf/npt --netns "$3" >"$4" 2>&1 &
+		for i in $(seq 50); do grep -q "running (pid" "$4" && break; sleep 0.1; done
+		grep -q " /sys/fs/bpf bpf " /proc/mounts || exit 5
+		"$1" --pin-dir /sys/fs/bpf/npt status >/dev/null || exit 6
+		kill -INT $!; wait $!
+	' _ "$NETPROF" "$NETPROFD" "$P-e" "$WORK/d.log"
+	local rc=$?
+	[ $rc = 0 ] || { cat "$WORK/d.log" >&2; fail "bpffs check step $rc failed"; }
+}
+
+run_tests ${TESTS:-test_daemon_bad_input test_cli_bad_input test_bpffs_missing}

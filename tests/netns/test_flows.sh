@@ -96,7 +96,7 @@ test_ended_flows_still_listed() {
 	local i
 	rig || return 1
 	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" \
-		--closed-timeout 300ms --sweep-interval 200ms || return 1
+		--closed-timeout 300ms --idle-timeout 2s --sweep-interval 200ms || return 1
 	start_capture "$P-s" srv "$WORK/srv.pcap" || return 1
 	for i in $(seq 20); do
 		ip netns exec "$P-c" curl -sf -o /dev/null http://10.200.0.2:8080/ || return 1
@@ -111,11 +111,47 @@ ended = [f for f in flows if f["state"] == "fin" and f["ended_ns"]]
 assert len(flows) == 20 and len(ended) == 20, f"{len(flows)} tcp flows, {len(ended)} ended by FIN"
 PY
 	check_capture "$WORK/srv.pcap" "$WORK/srv.json" || return 1
+	# a UDP flow ends by idleness, not by FIN/RST
+	start_netprofd_idle_check || return 1
 	"$NETPROF" status --json | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
 assert s["daemon"]["flows_expired"] >= 20, s["daemon"]
 assert s["maps"]["flows_ended"]["entries"] >= 20, s["maps"]'
+}
+
+start_netprofd_idle_check() {
+	echo hello | ip netns exec "$P-c" socat -u - UDP:10.200.0.2:9999 || return 1
+	sleep 2.6		# idle-timeout 2s + a sweep
+	"$NETPROF" flows --json --netns "$P-s" -i srv udp | python3 -c '
+import json, sys
+f = [x for x in json.load(sys.stdin)["flows"] if x["dst_port"] == 9999]
+assert len(f) == 1 and f[0]["state"] == "idle" and f[0]["packets"] >= 1, f'
+}
+
+# --watch: the rate of each refresh is bytes over that interval. iperf3
+# sends UDP at a fixed rate; its own byte count (payload) plus the 42 bytes
+# of Ethernet/IPv4/UDP headers per datagram is the wire rate to expect.
+test_watch_rates() {
+	rig || return 1
+	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" || return 1
+	ip netns exec "$P-c" iperf3 -c 10.200.0.2 -u -b 8M -l 1000 -t 5 -J >"$WORK/iperf.json" &
+	local ipf=$!
+	sleep 1
+	timeout -s INT 3.5 "$NETPROF" flows --watch 1 --json -i srv 'udp and port 5201' >"$WORK/watch.json"
+	wait "$ipf" || return 1
+	python3 - "$WORK/watch.json" "$WORK/iperf.json" <<'PY'
+import json, sys
+docs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+it = json.load(open(sys.argv[2]))["end"]["sum"]
+datagrams = it["packets"]
+wire_bps = (it["bytes"] + 42 * datagrams) * 8 / it["seconds"]
+rates = [d["flows"][0]["rate_bps"] for d in docs if d["flows"]]
+assert len(rates) >= 2, f"{len(docs)} refreshes"
+for r in rates:
+    assert abs(r - wire_bps) / wire_bps < 0.10, f"watch rate {r:.0f} b/s, iperf3 wire rate {wire_bps:.0f} b/s"
+print(f"  {len(rates)} refreshes, rates {[round(r / 1e6, 2) for r in rates]} Mb/s, iperf3 {wire_bps / 1e6:.2f} Mb/s")
+PY
 }
 
 # netprofd restarted (--keep, then a new daemon adopts the pins) while UDP
@@ -175,4 +211,4 @@ assert len(f) == 1 and f[0]["packets"] == 6, f' || return 1
 }
 
 run_tests ${TESTS:-test_flows_match_captures test_ended_flows_still_listed test_restart_under_traffic \
-	test_follows_interfaces}
+	test_follows_interfaces test_watch_rates}
