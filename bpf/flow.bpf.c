@@ -194,9 +194,15 @@ static __always_inline int stamp(struct flow_counters *fc, enum hook hook, __u64
  * index, clang turns &init.tcp_flags[dir] on the aligned stack into
  * "ptr | dir", which the verifier rejects (bitwise op on a pointer).
  */
+#define TCP_SYN_	0x02
+#define TCP_ACK_	0x10
+
 static __always_inline void count_dir(struct flow_counters *fc, __u8 dir, __u64 pkts,
 				      __u64 bytes, __u8 flags)
 {
+	/* a SYN without ACK names the TCP client */
+	if ((flags & (TCP_SYN_ | TCP_ACK_)) == TCP_SYN_)
+		fc->syn_dir = dir + 1;
 	if (dir == FLOW_DIR_AB) {
 		fc->packets[0] += pkts;
 		fc->bytes[0] += bytes;
@@ -241,6 +247,7 @@ static __always_inline int flow_account(struct pkt_info *pi, __u32 ifindex,
 		init.first_seen_ns = now;
 		init.last_seen_ns = now;
 		init.first_dir = dir;
+		init.inserted = 1;
 		sample = stamp(&init, hook, now, xdp_ts);
 		err = bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST);
 		if (!err) {

@@ -261,7 +261,7 @@ static void print_flow(struct json_writer *jw, const struct row *r, uint64_t now
 		       fmt_count(b1, sizeof(b1), fwd_p + rev_p),
 		       fmt_bytes(b2, sizeof(b2), fwd_b), fmt_bytes(b3, sizeof(b3), rev_b),
 		       r->rate > 0 ? fmt_rate(b4, sizeof(b4), r->rate) : "-",
-		       fmt_duration(b5, sizeof(b5), age), state);
+		       age ? fmt_duration(b5, sizeof(b5), age) : "-", state);
 		return;
 	}
 	jw_object_start(jw, NULL);

@@ -22,7 +22,7 @@ const char *flow_end_name(unsigned int reason)
 
 void flow_counters_sum(const struct flow_counters *percpu, int ncpu, struct flow_record *out)
 {
-	int i, d;
+	int i, d, syn_dir = 0, inserted_dir = -1;
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < ncpu; i++) {
@@ -37,6 +37,10 @@ void flow_counters_sum(const struct flow_counters *percpu, int ncpu, struct flow
 			out->first_seen_ns = c->first_seen_ns;
 			out->first_dir = c->first_dir;
 		}
+		if (c->syn_dir)
+			syn_dir = c->syn_dir;
+		if (c->inserted)
+			inserted_dir = c->first_dir;
 		out->last_seen_ns = MAX3(out->last_seen_ns, c->last_seen_ns);
 		out->xdp_ts_ns = MAX3(out->xdp_ts_ns, c->xdp_ts_ns);
 		if (c->tc_ingress_ts_ns > out->tc_ingress_ts_ns) {
@@ -46,6 +50,11 @@ void flow_counters_sum(const struct flow_counters *percpu, int ncpu, struct flow
 		}
 		out->tc_egress_ts_ns = MAX3(out->tc_egress_ts_ns, c->tc_egress_ts_ns);
 	}
+	/* who started it: the TCP client, else the first packet's sender */
+	if (syn_dir)
+		out->first_dir = syn_dir - 1;
+	else if (inserted_dir >= 0)
+		out->first_dir = inserted_dir;
 }
 
 static int ft_reserve(struct flow_table *ft, size_t more)

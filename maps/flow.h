@@ -113,7 +113,16 @@ struct flow_counters {
 	__u64	xdp_sampled_ns;	/* xdp_ingress: when it last sampled this flow */
 	__u8	tcp_flags[2];	/* OR of TCP flags seen per flow_dir */
 	__u8	first_dir;	/* flow_dir of the first packet this CPU saw */
-	__u8	pad[5];
+	/*
+	 * Who started the flow, strongest signal first (lib/flowtab.c):
+	 * syn_dir: 1 + the flow_dir that sent a SYN without ACK (the TCP
+	 * client), 0 if none seen; inserted: this CPU created the entry, so
+	 * its first_dir is the flow's first packet. Timestamps alone cannot
+	 * tell: the coarse clock gives two CPUs the same tick.
+	 */
+	__u8	syn_dir;
+	__u8	inserted;
+	__u8	pad[3];
 };
 
 /*

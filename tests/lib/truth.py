@@ -18,7 +18,8 @@ LINK_HDR = {"ether": 14, "linux-sll": 16, "linux-sll2": 20, "null": 4, "loop": 4
 
 FIELDS = ["frame.len", "frame.protocols", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst",
           "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport",
-          "ip.flags.mf", "ip.frag_offset", "ipv6.fraghdr.offset"]
+          "ip.flags.mf", "ip.frag_offset", "ipv6.fraghdr.offset",
+          "tcp.flags.syn", "tcp.flags.ack"]
 
 
 def tshark_frames(path):
@@ -47,6 +48,7 @@ def expected(path):
     convs = collections.Counter()         # (proto, src, sport, dst, dport) -> pkts
     conv_bytes = collections.Counter()
     frag_pairs = set()
+    clients = {}                          # sorted TCP endpoints -> (addr, port) that sent SYN without ACK
     for f in tshark_frames(path):
         protos = f["frame.protocols"].split(":")
         outer = next((i for i, p in enumerate(protos) if p in ("ip", "ipv6")), None)
@@ -73,6 +75,10 @@ def expected(path):
             c = (l4, src, int(f[l4 + ".srcport"]), dst, int(f[l4 + ".dstport"]))
             convs[c] += 1
             conv_bytes[c] += length
+            if l4 == "tcp" and f["tcp.flags.syn"] in ("1", "True") and f["tcp.flags.ack"] in ("0", "False"):
+                ends = tuple(sorted(((src, c[2]), (dst, c[4]))))
+                clients.setdefault(ends, (src, c[2]))
+    expected.clients = clients
     return pairs, pair_bytes, convs, conv_bytes, frag_pairs
 
 
@@ -118,6 +124,16 @@ def compare(path, flows, only_addrs=None):
                 if p:
                     got_convs[c] += p
                     got_conv_bytes[c] += b
+
+    # SOURCE is the side that started the flow: for TCP, the SYN's sender
+    for fl in flows:
+        if fl["proto"] != "tcp" or not keep(fl["src"], fl["dst"]):
+            continue
+        ends = tuple(sorted(((fl["src"], fl["src_port"]), (fl["dst"], fl["dst_port"]))))
+        client = expected.clients.get(ends)
+        if client and client != (fl["src"], fl["src_port"]):
+            errors.append(f"tcp {ends}: netprof names {fl['src']}:{fl['src_port']} the source, "
+                          f"the capture's SYN came from {client[0]}:{client[1]}")
 
     pairs = {k: v for k, v in pairs.items() if keep(*k)}
     for k in set(pairs) | set(got_pairs):

@@ -256,6 +256,34 @@ out:
 	flowtab_free(&ft);
 }
 
+/* The TCP client is the source even when the server's packet is seen first. */
+static void test_syn_names_the_client(void)
+{
+	struct frame f;
+	struct flow_table ft;
+	int v;
+
+	reset_maps();
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, "10.0.9.1", "10.0.9.2", 6, 0, 1, 0, 20);
+	tcp(&f, 443, 50000, 0x12);	/* SYN-ACK from the server first */
+	ASSERT_OK(run_tc(skel->progs.tc_ingress, &f, 0, &v), "syn-ack");
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, "10.0.9.2", "10.0.9.1", 6, 0, 2, 0, 20);
+	tcp(&f, 50000, 443, 0x02);	/* then the client's SYN (a retransmission) */
+	ASSERT_OK(run_tc(skel->progs.tc_egress, &f, 0, &v), "syn");
+	ft = read_flows();
+	if (ASSERT_EQ(ft.n, 1, "one flow")) {
+		const struct flow_key *k = &ft.v[0].key;
+		int s = ft.v[0].rec.first_dir;
+		const uint8_t *src = s ? k->addr_b : k->addr_a;
+
+		ASSERT_EQ(src[15], 2, "source is the SYN's sender, 10.0.9.2");
+		ASSERT_EQ(ntohs(s ? k->port_b : k->port_a), 50000, "source port");
+	}
+	flowtab_free(&ft);
+}
+
 static void test_ipv4_options(void)
 {
 	struct frame f;
@@ -658,6 +686,7 @@ int main(void)
 		return 1;
 	}
 	RUN_TEST(test_ipv4_tcp_both_directions);
+	RUN_TEST(test_syn_names_the_client);
 	RUN_TEST(test_ipv4_options);
 	RUN_TEST(test_icmp_and_other_protocols);
 	RUN_TEST(test_ipv6_extension_chain);
