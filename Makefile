@@ -25,7 +25,7 @@ LIBS       := -lbpf -lelf -lz -lpcap -lmnl -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ \
 	      -Wall -Werror -I$(OUTPUT) -Imaps -Ibpf
 
-BPF_OBJS   := flow
+BPF_OBJS   := flow sockets
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_HDRS   := $(wildcard bpf/lib/*.bpf.h) $(wildcard maps/*.h)
 SKELS      := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_OBJS))

@@ -15,6 +15,7 @@ extern struct cli_globals g;
 
 int do_flows(int argc, char **argv);
 int do_replay(int argc, char **argv);
+int do_sockets(int argc, char **argv);
 int do_status(int argc, char **argv);
 
 /* Interface names from the pinned ifaces map; NULL-safe lookups. */

@@ -21,6 +21,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "flows",  do_flows,  "list flows: who talks to whom, packets, bytes, rates" },
+	{ "sockets", do_sockets, "TCP sockets: process, cgroup, RTT, retransmits, bytes" },
 	{ "status", do_status, "daemon state, attachments, map fill, loss counters" },
 	{ "replay", do_replay, "run the datapath over a pcap/pcapng file, print its flows" },
 };
@@ -34,7 +35,7 @@ static void usage(FILE *f)
 		"eBPF network observability: reads the maps netprofd pins.\n\n"
 		"Commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
 	fprintf(f,
 		"\nGlobal options:\n"
 		"  -j, --json        machine-readable output (errors too)\n"

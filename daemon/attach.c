@@ -22,6 +22,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "flow.skel.h"
+#include "sockets.h"
 #include "log.h"
 #include "pins.h"
 #include "format.h"
@@ -409,6 +410,7 @@ int remove_pinned(struct np_daemon *d)
 	struct iface_info info;
 	static const char *const maps[] = {
 		FLOWS_MAP, FLOWS_ENDED_MAP, FRAGS_MAP, STATS_MAP, IFACES_MAP, DAEMON_MAP,
+		SOCKS_MAP, SK_OWNER_MAP, SOCK_STATS_MAP, CGROUP_NAMES_MAP,
 	};
 	char path[512];
 	struct dirent *de;

@@ -46,9 +46,14 @@ static const char usage_text[] =
 "                           (repeatable; without it: netprofd's own namespace)\n"
 "  -p, --pin-dir DIR        bpffs directory for pins (default " NETPROF_PIN_DIR ")\n"
 "  -m, --max-flows N        flow table size (default 65536; fixed once pinned)\n"
+"  -c, --cgroup PATH        track TCP sockets of this cgroup v2 and below\n"
+"                           (default: the whole hierarchy)\n"
+"      --max-sockets N      socket table size (default 65536; fixed once pinned)\n"
+"      --no-sockets         flows only: no socket tracking\n"
 "      --idle-timeout DUR   end flows idle this long (default 30s)\n"
 "      --closed-timeout DUR end closed TCP flows quiet this long (default 2s)\n"
-"      --keep-ended DUR     keep ended flows visible this long (default 5m)\n"
+"      --keep-ended DUR     keep ended flows and closed sockets visible this long\n"
+"                           (default 5m)\n"
 "      --sweep-interval DUR how often to sweep (default 1s)\n"
 "      --xdp MODE           auto|native|generic|off (default auto)\n"
 "      --precise-clock      every timestamp from the precise clock (default:\n"
@@ -63,6 +68,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_IDLE = 256, OPT_CLOSED, OPT_KEEP_ENDED, OPT_SWEEP, OPT_XDP, OPT_REMOVE, OPT_PRECISE,
+	OPT_MAX_SOCKETS, OPT_NO_SOCKETS,
 };
 
 static const struct option long_opts[] = {
@@ -70,6 +76,9 @@ static const struct option long_opts[] = {
 	{ "netns",          required_argument, NULL, 'n' },
 	{ "pin-dir",        required_argument, NULL, 'p' },
 	{ "max-flows",      required_argument, NULL, 'm' },
+	{ "cgroup",         required_argument, NULL, 'c' },
+	{ "max-sockets",    required_argument, NULL, OPT_MAX_SOCKETS },
+	{ "no-sockets",     no_argument,       NULL, OPT_NO_SOCKETS },
 	{ "idle-timeout",   required_argument, NULL, OPT_IDLE },
 	{ "closed-timeout", required_argument, NULL, OPT_CLOSED },
 	{ "keep-ended",     required_argument, NULL, OPT_KEEP_ENDED },
@@ -281,7 +290,8 @@ int main(int argc, char **argv)
 		.keep_ended_ns = 300ULL * 1000000000,
 		.sweep_interval_ns = 1000000000ULL,
 		.flows_fd = -1, .ended_fd = -1, .ifaces_fd = -1, .daemon_fd = -1,
-		.host_netns_fd = -1, .epfd = -1,
+		.host_netns_fd = -1, .epfd = -1, .cgroup_fd = -1, .socks_fd = -1,
+		.cgroup_names_fd = -1,
 	};
 	const char *pin_dir = NULL;
 	char **netns_names = NULL;
@@ -290,7 +300,7 @@ int main(int argc, char **argv)
 	uint64_t v;
 
 	log_init("netprofd", LOG_INFO);
-	while ((opt = getopt_long(argc, argv, "i:n:p:m:kvh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:n:p:m:c:kvh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			if (strlen(optarg) >= IF_NAMESIZE) {
@@ -314,6 +324,19 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			d.max_flows = v;
+			break;
+		case 'c':
+			d.cgroup_arg = optarg;
+			break;
+		case OPT_MAX_SOCKETS:
+			if (parse_u64(optarg, &v) || v < 16 || v > (1U << 24)) {
+				pr_err("--max-sockets '%s': give a number from 16 to 16777216", optarg);
+				return 2;
+			}
+			d.max_sockets = v;
+			break;
+		case OPT_NO_SOCKETS:
+			d.no_sockets = 1;
 			break;
 		case OPT_IDLE:
 			if (parse_dur_opt("idle-timeout", optarg, &d.idle_timeout_ns))
@@ -403,6 +426,11 @@ int main(int argc, char **argv)
 				goto cleanup;
 		}
 	}
+	if (!d.no_sockets) {
+		err = sockets__start(&d);
+		if (err)
+			goto cleanup;
+	}
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d.epfd < 0) {
 		err = -errno;
@@ -441,6 +469,7 @@ cleanup:
 			d.info.ifaces = 0;
 		daemon_info_write(&d);
 	}
+	sockets__stop(&d);
 	while (d.netns) {
 		ns = d.netns;
 		d.netns = ns->next;

@@ -8,6 +8,7 @@
 #include "flow.h"
 
 struct flow_bpf;
+struct sockets_bpf;
 struct mnl_socket;
 
 /* TC filter identity: ours is found, replaced and removed by these. */
@@ -63,6 +64,16 @@ struct np_daemon {
 	int		ifaces_fd;
 	int		daemon_fd;
 	struct daemon_info info;
+
+	/* TCP sockets (sockets.c) */
+	int		no_sockets;
+	const char	*cgroup_arg;	/* --cgroup, NULL: the hierarchy's root */
+	char		cgroup_path[4096];
+	int		cgroup_fd;
+	uint32_t	max_sockets;
+	struct sockets_bpf *sockets;
+	int		socks_fd;
+	int		cgroup_names_fd;
 };
 
 /* attach.c */
@@ -91,6 +102,11 @@ int remove_pinned(struct np_daemon *d);
 int rtnl__open(struct np_daemon *d, struct np_netns *ns);
 int rtnl__dump_links(struct np_daemon *d, struct np_netns *ns);
 int rtnl__process(struct np_daemon *d, struct np_netns *ns);
+
+/* sockets.c */
+int sockets__start(struct np_daemon *d);
+void sockets__stop(struct np_daemon *d);
+void sockets__sweep(struct np_daemon *d, uint64_t now);
 
 /* sweep.c */
 int sweep(struct np_daemon *d);

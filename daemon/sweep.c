@@ -107,6 +107,7 @@ int sweep(struct np_daemon *d)
 	}
 	if (moved)
 		pr_debug("sweep: %d of %zu flows ended\n", moved, ft.n);
+	sockets__sweep(d, now);
 out:
 	d->info.last_sweep_ns = now;
 	daemon_info_write(d);

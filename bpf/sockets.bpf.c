@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * sockets.bpf.c - TCP sockets: who owns them, RTT, retransmits, state.
+ *
+ *  cgroup/sock_create   the creating process -> sk_storage (sk_owner)
+ *  sockops              connect / established / RTT / retransmit / state
+ *                       callbacks -> the socks map, keyed by socket cookie
+ *  tp_btf sock_{send,recv}_length
+ *                       the process doing I/O takes over the socket
+ *  tp_btf tcp_{send,receive}_reset
+ *                       who reset a connection
+ * maps/sockets.h says what each field means and where the owner comes from.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "flow.h"
+#include "sockets.h"
+
+#define AF_INET_	2
+#define AF_INET6_	10
+#define IPPROTO_TCP_	6
+#define TCP_ESTABLISHED_ 1
+#define TCP_SYN_SENT_	2
+#define TCP_FIN_WAIT1_	4
+#define TCP_CLOSE_	7
+#define TCP_CLOSE_WAIT_	8
+#define SOCK_CB_FLAGS	(BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_RTT_CB_FLAG | \
+			 BPF_SOCK_OPS_RETRANS_CB_FLAG)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	/* CLONE: an accepted socket starts with its listener's owner */
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct sock_owner);
+	/* pinned: a restarted netprofd's programs find the owners already stored */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sk_owner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SOCKS_DEFAULT_MAX);	/* resized at load time */
+	__type(key, __u64);			/* socket cookie */
+	__type(value, struct sock_record);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SSTAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sock_stats SEC(".maps");
+
+/* netprofd keeps it: cgroup id -> path (read by the CLI) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct cgroup_name);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} cgroup_names SEC(".maps");
+
+/*
+ * Load a ctx field and keep clang from merging it with another field's load
+ * into one load from a computed address (the verifier rejects "modified ctx
+ * ptr"): the empty asm makes the loaded value opaque.
+ */
+#define CTX_LOAD(field) ({ __u32 ___v = (field); asm volatile("" : "+r"(___v)); ___v; })
+
+static __always_inline void sstat_add(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&sock_stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline void owner_from_current(struct sock_owner *o, __u32 source)
+{
+	o->tgid = bpf_get_current_pid_tgid() >> 32;
+	o->uid = (__u32)bpf_get_current_uid_gid();
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	o->source = source;
+}
+
+SEC("cgroup/sock_create")
+int sock_create(struct bpf_sock *ctx)
+{
+	struct sock_owner *o;
+
+	if (ctx->protocol != IPPROTO_TCP_ || (ctx->family != AF_INET_ && ctx->family != AF_INET6_))
+		return 1;
+	o = bpf_sk_storage_get(&sk_owner, ctx, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o) {
+		sstat_add(SSTAT_OWNER_STORAGE_FAIL);
+		return 1;
+	}
+	owner_from_current(o, OWNER_CREATE);
+	return 1;	/* allow */
+}
+
+static __always_inline void addr_from_ops(__u8 *dst, __u32 family, __u32 v4, const __u32 *v6)
+{
+	__u32 *d = (__u32 *)dst;
+
+	if (family == AF_INET_) {
+		d[0] = 0;
+		d[1] = 0;
+		d[2] = bpf_htonl(0xffff);
+		d[3] = v4;
+	} else {
+		d[0] = v6[0];
+		d[1] = v6[1];
+		d[2] = v6[2];
+		d[3] = v6[3];
+	}
+}
+
+/* the inode of the socket's network namespace, as flows key it */
+static __always_inline __u32 sk_netns_ino(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct tcp_sock *tp;
+
+	if (!sk)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 0;
+	return BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.__sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline void refresh_counters(struct sock_record *r, struct bpf_sock_ops *skops,
+					     __u64 now)
+{
+	r->srtt_us = skops->srtt_us >> 3;
+	r->min_rtt_us = skops->rtt_min;
+	r->total_retrans = skops->total_retrans;
+	r->bytes_acked = skops->bytes_acked;
+	r->bytes_received = skops->bytes_received;
+	r->segs_in = skops->segs_in;
+	r->segs_out = skops->segs_out;
+	r->updated_ns = now;
+}
+
+/* A new record for this socket; owner from its sk_storage if it has one. */
+static __always_inline struct sock_record *record_create(struct bpf_sock_ops *skops, __u64 cookie,
+							 __u8 role, __u64 now)
+{
+	struct sock_record init = {}, *r;
+	struct bpf_sock *sk = skops->sk;
+	struct sock_owner *o = NULL;
+	__u32 rv6[4], lv6[4], family, l4, r4;
+
+	/*
+	 * Read every address field unconditionally, then choose among the
+	 * values: choosing among the fields makes clang compute a ctx address
+	 * in a register, which the verifier rejects ("modified ctx ptr").
+	 */
+	family = CTX_LOAD(skops->family);
+	l4 = CTX_LOAD(skops->local_ip4);
+	r4 = CTX_LOAD(skops->remote_ip4);
+	lv6[0] = CTX_LOAD(skops->local_ip6[0]);
+	lv6[1] = CTX_LOAD(skops->local_ip6[1]);
+	lv6[2] = CTX_LOAD(skops->local_ip6[2]);
+	lv6[3] = CTX_LOAD(skops->local_ip6[3]);
+	rv6[0] = CTX_LOAD(skops->remote_ip6[0]);
+	rv6[1] = CTX_LOAD(skops->remote_ip6[1]);
+	rv6[2] = CTX_LOAD(skops->remote_ip6[2]);
+	rv6[3] = CTX_LOAD(skops->remote_ip6[3]);
+	init.family = family == AF_INET_ ? FLOW_FAMILY_IPV4 : FLOW_FAMILY_IPV6;
+	addr_from_ops(init.laddr, family, l4, lv6);
+	addr_from_ops(init.raddr, family, r4, rv6);
+	init.lport = skops->local_port;			/* host order already */
+	/* the kernel loads skc_dport and shifts it up 16 bits on little endian */
+	init.rport = (__u16)bpf_ntohl(skops->remote_port);
+	init.role = role;
+	init.netns_ino = sk_netns_ino(skops);
+	init.connect_ns = now;
+	if (sk)
+		o = bpf_sk_storage_get(&sk_owner, sk, 0, 0);
+	if (o)
+		init.owner = *o;
+	else
+		sstat_add(SSTAT_NO_OWNER);
+	refresh_counters(&init, skops, now);
+	if (bpf_map_update_elem(&socks, &cookie, &init, BPF_NOEXIST) && 
+	    !bpf_map_lookup_elem(&socks, &cookie)) {
+		sstat_add(SSTAT_TABLE_FULL);
+		return NULL;
+	}
+	r = bpf_map_lookup_elem(&socks, &cookie);
+	return r;
+}
+
+static __always_inline __u32 log2_bucket(__u32 v)
+{
+	__u32 b = 0;
+
+	/* bounded: at most 31 shifts */
+	if (v >= 1 << 16) { v >>= 16; b += 16; }
+	if (v >= 1 << 8) { v >>= 8; b += 8; }
+	if (v >= 1 << 4) { v >>= 4; b += 4; }
+	if (v >= 1 << 2) { v >>= 2; b += 2; }
+	if (v >= 1 << 1) { b += 1; }
+	return b < RTT_HIST_BUCKETS ? b : RTT_HIST_BUCKETS - 1;
+}
+
+static __always_inline void end_reason(struct sock_record *r, __u32 old_state)
+{
+	if (r->end_reason)
+		return;
+	if (old_state == TCP_SYN_SENT_)
+		r->end_reason = r->flags & SOCK_F_RST_RECV ? SOCK_END_REFUSED : SOCK_END_TIMEOUT;
+	else if (r->flags & SOCK_F_RST_RECV)
+		r->end_reason = SOCK_END_RST_RECV;
+	else if (r->flags & SOCK_F_RST_SENT)
+		r->end_reason = SOCK_END_RST_SENT;
+	else if (r->flags & SOCK_F_FIN)
+		r->end_reason = SOCK_END_FIN;
+	else
+		r->end_reason = SOCK_END_TIMEOUT;	/* closed straight from ESTABLISHED: RTO or keepalive */
+}
+
+SEC("sockops")
+int sockops_tcp(struct bpf_sock_ops *skops)
+{
+	__u64 cookie = bpf_get_socket_cookie(skops), now = bpf_ktime_get_ns();
+	struct sock_record *r;
+	__u32 op = skops->op;
+
+	if (skops->family != AF_INET_ && skops->family != AF_INET6_)
+		return 1;
+
+	switch (op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		bpf_sock_ops_cb_flags_set(skops, SOCK_CB_FLAGS);
+		r = record_create(skops, cookie, ROLE_CLIENT, now);
+		if (r)
+			r->state = TCP_SYN_SENT_;
+		return 1;
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		bpf_sock_ops_cb_flags_set(skops, SOCK_CB_FLAGS);
+		r = bpf_map_lookup_elem(&socks, &cookie);
+		if (!r)
+			r = record_create(skops, cookie, op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB ?
+					  ROLE_CLIENT : ROLE_SERVER, now);
+		if (!r)
+			return 1;
+		r->established_ns = now;
+		r->state = TCP_ESTABLISHED_;
+		refresh_counters(r, skops, now);
+		return 1;
+	case BPF_SOCK_OPS_RTT_CB: {
+		/* args[0]: this RTT sample in µs (mrtt) */
+		__u32 b, sample = skops->args[0];
+
+		r = bpf_map_lookup_elem(&socks, &cookie);
+		if (!r)
+			return 1;
+		if (sample) {
+			b = log2_bucket(sample);
+			if (b < RTT_HIST_BUCKETS)
+				r->rtt_hist[b]++;
+			r->rtt_samples++;
+		}
+		refresh_counters(r, skops, now);
+		return 1;
+	}
+	case BPF_SOCK_OPS_RETRANS_CB:
+		/* args: first byte's sequence, segments, tcp_transmit_skb()'s result */
+		r = bpf_map_lookup_elem(&socks, &cookie);
+		if (r && skops->args[2] == 0)
+			r->retrans_cb += skops->args[1];
+		return 1;
+	case BPF_SOCK_OPS_STATE_CB: {
+		__u32 old = skops->args[0], new = skops->args[1];
+
+		r = bpf_map_lookup_elem(&socks, &cookie);
+		if (!r)
+			return 1;
+		r->state = new;
+		if (new == TCP_FIN_WAIT1_ || new == TCP_CLOSE_WAIT_)
+			r->flags |= SOCK_F_FIN;
+		refresh_counters(r, skops, now);
+		if (new == TCP_CLOSE_) {
+			r->closed_ns = now;
+			end_reason(r, old);
+		}
+		return 1;
+	}
+	}
+	return 1;
+}
+
+/* The process doing I/O on a socket becomes its owner (nginx: the worker). */
+static __always_inline int io_owner(struct sock *sk)
+{
+	struct sock_owner *o;
+	struct sock_record *r;
+	__u64 cookie;
+	__u32 tgid;
+
+	if (!sk || sk->sk_protocol != IPPROTO_TCP_)
+		return 0;
+	o = bpf_sk_storage_get(&sk_owner, sk, 0, 0);
+	if (!o)
+		return 0;	/* not a socket of the followed cgroup */
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (o->tgid == tgid)
+		return 0;
+	owner_from_current(o, OWNER_IO);
+	cookie = bpf_get_socket_cookie(sk);
+	r = bpf_map_lookup_elem(&socks, &cookie);
+	if (r)
+		r->owner = *o;
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(sock_send, struct sock *sk, int ret, int flags)
+{
+	return io_owner(sk);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(sock_recv, struct sock *sk, int ret, int flags)
+{
+	return io_owner(sk);
+}
+
+static __always_inline void mark_reset(const struct sock *sk, __u32 flag)
+{
+	struct sock_record *r;
+	__u64 cookie;
+
+	if (!sk)
+		return;
+	cookie = bpf_get_socket_cookie((void *)sk);
+	r = bpf_map_lookup_elem(&socks, &cookie);
+	if (r)
+		r->flags |= flag;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(tcp_send_reset, const struct sock *sk, const struct sk_buff *skb, int reason)
+{
+	mark_reset(sk, SOCK_F_RST_SENT);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(tcp_receive_reset, struct sock *sk)
+{
+	mark_reset(sk, SOCK_F_RST_RECV);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

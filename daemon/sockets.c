@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The socket programs: sock_create and sockops on one cgroup v2 (the root
+ * of the hierarchy unless --cgroup), plus kernel-wide tracepoints that only
+ * act on sockets that carry our sk_storage. Every link is pinned under
+ * links/: cgroup links are updated in place by a restarted daemon (sockops
+ * callbacks never stop), tracepoint links are replaced.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "sockets.skel.h"
+#include "sockets.h"
+#include "cgroup.h"
+#include "format.h"
+#include "log.h"
+#include "pins.h"
+#include "netprofd.h"
+
+static int link_pin_path(struct np_daemon *d, const char *name, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s/%s", d->pin_dir, NETPROF_PIN_LINKS, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* cgroup programs: update a pinned link in place, or attach and pin one. */
+static int attach_cgroup_prog(struct np_daemon *d, struct bpf_program *prog, const char *name,
+			      int *adopted)
+{
+	struct bpf_link *link;
+	char path[512];
+	int fd, err;
+
+	err = link_pin_path(d, name, path, sizeof(path));
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		err = bpf_link_update(fd, bpf_program__fd(prog), NULL) ? -errno : 0;
+		close(fd);
+		if (!err) {
+			*adopted = 1;
+			return 0;
+		}
+		pr_debug("stale link %s: %s\n", path, strerror(-err));
+		unlink(path);
+	}
+	link = bpf_program__attach_cgroup(prog, d->cgroup_fd);
+	if (!link)
+		return -errno;
+	err = bpf_link__pin(link, path);
+	bpf_link__disconnect(link);	/* the pin keeps it; our fd may go */
+	bpf_link__destroy(link);
+	return err;
+}
+
+/* tracepoints: a raw_tp link cannot be updated, so the new one replaces it. */
+static int attach_trace_prog(struct np_daemon *d, struct bpf_program *prog, const char *name)
+{
+	struct bpf_link *link;
+	char path[512];
+	int fd, err;
+
+	err = link_pin_path(d, name, path, sizeof(path));
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		bpf_link_detach(fd);
+		close(fd);
+		unlink(path);
+	}
+	link = bpf_program__attach_trace(prog);
+	if (!link)
+		return -errno;
+	err = bpf_link__pin(link, path);
+	bpf_link__disconnect(link);
+	bpf_link__destroy(link);
+	return err;
+}
+
+static const struct {
+	const char *pin;
+	size_t prog_off;	/* offsetof the program in the skeleton's progs */
+	int cgroup;
+} sock_links[] = {
+	{ "sock_create", offsetof(struct sockets_bpf, progs.sock_create), 1 },
+	{ "sockops", offsetof(struct sockets_bpf, progs.sockops_tcp), 1 },
+	{ "tp_sock_send", offsetof(struct sockets_bpf, progs.sock_send), 0 },
+	{ "tp_sock_recv", offsetof(struct sockets_bpf, progs.sock_recv), 0 },
+	{ "tp_tcp_send_reset", offsetof(struct sockets_bpf, progs.tcp_send_reset), 0 },
+	{ "tp_tcp_receive_reset", offsetof(struct sockets_bpf, progs.tcp_receive_reset), 0 },
+};
+
+int sockets__start(struct np_daemon *d)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
+	struct sockets_bpf *skel;
+	unsigned int i;
+	int err, adopted = 0;
+
+	err = cgroup_resolve(d->cgroup_arg, d->cgroup_path, sizeof(d->cgroup_path));
+	if (err == -ENODEV) {
+		pr_err("cgroup v2 is not mounted: mount it (mount -t cgroup2 none /sys/fs/cgroup) or run with --no-sockets");
+		return err;
+	}
+	if (err) {
+		pr_err("cgroup '%s' not found in the cgroup v2 hierarchy (%s): give a path below its mount, e.g. --cgroup system.slice",
+		       d->cgroup_arg ? d->cgroup_arg : "/", strerror(-err));
+		return err;
+	}
+	d->cgroup_fd = open(d->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->cgroup_fd < 0) {
+		err = -errno;
+		pr_err("cannot open cgroup %s: %s", d->cgroup_path, strerror(-err));
+		return err;
+	}
+
+	skel = sockets_bpf__open_opts(&opts);
+	if (!skel) {
+		err = -errno;
+		pr_err("cannot open the socket BPF object: %s", strerror(-err));
+		return err;
+	}
+	if (d->max_sockets)
+		bpf_map__set_max_entries(skel->maps.socks, d->max_sockets);
+	err = sockets_bpf__load(skel);
+	if (err) {
+		pr_err("cannot load the socket BPF programs: %s (run with -vv for the verifier log; a pinned table of another size needs 'netprofd --remove')",
+		       strerror(-err));
+		sockets_bpf__destroy(skel);
+		return err;
+	}
+	d->sockets = skel;
+	d->socks_fd = bpf_map__fd(skel->maps.socks);
+	d->cgroup_names_fd = bpf_map__fd(skel->maps.cgroup_names);
+
+	for (i = 0; i < sizeof(sock_links) / sizeof(sock_links[0]); i++) {
+		struct bpf_program *prog = *(struct bpf_program **)((char *)skel + sock_links[i].prog_off);
+
+		err = sock_links[i].cgroup ? attach_cgroup_prog(d, prog, sock_links[i].pin, &adopted)
+					   : attach_trace_prog(d, prog, sock_links[i].pin);
+		if (err) {
+			pr_err("cannot attach %s to %s: %s", sock_links[i].pin, d->cgroup_path,
+			       strerror(-err));
+			return err;
+		}
+	}
+	pr_info("%s TCP socket tracking on cgroup %s\n", adopted ? "adopted" : "attached",
+		d->cgroup_path);
+	return 0;
+}
+
+/* On exit: take the programs off unless --keep. The maps stay pinned. */
+void sockets__stop(struct np_daemon *d)
+{
+	char path[512];
+	unsigned int i;
+	int fd;
+
+	if (!d->sockets)
+		return;
+	for (i = 0; !d->keep && i < sizeof(sock_links) / sizeof(sock_links[0]); i++) {
+		if (link_pin_path(d, sock_links[i].pin, path, sizeof(path)))
+			continue;
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			bpf_link_detach(fd);
+			close(fd);
+		}
+		unlink(path);
+	}
+	sockets_bpf__destroy(d->sockets);
+	d->sockets = NULL;
+	if (d->cgroup_fd >= 0)
+		close(d->cgroup_fd);
+}
+
+/*
+ * Closed sockets stay for --keep-ended, then go. Owners' cgroup ids get a
+ * path in cgroup_names while the cgroup exists, so `netprof sockets` can
+ * name the cgroup of a container that is gone.
+ */
+void sockets__sweep(struct np_daemon *d, uint64_t now)
+{
+	__u64 key, next, *prev = NULL;
+	struct sock_record r;
+	struct cgroup_name cn;
+
+	if (!d->sockets)
+		return;
+	while (bpf_map_get_next_key(d->socks_fd, prev, &next) == 0) {
+		key = next;
+		if (bpf_map_lookup_elem(d->socks_fd, &key, &r)) {
+			prev = &key;
+			continue;
+		}
+		if (r.closed_ns && now > r.closed_ns && now - r.closed_ns >= d->keep_ended_ns) {
+			bpf_map_delete_elem(d->socks_fd, &key);
+			continue;
+		}
+		prev = &key;
+		if (r.owner.cgroup_id &&
+		    bpf_map_lookup_elem(d->cgroup_names_fd, &r.owner.cgroup_id, &cn)) {
+			memset(&cn, 0, sizeof(cn));
+			if (cgroup_path_of(r.owner.cgroup_id, cn.path, sizeof(cn.path)) == 0) {
+				cn.seen_ns = now;
+				bpf_map_update_elem(d->cgroup_names_fd, &r.owner.cgroup_id, &cn, BPF_ANY);
+			}
+		}
+	}
+}

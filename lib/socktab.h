@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Reading the socket table; names and RTT percentiles. */
+#ifndef NETPROF_SOCKTAB_H
+#define NETPROF_SOCKTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sockets.h"
+
+struct sock_entry {
+	uint64_t		cookie;
+	struct sock_record	r;
+};
+
+struct sock_table {
+	struct sock_entry	*v;
+	size_t			n;
+};
+
+int socktab_read(int socks_fd, struct sock_table *st);
+void socktab_free(struct sock_table *st);
+
+const char *tcp_state_name(unsigned int state);	/* "ESTAB", "SYN-SENT", ... */
+int tcp_state_parse(const char *name);		/* -1 if unknown */
+const char *sock_end_name(unsigned int end);	/* "fin", "rst-sent", ... */
+const char *sock_role_name(unsigned int role);
+const char *owner_source_name(unsigned int src);
+const char *sock_stat_name(unsigned int idx);
+/*
+ * RTT percentile (0 < p <= 1) from the log2 histogram, in µs: the
+ * geometric middle of the bucket holding it (so within a factor of
+ * sqrt(2) of the true value). 0 without samples.
+ */
+double rtt_percentile(const struct sock_record *r, double p);
+/* Merge histograms (for --hist over several sockets). */
+void rtt_hist_add(uint32_t *dst, const struct sock_record *r);
+
+#endif

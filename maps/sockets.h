@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * maps/sockets.h - TCP sockets, shared by bpf/sockets.bpf.c, netprofd and
+ * `netprof sockets`.
+ *
+ * Who owns a socket is decided without kprobes (docs/sockets.md):
+ *  - cgroup/sock_create runs in the creating process: it stores the owner
+ *    in the socket's sk_storage (sk_owner, BPF_F_CLONE). A socket accepted
+ *    from a listener starts with a clone of the listener's owner.
+ *  - tp_btf sock_send_length / sock_recv_length run in the process doing
+ *    the I/O: when that is another process (nginx: the master listens, a
+ *    worker accepts and reads), the owner moves to it.
+ *  - sockets that existed before netprofd: an iter/task_file program finds
+ *    the processes holding them (docs/sockets.md).
+ * Units: times are CLOCK_MONOTONIC ns, RTTs µs, bytes are TCP payload bytes.
+ */
+#ifndef NETPROF_MAPS_SOCKETS_H
+#define NETPROF_MAPS_SOCKETS_H
+
+#ifndef __BPF__
+#include <linux/types.h>
+#endif
+
+#define SOCKS_MAP		"socks"
+#define SK_OWNER_MAP		"sk_owner"
+#define SOCK_STATS_MAP		"sock_stats"
+#define CGROUP_NAMES_MAP	"cgroup_names"
+
+#define SOCKS_DEFAULT_MAX	65536
+#define RTT_HIST_BUCKETS	27	/* log2 µs: up to 2^26 µs = 67 s */
+
+/* The owner, in sk_storage and copied into the record. */
+struct sock_owner {
+	__u32	tgid;		/* process id (thread group) */
+	__u32	uid;
+	__u64	cgroup_id;	/* cgroup v2 id: the inode of its directory */
+	char	comm[16];
+	__u32	source;		/* enum owner_source */
+	__u32	pad;
+};
+
+enum owner_source {
+	OWNER_NONE = 0,
+	OWNER_CREATE,		/* the process that created the socket (or its listener) */
+	OWNER_IO,		/* the process that last sent or received on it */
+	OWNER_SCAN,		/* found holding it when netprofd started */
+};
+
+enum sock_role {
+	ROLE_UNKNOWN = 0,
+	ROLE_CLIENT,		/* connect()ed: active open */
+	ROLE_SERVER,		/* accepted: passive open */
+};
+
+/*
+ * How a connection ended. Named in lib/socktab.c (sock_end_name).
+ */
+enum sock_end {
+	SOCK_END_NONE = 0,	/* still open */
+	SOCK_END_FIN,		/* orderly close */
+	SOCK_END_RST_SENT,	/* we reset it (abort, close with unread data) */
+	SOCK_END_RST_RECV,	/* the peer reset it */
+	SOCK_END_REFUSED,	/* connect() answered by RST */
+	SOCK_END_TIMEOUT,	/* connect or retransmissions timed out */
+	SOCK_END_MAX,
+};
+
+/* Record flags. */
+enum sock_record_flags {
+	SOCK_F_FIN	= 1 << 0,	/* passed FIN_WAIT1 or CLOSE_WAIT */
+	SOCK_F_RST_SENT	= 1 << 1,
+	SOCK_F_RST_RECV	= 1 << 2,
+	SOCK_F_SCANNED	= 1 << 3,	/* existed before netprofd started */
+};
+
+/*
+ * One TCP socket, keyed by socket cookie (BPF_MAP_TYPE_HASH, u64 key).
+ * Local and remote from this socket's point of view.
+ */
+struct sock_record {
+	__u8	laddr[16];	/* IPv4-mapped for IPv4 */
+	__u8	raddr[16];
+	__u16	lport;		/* host order */
+	__u16	rport;		/* host order */
+	__u8	family;		/* FLOW_FAMILY_IPV4 / _IPV6 */
+	__u8	role;		/* enum sock_role */
+	__u8	state;		/* TCP_* state (1 = ESTABLISHED ... 12) */
+	__u8	end_reason;	/* enum sock_end */
+	__u32	netns_ino;
+	__u32	flags;		/* enum sock_record_flags */
+	struct sock_owner owner;
+	__u64	connect_ns;	/* active: connect() sent the SYN; passive: = established_ns */
+	__u64	established_ns;
+	__u64	closed_ns;	/* 0 while open */
+	__u64	updated_ns;	/* last callback */
+	__u32	srtt_us;	/* smoothed RTT */
+	__u32	min_rtt_us;	/* kernel's windowed minimum */
+	__u32	total_retrans;	/* retransmitted segments (the kernel's tcpi_total_retrans) */
+	__u32	retrans_cb;	/* segments seen retransmitted by BPF_SOCK_OPS_RETRANS_CB */
+	__u64	bytes_acked;	/* payload bytes sent and acknowledged */
+	__u64	bytes_received;	/* payload bytes received */
+	__u32	segs_in;
+	__u32	segs_out;
+	__u32	rtt_samples;
+	__u32	rtt_hist[RTT_HIST_BUCKETS];	/* RTT samples, bucket i: [2^i, 2^(i+1)) µs; 0: < 2 µs */
+};
+
+/* Statistics (PERCPU_ARRAY), named in lib/socktab.c. */
+enum sock_stat {
+	SSTAT_TABLE_FULL = 0,	/* sockets not recorded: socks map full */
+	SSTAT_NO_OWNER,		/* sockets whose creation we did not see */
+	SSTAT_OWNER_STORAGE_FAIL,/* sk_storage could not be created */
+	SSTAT_MAX,
+};
+
+/* cgroup id -> path below the cgroup v2 mount, kept by netprofd. */
+struct cgroup_name {
+	char	path[248];
+	__u64	seen_ns;
+};
+
+#ifndef __BPF__
+_Static_assert(sizeof(struct sock_owner) == 40, "sock_owner layout");
+_Static_assert(sizeof(struct sock_record) == 272, "sock_record layout");
+#endif
+
+#endif /* NETPROF_MAPS_SOCKETS_H */
