@@ -24,6 +24,7 @@
 #include "log.h"
 #include "pins.h"
 #include "socktab.h"
+#include "cgroup.h"
 
 static const char sockets_usage[] =
 "Usage: netprof sockets [OPTIONS] [FILTER]\n"
@@ -57,14 +58,21 @@ struct cgroup_cache {
 	int	fd;		/* pinned cgroup_names map, -1 if none */
 };
 
+/*
+ * netprofd names cgroups at its sweeps (and keeps the names of cgroups that
+ * are gone); one it has not named yet is looked up in the hierarchy here.
+ */
 static const char *cgroup_name(const struct cgroup_cache *c, uint64_t id, char *buf, size_t len)
 {
 	struct cgroup_name cn;
 
-	if (!id || c->fd < 0 || bpf_map_lookup_elem(c->fd, &id, &cn))
+	if (!id)
 		return NULL;
-	snprintf(buf, len, "%s", cn.path);
-	return buf;
+	if (c->fd >= 0 && bpf_map_lookup_elem(c->fd, &id, &cn) == 0) {
+		snprintf(buf, len, "%s", cn.path);
+		return buf;
+	}
+	return cgroup_path_of(id, buf, len) == 0 ? buf : NULL;
 }
 
 /* The socket as a flow key (local = a), for tcpdump filters. */

@@ -426,11 +426,6 @@ int main(int argc, char **argv)
 				goto cleanup;
 		}
 	}
-	if (!d.no_sockets) {
-		err = sockets__start(&d);
-		if (err)
-			goto cleanup;
-	}
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d.epfd < 0) {
 		err = -errno;
@@ -458,6 +453,12 @@ int main(int argc, char **argv)
 			err = -ENODEV;
 			goto cleanup;
 		}
+	}
+	/* last: a mistake above must not leave programs on a cgroup */
+	if (!d.no_sockets) {
+		err = sockets__start(&d);
+		if (err)
+			goto cleanup;
 	}
 	daemon_info_write(&d);
 	err = run(&d);

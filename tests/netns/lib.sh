@@ -11,6 +11,8 @@ P=np$$x				# namespace prefix for this run
 PIN=/sys/fs/bpf/netprof-test-$$
 WORK=$(mktemp -d /tmp/netprof-test.XXXXXX)
 PIDS=()				# background processes to stop
+CGROOT=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+CG=$CGROOT/netprof-test-$$	# test processes run here; netprofd follows it, never the root
 PASSED=0
 FAILED=0
 export NETPROF_PIN_DIR=$PIN
@@ -33,6 +35,10 @@ cleanup() {
 	if [ -d "$PIN" ]; then
 		"$NETPROFD" --remove -p "$PIN" >/dev/null 2>&1
 		rm -rf "$PIN"
+	fi
+	if [ -d "$CG" ]; then
+		xargs -r kill -9 <"$CG/cgroup.procs" 2>/dev/null
+		for pid in 1 2 3 4 5 6 7 8 9 10; do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
 	fi
 	return 0
 }
@@ -90,11 +96,22 @@ veth_pair() {
 	ip netns exec "$ns2" sysctl -qw net.ipv6.conf.all.router_solicitations=0 2>/dev/null
 }
 
+# The test cgroup, created on first use.
+test_cgroup() {
+	[ -n "$CGROOT" ] || { fail "cgroup v2 is not mounted"; return 1; }
+	mkdir -p "$CG"
+}
+
 # start_netprofd LOGFILE ARGS...: start in the background, wait until it runs.
+# Socket tracking follows the test cgroup unless ARGS say otherwise.
 start_netprofd() {
-	local log=$1 i
+	local log=$1 i extra=()
 	shift
-	"$NETPROFD" -p "$PIN" "$@" >"$log" 2>&1 &
+	case " $* " in
+	*" --cgroup "*|*" --no-sockets "*) ;;
+	*) test_cgroup || return 1; extra=(--cgroup "$CG") ;;
+	esac
+	"$NETPROFD" -p "$PIN" "${extra[@]}" "$@" >"$log" 2>&1 &
 	NETPROFD_PID=$!
 	PIDS+=("$NETPROFD_PID")
 	for i in $(seq 100); do
@@ -132,12 +149,32 @@ stop_capture() {
 	wait "$pid" 2>/dev/null
 }
 
-# start_bg NS CMD...: a server in the namespace, stopped by pid at cleanup.
-start_bg() {
+# in_cg NS CMD...: run CMD in namespace NS inside the test cgroup (the pid
+# stays CMD's: sh joins the cgroup, then execs). nsenter, not ip netns
+# exec: only the network namespace changes, so bpffs pins stay visible.
+in_cg() {
 	local ns=$1
 	shift
-	ip netns exec "$ns" "$@" >"$WORK/bg.$RANDOM.log" 2>&1 &
+	test_cgroup || return 1
+	sh -c 'echo $$ >"$0/cgroup.procs" && ns=$1 && shift && exec nsenter --net="/var/run/netns/$ns" "$@"' \
+		"$CG" "$ns" "$@"
+}
+
+# in_cg_bg NS CMD...: in_cg in the background; LAST_PID is CMD's own pid
+# (the subshell execs sh, which execs nsenter, which execs CMD).
+in_cg_bg() {
+	local ns=$1
+	shift
+	test_cgroup || return 1
+	( exec sh -c 'echo $$ >"$0/cgroup.procs" && ns=$1 && shift && exec nsenter --net="/var/run/netns/$ns" "$@"' \
+		"$CG" "$ns" "$@" ) &
 	LAST_PID=$!
+}
+
+# start_bg NS CMD...: a server in the namespace and the test cgroup,
+# stopped by pid at cleanup; LAST_PID is its pid.
+start_bg() {
+	in_cg_bg "$@" >"$WORK/bg.$RANDOM.log" 2>&1
 	PIDS+=("$LAST_PID")
 }
 

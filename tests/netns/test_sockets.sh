@@ -1,0 +1,154 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# TCP socket tracking, proven against what the processes and the kernel
+# themselves say.
+#
+#   netns $P-c  10.200.0.1 --veth-- 10.200.0.2  netns $P-s
+#   curl, tests/lib/tcpclient.py              nginx (master + 1 worker) :80
+#                                             python3 http.server       :8080
+#                                             socat sink                 :9000
+#
+# Every process runs in the run's test cgroup ($CG); netprofd tracks that
+# cgroup (never the root). Ground truth: the pids the test started (and
+# nginx's own worker pid), nginx's access log, the client's own count, and
+# the kernel's getsockopt(TCP_INFO) on the very socket.
+
+. "$(dirname "$0")/lib.sh"
+
+rig() {
+	veth_pair "$P-c" cli 10.200.0.1 "$P-s" srv 10.200.0.2 fd00:200::1 fd00:200::2
+	chmod 755 "$WORK"	# nginx workers run as nobody
+	mkdir -p "$WORK/www" && echo hello >"$WORK/www/index.html"
+	rm -f "$WORK/access.log"
+	cat >"$WORK/nginx.conf" <<-CONF
+	worker_processes 1;
+	daemon off;
+	master_process on;
+	pid $WORK/nginx.pid;
+	error_log $WORK/nginx-error.log;
+	events { worker_connections 1024; }
+	http {
+		access_log $WORK/access.log;
+		client_body_temp_path $WORK/tmp;
+		proxy_temp_path $WORK/tmp;
+		fastcgi_temp_path $WORK/tmp;
+		uwsgi_temp_path $WORK/tmp;
+		scgi_temp_path $WORK/tmp;
+		server { listen 10.200.0.2:80; listen [fd00:200::2]:80; root $WORK/www; }
+	}
+	CONF
+	mkdir -p "$WORK/tmp"
+	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" || return 1
+	start_bg "$P-s" nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log"
+	NGINX_MASTER=$LAST_PID
+	start_bg "$P-s" python3 -m http.server 8080 --bind 10.200.0.2 --directory "$WORK/www"
+	PYTHON_PID=$LAST_PID
+	wait_port "$P-s" 80 && wait_port "$P-s" 8080 || { cat "$WORK"/bg.*.log "$WORK/nginx-error.log" >&2; return 1; }
+	NGINX_WORKER=$(pgrep -P "$NGINX_MASTER" nginx)
+	[ -n "$NGINX_WORKER" ] || { fail "no nginx worker"; return 1; }
+}
+
+test_pid_attribution() {
+	local pids=() p i
+	rig || return 1
+	for i in 1 2 3; do
+		in_cg_bg "$P-c" curl -sf -o /dev/null http://10.200.0.2/
+		pids+=("curl:$LAST_PID:80")
+	done
+	in_cg_bg "$P-c" curl -sf -g -o /dev/null "http://[fd00:200::2]/"
+	pids+=("curl:$LAST_PID:80")
+	for i in 1 2; do
+		in_cg_bg "$P-c" curl -sf -o /dev/null http://10.200.0.2:8080/
+		pids+=("curl:$LAST_PID:8080")
+	done
+	for p in "${pids[@]}"; do
+		p=${p#*:}
+		wait "${p%%:*}" || { fail "curl ${p%%:*} failed"; cat "$WORK/nginx-error.log" >&2; return 1; }
+	done
+	sleep 0.3
+	"$NETPROF" sockets --json >"$WORK/socks.json" || return 1
+	python3 - "$WORK/socks.json" "$NGINX_WORKER" "$PYTHON_PID" "/netprof-test-$$" "${pids[@]}" <<'PY'
+import json, sys
+socks = json.load(open(sys.argv[1]))["sockets"]
+worker, python, cgroup = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+clients = [(c.split(":")[0], int(c.split(":")[1].split(":")[0]), int(c.split(":")[2])) for c in sys.argv[5:]]
+errors = []
+for comm, pid, port in clients:
+    mine = [s for s in socks if s["role"] == "client" and s["pid"] == pid]
+    if len(mine) != 1 or mine[0]["comm"] != comm or mine[0]["remote_port"] != port:
+        errors.append(f"client {comm}[{pid}] -> :{port}: {mine}")
+for port, pid, comm, n in ((80, worker, "nginx", 4), (8080, python, "python3", 2)):
+    srv = [s for s in socks if s["role"] == "server" and s["local_port"] == port]
+    if len(srv) != n:
+        errors.append(f"{n} server sockets expected on :{port}, got {len(srv)}")
+    for s in srv:
+        if s["pid"] != pid or s["comm"] != comm:
+            errors.append(f"server socket on :{port} owned by {s['comm']}[{s['pid']}], want {comm}[{pid}]")
+for s in socks:
+    if s["pid"] == 0 or s["cgroup"] != cgroup:
+        errors.append(f"socket {s['local']}:{s['local_port']} pid {s['pid']} cgroup {s['cgroup']}")
+    if s["state"] != "CLOSED" or s["end_reason"] != "fin":
+        errors.append(f"socket {s['local_port']}->{s['remote_port']}: {s['state']} {s['end_reason']}")
+for e in errors:
+    print("  " + e)
+print(f"  {len(socks)} sockets: clients by curl pid, nginx worker {worker}, python {python}")
+sys.exit(1 if errors else 0)
+PY
+}
+
+# 1000 connections opened and closed as fast as the client can: every one
+# is in the table, on both ends, whether or not a sweep saw it open.
+test_short_connections() {
+	rig || return 1
+	in_cg "$P-c" python3 "$ROOT/tests/lib/tcpclient.py" churn 10.200.0.2 80 1000 >"$WORK/churn.json" || return 1
+	sleep 0.5
+	"$NETPROF" sockets --json -S closed >"$WORK/socks.json" || return 1
+	python3 - "$WORK/socks.json" "$WORK/churn.json" "$WORK/access.log" "$NGINX_WORKER" <<'PY'
+import json, sys
+socks = json.load(open(sys.argv[1]))["sockets"]
+churn = json.load(open(sys.argv[2]))
+served = sum(1 for _ in open(sys.argv[3]))
+worker = int(sys.argv[4])
+client = {s["local_port"] for s in socks if s["role"] == "client" and s["pid"] == churn["pid"]}
+server = {s["remote_port"] for s in socks if s["role"] == "server" and s["pid"] == worker}
+want = set(churn["ports"])
+assert churn["ok"] == 1000 and served == 1000, f"client {churn['ok']}, nginx log {served}"
+assert client == want, f"client sockets: {len(client)} of {len(want)}"
+assert server == want, f"server sockets: {len(server)} of {len(want)}"
+print(f"  1000 connections: {len(client)} client and {len(server)} server sockets, nginx logged {served}")
+PY
+}
+
+# Deterministic loss (every 25th TCP packet the server namespace receives
+# is dropped) on a rate-limited transfer: netprof's retransmit count for
+# the socket equals the kernel's tcpi_total_retrans for it.
+test_retransmits() {
+	rig || return 1
+	ip netns exec "$P-s" nft -f - <<-NFT || return 1
+	table inet nptest {
+		chain pre {
+			type filter hook prerouting priority -300;
+			tcp dport 9000 numgen inc mod 25 == 0 drop
+		}
+	}
+	NFT
+	start_bg "$P-s" socat -u TCP-LISTEN:9000,reuseaddr OPEN:/dev/null
+	wait_port "$P-s" 9000 || return 1
+	in_cg "$P-c" python3 "$ROOT/tests/lib/tcpclient.py" bulk 10.200.0.2 9000 3000000 4000000 \
+		"$NETPROF" >"$WORK/bulk.json" || return 1
+	python3 - "$WORK/bulk.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ti = d["tcp_info"]
+socks = [s for s in d["netprof"]["sockets"] if s["local_port"] == d["local_port"]]
+assert len(socks) == 1, socks
+s = socks[0]
+print(f"  kernel: total_retrans {ti['total_retrans']}, bytes_acked {ti['bytes_acked']}; "
+      f"netprof: total_retrans {s['total_retrans']}, bytes_acked {s['bytes_acked']}")
+assert ti["total_retrans"] > 0, "the drop rule caused no retransmission"
+assert s["total_retrans"] == ti["total_retrans"], "retransmits differ"
+PY
+}
+
+run_tests ${TESTS:-test_pid_attribution test_short_connections test_retransmits}
