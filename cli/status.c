@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "cli.h"
 #include "flowtab.h"
 #include "format.h"
@@ -16,6 +17,8 @@
 #include "log.h"
 #include "pins.h"
 #include "stats.h"
+#include "sockets.h"
+#include "socktab.h"
 
 static const char status_usage[] =
 "Usage: netprof status [-j]\n"
@@ -45,7 +48,10 @@ int do_status(int argc, char **argv)
 	uint64_t stats[STAT_MAX], now = now_mono_ns();
 	long live, ended;
 	uint32_t max_live, max_ended, zero = 0;
-	int running;
+	int running, socks_fd = -1, sstats_fd = -1;
+	long nsocks = -1;
+	uint32_t max_socks = 0;
+	uint64_t sstats[SSTAT_MAX] = {};
 	char b1[32], b2[32], b3[64];
 	unsigned int i;
 
@@ -74,6 +80,25 @@ int do_status(int argc, char **argv)
 		goto out;
 	}
 	running = netprofd_alive(info.pid);
+	/* socket tracking is optional (netprofd --no-sockets) */
+	socks_fd = pins_open_map(g.pin_dir, SOCKS_MAP, 1);
+	sstats_fd = pins_open_map(g.pin_dir, SOCK_STATS_MAP, 1);
+	if (socks_fd >= 0) {
+		nsocks = map_count_entries(socks_fd);
+		max_socks = map_max_entries(socks_fd);
+	}
+	if (sstats_fd >= 0) {
+		int ncpu = libbpf_num_possible_cpus();
+		__u64 *vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
+
+		for (i = 0; vals && i < SSTAT_MAX; i++) {
+			if (bpf_map_lookup_elem(sstats_fd, &i, vals))
+				continue;
+			for (int c = 0; c < ncpu; c++)
+				sstats[i] += vals[c];
+		}
+		free(vals);
+	}
 	live = map_count_entries(flows_fd);
 	ended = map_count_entries(ended_fd);
 	max_live = map_max_entries(flows_fd);
@@ -102,6 +127,12 @@ int do_status(int argc, char **argv)
 		jw_u64(jw, "entries", ended);
 		jw_u64(jw, "max_entries", max_ended);
 		jw_object_end(jw);
+		if (nsocks >= 0) {
+			jw_object_start(jw, "sockets");
+			jw_u64(jw, "entries", nsocks);
+			jw_u64(jw, "max_entries", max_socks);
+			jw_object_end(jw);
+		}
 		jw_object_end(jw);
 		jw_array_start(jw, "interfaces");
 	} else {
@@ -116,6 +147,11 @@ int do_status(int argc, char **argv)
 		       live, max_live, max_live ? 100.0 * live / max_live : 0, ended, max_ended,
 		       fmt_duration(b3, sizeof(b3), info.keep_ended_ns),
 		       (unsigned long long)info.flows_expired);
+		if (nsocks >= 0)
+			printf("sockets:    %ld of %u (%.1f%%), open and recently closed\n", nsocks,
+			       max_socks, max_socks ? 100.0 * nsocks / max_socks : 0);
+		else
+			printf("sockets:    not tracked (netprofd --no-sockets)\n");
 		printf("interfaces:\n  %-16s %-20s %7s  %s\n", "IFACE", "NETNS", "IFINDEX", "HOOKS");
 	}
 	while (bpf_map_get_next_key(ifaces_fd, prev, &next) == 0) {
@@ -148,6 +184,8 @@ int do_status(int argc, char **argv)
 		for (i = 0; i < STAT_MAX; i++)
 			jw_u64(jw, np_stat_name(i), stats[i]);
 		jw_u64(jw, "ended_flows_dropped", info.ended_dropped);
+		for (i = 0; sstats_fd >= 0 && i < SSTAT_MAX; i++)
+			jw_u64(jw, sock_stat_name(i), sstats[i]);
 		jw_object_end(jw);
 		jw_object_end(jw);
 		jw_free(jw);
@@ -156,6 +194,8 @@ int do_status(int argc, char **argv)
 		for (i = 0; i < STAT_MAX; i++)
 			printf("  %-28s %llu\n", np_stat_name(i), (unsigned long long)stats[i]);
 		printf("  %-28s %llu\n", "ended_flows_dropped", (unsigned long long)info.ended_dropped);
+		for (i = 0; sstats_fd >= 0 && i < SSTAT_MAX; i++)
+			printf("  %-28s %llu\n", sock_stat_name(i), (unsigned long long)sstats[i]);
 	}
 	err = 0;
 out:
@@ -164,5 +204,7 @@ out:
 	if (stats_fd >= 0) close(stats_fd);
 	if (daemon_fd >= 0) close(daemon_fd);
 	if (ifaces_fd >= 0) close(ifaces_fd);
+	if (socks_fd >= 0) close(socks_fd);
+	if (sstats_fd >= 0) close(sstats_fd);
 	return err;
 }

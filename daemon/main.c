@@ -407,6 +407,8 @@ int main(int argc, char **argv)
 		return remove_pinned(&d) ? 1 : 0;
 	if (prepare_pin_dir(&d))
 		return 1;
+	if (!d.no_sockets && sockets__check(&d))
+		return 1;
 
 	/* Open every namespace first: a typo fails before anything is attached. */
 	for (i = 0; i < (n_netns ? n_netns : 1); i++) {

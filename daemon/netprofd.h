@@ -104,6 +104,7 @@ int rtnl__dump_links(struct np_daemon *d, struct np_netns *ns);
 int rtnl__process(struct np_daemon *d, struct np_netns *ns);
 
 /* sockets.c */
+int sockets__check(struct np_daemon *d);
 int sockets__start(struct np_daemon *d);
 void sockets__stop(struct np_daemon *d);
 void sockets__sweep(struct np_daemon *d, uint64_t now);

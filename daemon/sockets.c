@@ -98,12 +98,10 @@ static const struct {
 	{ "tp_tcp_receive_reset", offsetof(struct sockets_bpf, progs.tcp_receive_reset), 0 },
 };
 
-int sockets__start(struct np_daemon *d)
+/* Before anything is attached: the cgroup must exist. */
+int sockets__check(struct np_daemon *d)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
-	struct sockets_bpf *skel;
-	unsigned int i;
-	int err, adopted = 0;
+	int err;
 
 	err = cgroup_resolve(d->cgroup_arg, d->cgroup_path, sizeof(d->cgroup_path));
 	if (err == -ENODEV) {
@@ -121,6 +119,15 @@ int sockets__start(struct np_daemon *d)
 		pr_err("cannot open cgroup %s: %s", d->cgroup_path, strerror(-err));
 		return err;
 	}
+	return 0;
+}
+
+int sockets__start(struct np_daemon *d)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
+	struct sockets_bpf *skel;
+	unsigned int i;
+	int err, adopted = 0;
 
 	skel = sockets_bpf__open_opts(&opts);
 	if (!skel) {

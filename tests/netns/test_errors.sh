@@ -44,6 +44,12 @@ test_daemon_bad_input() {
 	# a second daemon on the same pins refuses instead of attaching twice
 	start_netprofd "$WORK/d.log" --netns "$P-e" || return 1
 	expect_error nz "already runs on $PIN" "$NETPROFD" -p "$PIN" --netns "$P-e" || return 1
+	# socket tracking: a cgroup that does not exist, a file that is no cgroup
+	expect_error nz "cgroup 'netprof-no-such-cgroup-$$' not found" \
+		"$NETPROFD" -p "$PIN" --netns "$P-e" --cgroup netprof-no-such-cgroup-$$ || return 1
+	expect_error nz "cgroup '/etc' not found" \
+		"$NETPROFD" -p "$PIN" --netns "$P-e" --cgroup /etc || return 1
+	expect_error 2 "max-sockets 'many'" "$NETPROFD" --max-sockets many || return 1
 	# a pinned table of another size is not silently reused
 	stop_netprofd
 	expect_error nz "holds 65536 flows, not 1024" \
@@ -58,6 +64,9 @@ test_cli_bad_input() {
 		"$NETPROF" --pin-dir /sys/fs/bpf/netprof-none-$$ status || return 1
 	start_netprofd "$WORK/d.log" --netns "$P-e" || return 1
 	expect_error nz "bad filter 'tcp and and': .*tcpdump syntax" "$NETPROF" flows tcp and and || return 1
+	expect_error nz "bad filter 'port': .*tcpdump syntax" "$NETPROF" sockets port || return 1
+	expect_error 2 "state 'SLEEPY'" "$NETPROF" sockets --state SLEEPY || return 1
+	expect_error 2 "pid 'x'" "$NETPROF" sockets --pid x || return 1
 	expect_error 2 "sort 'size'" "$NETPROF" flows --sort size || return 1
 	expect_error 2 "watch '0'" "$NETPROF" flows --watch 0 || return 1
 	expect_error 2 "unknown or ambiguous command 'flowz'" "$NETPROF" flowz || return 1
@@ -87,6 +96,7 @@ test_bpffs_missing() {
 		umount -l /sys/fs/bpf 2>/dev/null
 		grep -q " /sys/fs/bpf bpf " /proc/mounts && exit 3
 		"$1" --pin-dir /sys/fs/bpf/nothere flows 2>&1 | grep -q "bpffs is not mounted at /sys/fs/bpf: .*mount -t bpf" || exit 4
+		"$1" --pin-dir /sys/fs/bpf/nothere sockets 2>&1 | grep -q "bpffs is not mounted" || exit 7
 		"$2" -p /sys/fs/bpf/npt --netns "$3" --no-sockets >"$4" 2>&1 &
 		for i in $(seq 50); do grep -q "running (pid" "$4" && break; sleep 0.1; done
 		grep -q " /sys/fs/bpf bpf " /proc/mounts || exit 5
@@ -97,4 +107,15 @@ test_bpffs_missing() {
 	[ $rc = 0 ] || { cat "$WORK/d.log" >&2; fail "bpffs check step $rc failed"; }
 }
 
-run_tests ${TESTS:-test_daemon_bad_input test_cli_bad_input test_bpffs_missing}
+# Without cgroup v2, socket tracking cannot start: say so, and how to go on.
+test_cgroup2_missing() {
+	ip netns add "$P-e" || return 1
+	unshare -m --propagation private bash -c '
+		for m in $(awk "\$9 == \"cgroup2\" { print \$5 }" /proc/self/mountinfo); do umount -l "$m"; done
+		"$1" -p "$2" --netns "$3" 2>&1 | tee "$4" | grep -q "cgroup v2 is not mounted: .*--no-sockets" || exit 3
+	' _ "$NETPROFD" "$PIN" "$P-e" "$WORK/d.log"
+	local rc=$?
+	[ $rc = 0 ] || { cat "$WORK/d.log" >&2; fail "cgroup2 check step $rc failed"; }
+}
+
+run_tests ${TESTS:-test_daemon_bad_input test_cli_bad_input test_bpffs_missing test_cgroup2_missing}
