@@ -72,6 +72,32 @@ struct {
  */
 #define CTX_LOAD(field) ({ __u32 ___v = (field); asm volatile("" : "+r"(___v)); ___v; })
 
+/* The followed cgroup, for the start-up scan: its id and depth. */
+const volatile __u64 target_cgroup_id = 0;
+const volatile __u32 target_level = 0;
+
+/* Start-up scan scratch (not pinned): a process per network namespace to
+ * enter for iter/tcp, and the listening ports seen there. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);			/* netns inode */
+	__type(value, __u32);			/* a pid living there */
+} scan_netns SEC(".maps");
+
+struct listen_key {
+	__u32	netns_ino;
+	__u16	port;
+	__u16	pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct listen_key);
+	__type(value, __u8);
+} listen_ports SEC(".maps");
+
 static __always_inline void sstat_add(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&sock_stats, &idx);
@@ -360,6 +386,150 @@ SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(tcp_receive_reset, struct sock *sk)
 {
 	mark_reset(sk, SOCK_F_RST_RECV);
+	return 0;
+}
+
+/* ---- start-up scan: sockets that existed before netprofd ---- */
+
+#define TCP_LISTEN_	10
+#define TCP_TIME_WAIT_	6
+#define TCP_NEW_SYN_RECV_ 12
+#define SOL_TCP_	6
+
+/* Is the task in the followed cgroup or below it? */
+static __always_inline int task_in_target(struct task_struct *task)
+{
+	struct cgroup *cg = BPF_CORE_READ(task, cgroups, dfl_cgrp), *anc = NULL;
+	int level;
+
+	if (!cg)
+		return 0;
+	level = BPF_CORE_READ(cg, level);
+	if (level < (int)target_level)
+		return 0;
+	/* cgroup->ancestors[target_level]: a flexible array, read by offset */
+	if (bpf_probe_read_kernel(&anc, sizeof(anc), (void *)cg +
+				  bpf_core_field_offset(struct cgroup, ancestors) +
+				  target_level * sizeof(void *)))
+		return 0;
+	return anc && BPF_CORE_READ(anc, kn, id) == target_cgroup_id;
+}
+
+/*
+ * Every socket file of every process in the followed cgroup: give its TCP
+ * sockets an owner (listeners too, so connections they accept from now on
+ * clone it), and note a process per namespace for iter/tcp.
+ */
+SEC("iter/task_file")
+int scan_owners(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct sock_owner *o;
+	struct socket *sock;
+	struct sock *sk;
+	__u32 ino, pid;
+	__u16 family;
+
+	if (!task || !file)
+		return 0;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+	sk = sock->sk;
+	if (!sk || sk->sk_protocol != IPPROTO_TCP_)
+		return 0;
+	family = sk->__sk_common.skc_family;
+	if ((family != AF_INET_ && family != AF_INET6_) || !task_in_target(task))
+		return 0;
+	o = bpf_sk_storage_get(&sk_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o) {
+		sstat_add(SSTAT_OWNER_STORAGE_FAIL);
+		return 0;
+	}
+	pid = task->tgid;
+	if (!o->tgid) {
+		o->tgid = pid;
+		o->uid = BPF_CORE_READ(task, cred, uid.val);
+		o->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+		bpf_probe_read_kernel_str(o->comm, sizeof(o->comm), task->comm);
+		o->source = OWNER_SCAN;
+	}
+	ino = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	bpf_map_update_elem(&scan_netns, &ino, &pid, BPF_NOEXIST);
+	return 0;
+}
+
+/*
+ * Every TCP socket of one namespace (the one netprofd entered): record
+ * listeners' ports, and for connections with an owner but no record, make
+ * the record from the socket itself and turn on the sockops callbacks that
+ * keep it current.
+ */
+SEC("iter/tcp")
+int scan_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct sock_record init = {};
+	struct listen_key lk = {};
+	struct sock_owner *o;
+	struct tcp_sock *tp;
+	__u8 one = 1, state;
+	__u64 cookie;
+	__u32 ino;
+	int flags = SOCK_CB_FLAGS;
+
+	if (!skc)
+		return 0;
+	state = skc->skc_state;
+	ino = BPF_CORE_READ(skc, skc_net.net, ns.inum);
+	if (state == TCP_LISTEN_) {
+		lk.netns_ino = ino;
+		lk.port = skc->skc_num;
+		bpf_map_update_elem(&listen_ports, &lk, &one, BPF_ANY);
+		return 0;
+	}
+	if (state == TCP_TIME_WAIT_ || state == TCP_NEW_SYN_RECV_ || state == TCP_CLOSE_)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	o = bpf_sk_storage_get(&sk_owner, tp, 0, 0);
+	if (!o)
+		return 0;	/* not a socket of the followed cgroup */
+	cookie = bpf_get_socket_cookie(tp);
+	if (bpf_map_lookup_elem(&socks, &cookie))
+		return 0;	/* sockops already has it */
+
+	if (skc->skc_family == AF_INET_) {
+		__u32 *l = (__u32 *)init.laddr, *r = (__u32 *)init.raddr;
+
+		l[2] = r[2] = bpf_htonl(0xffff);
+		l[3] = skc->skc_rcv_saddr;
+		r[3] = skc->skc_daddr;
+		init.family = FLOW_FAMILY_IPV4;
+	} else {
+		BPF_CORE_READ_INTO(&init.laddr, skc, skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&init.raddr, skc, skc_v6_daddr);
+		init.family = FLOW_FAMILY_IPV6;
+	}
+	init.lport = skc->skc_num;
+	init.rport = bpf_ntohs(skc->skc_dport);
+	init.state = state;
+	init.netns_ino = ino;
+	init.flags = SOCK_F_SCANNED;
+	init.owner = *o;
+	init.srtt_us = tp->srtt_us >> 3;
+	init.min_rtt_us = tp->rtt_min.s[0].v;
+	init.total_retrans = tp->total_retrans;
+	init.bytes_acked = tp->bytes_acked;
+	init.bytes_received = tp->bytes_received;
+	init.segs_in = tp->segs_in;
+	init.segs_out = tp->segs_out;
+	init.updated_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&socks, &cookie, &init, BPF_NOEXIST) == -7 /* E2BIG */)
+		sstat_add(SSTAT_TABLE_FULL);
+	bpf_setsockopt(tp, SOL_TCP_, TCP_BPF_SOCK_OPS_CB_FLAGS, &flags, sizeof(flags));
 	return 0;
 }
 

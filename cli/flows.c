@@ -19,6 +19,7 @@
 #include "json.h"
 #include "log.h"
 #include "pins.h"
+#include "socktab.h"
 
 /* A flow as shown: points into the snapshot's table (rows are sorted, not copied). */
 struct row {
@@ -26,7 +27,86 @@ struct row {
 	double			rate;		/* bytes/s: lifetime average, or last interval with --watch */
 	const char		*ifname;
 	const char		*netns;
+	const struct sock_record *sock[2];	/* the TCP socket at end a and at end b, if local */
 };
+
+/* The socket table, when netprofd tracks sockets: owners for TCP flows. */
+struct owners {
+	struct sock_table	st;
+	struct sock_index	*ix;
+	int			names_fd;
+};
+
+static struct owners g_owners = { .names_fd = -1 };
+
+static void owners_load(void)
+{
+	int fd = pins_open_map(g.pin_dir, SOCKS_MAP, 1);
+
+	if (fd < 0)
+		return;		/* --no-sockets: flows without owners */
+	if (socktab_read(fd, &g_owners.st) == 0)
+		g_owners.ix = sock_index__new(&g_owners.st);
+	close(fd);
+	g_owners.names_fd = pins_open_map(g.pin_dir, CGROUP_NAMES_MAP, 1);
+}
+
+static void owners_free(void)
+{
+	sock_index__free(g_owners.ix);
+	socktab_free(&g_owners.st);
+	if (g_owners.names_fd >= 0)
+		close(g_owners.names_fd);
+	memset(&g_owners, 0, sizeof(g_owners));
+	g_owners.names_fd = -1;
+}
+
+static void row_owners(struct row *r)
+{
+	const struct flow_key *k = &r->ep->key;
+
+	if (k->proto != 6 || !g_owners.ix)
+		return;
+	r->sock[0] = sock_index__find(g_owners.ix, k->netns_ino, k->addr_a, ntohs(k->port_a),
+				      k->addr_b, ntohs(k->port_b));
+	r->sock[1] = sock_index__find(g_owners.ix, k->netns_ino, k->addr_b, ntohs(k->port_b),
+				      k->addr_a, ntohs(k->port_a));
+}
+
+/* "curl[123] /netprof-test" */
+static char *owner_text(const struct sock_record *s, char *buf, size_t len)
+{
+	char cg[256], comm[17];
+	const char *p = cgroup_name_lookup(g_owners.names_fd, s->owner.cgroup_id, cg, sizeof(cg));
+
+	memcpy(comm, s->owner.comm, 16);
+	comm[16] = '\0';
+	snprintf(buf, len, "%s[%u] %s", comm, s->owner.tgid, p ? p : "-");
+	return buf;
+}
+
+static void json_owner(struct json_writer *jw, const char *name, const struct sock_record *s)
+{
+	char cg[256], comm[17];
+	const char *p;
+
+	if (!s || !s->owner.tgid) {
+		jw_null(jw, name);
+		return;
+	}
+	p = cgroup_name_lookup(g_owners.names_fd, s->owner.cgroup_id, cg, sizeof(cg));
+	memcpy(comm, s->owner.comm, 16);
+	comm[16] = '\0';
+	jw_object_start(jw, name);
+	jw_u64(jw, "pid", s->owner.tgid);
+	jw_str(jw, "comm", comm);
+	jw_u64(jw, "cgroup_id", s->owner.cgroup_id);
+	if (p)
+		jw_str(jw, "cgroup", p);
+	else
+		jw_null(jw, "cgroup");
+	jw_object_end(jw);
+}
 
 static const char flows_usage[] =
 "Usage: netprof flows [OPTIONS] [FILTER]\n"
@@ -262,6 +342,16 @@ static void print_flow(struct json_writer *jw, const struct row *r, uint64_t now
 		       fmt_bytes(b2, sizeof(b2), fwd_b), fmt_bytes(b3, sizeof(b3), rev_b),
 		       r->rate > 0 ? fmt_rate(b4, sizeof(b4), r->rate) : "-",
 		       age ? fmt_duration(b5, sizeof(b5), age) : "-", state);
+		/* like ss -p: the processes at the ends that are on this host */
+		if ((r->sock[s] && r->sock[s]->owner.tgid) || (r->sock[!s] && r->sock[!s]->owner.tgid)) {
+			char o1[300], o2[300];
+
+			printf("\t%s%s%s%s\n",
+			       r->sock[s] && r->sock[s]->owner.tgid ? "src " : "",
+			       r->sock[s] && r->sock[s]->owner.tgid ? owner_text(r->sock[s], o1, sizeof(o1)) : "",
+			       r->sock[!s] && r->sock[!s]->owner.tgid ? (r->sock[s] && r->sock[s]->owner.tgid ? "  dst " : "dst ") : "",
+			       r->sock[!s] && r->sock[!s]->owner.tgid ? owner_text(r->sock[!s], o2, sizeof(o2)) : "");
+		}
 		return;
 	}
 	jw_object_start(jw, NULL);
@@ -298,6 +388,8 @@ static void print_flow(struct json_writer *jw, const struct row *r, uint64_t now
 	jw_u64(jw, "tc_egress_ts_ns", rec->tc_egress_ts_ns);
 	jw_str(jw, "state", state);
 	jw_u64(jw, "ended_ns", rec->ended_ns);
+	json_owner(jw, "src_process", r->sock[s]);
+	json_owner(jw, "dst_process", r->sock[!s]);
 	jw_object_end(jw);
 }
 
@@ -430,8 +522,12 @@ static void print_snapshot(const struct flows_opts *o, struct snapshot *s)
 		size_columns(s->rows, n, o->wide, &w);
 		print_header(&w);
 	}
-	for (i = 0; i < n; i++)
+	owners_load();
+	for (i = 0; i < n; i++) {
+		row_owners(&s->rows[i]);
 		print_flow(jw, &s->rows[i], s->taken_ns, o->wide, &w);
+	}
+	owners_free();
 	if (jw) {
 		jw_array_end(jw);
 		jw_object_end(jw);

@@ -58,21 +58,9 @@ struct cgroup_cache {
 	int	fd;		/* pinned cgroup_names map, -1 if none */
 };
 
-/*
- * netprofd names cgroups at its sweeps (and keeps the names of cgroups that
- * are gone); one it has not named yet is looked up in the hierarchy here.
- */
 static const char *cgroup_name(const struct cgroup_cache *c, uint64_t id, char *buf, size_t len)
 {
-	struct cgroup_name cn;
-
-	if (!id)
-		return NULL;
-	if (c->fd >= 0 && bpf_map_lookup_elem(c->fd, &id, &cn) == 0) {
-		snprintf(buf, len, "%s", cn.path);
-		return buf;
-	}
-	return cgroup_path_of(id, buf, len) == 0 ? buf : NULL;
+	return cgroup_name_lookup(c->fd, id, buf, len);
 }
 
 /* The socket as a flow key (local = a), for tcpdump filters. */
@@ -133,7 +121,8 @@ static void print_sock(struct json_writer *jw, const struct sock_entry *e, uint6
 	char b7[32];
 	const char *cgp = cgroup_name(cc, r->owner.cgroup_id, cg, sizeof(cg));
 	uint64_t end = r->closed_ns ? r->closed_ns : now;
-	uint64_t age = end > r->connect_ns ? end - r->connect_ns : 0;
+	/* a socket found by the start-up scan has no known start */
+	uint64_t age = r->connect_ns && end > r->connect_ns ? end - r->connect_ns : 0;
 	const char *state = r->closed_ns ? sock_end_name(r->end_reason) : tcp_state_name(r->state);
 	char comm[17];
 
@@ -155,7 +144,7 @@ static void print_sock(struct json_writer *jw, const struct sock_entry *e, uint6
 		       r->rtt_samples ? fmt_us(b4, sizeof(b4), rtt_percentile(r, 0.99)) : "-",
 		       retrans_of(r), fmt_bytes(b5, sizeof(b5), r->bytes_acked),
 		       fmt_bytes(b6, sizeof(b6), r->bytes_received),
-		       fmt_duration(b7, sizeof(b7), age), r->closed_ns ? " closed" : "");
+		       age ? fmt_duration(b7, sizeof(b7), age) : "-", r->closed_ns ? " closed" : "");
 		return;
 	}
 	jw_object_start(jw, NULL);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sched.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "sockets.skel.h"
@@ -21,6 +22,8 @@
 #include "log.h"
 #include "pins.h"
 #include "netprofd.h"
+
+static int sockets__scan(struct np_daemon *d);
 
 static int link_pin_path(struct np_daemon *d, const char *name, char *buf, size_t len)
 {
@@ -137,6 +140,9 @@ int sockets__start(struct np_daemon *d)
 	}
 	if (d->max_sockets)
 		bpf_map__set_max_entries(skel->maps.socks, d->max_sockets);
+	/* for the start-up scan: which cgroup, and how deep it sits */
+	skel->rodata->target_cgroup_id = cgroup_id_of(d->cgroup_path);
+	skel->rodata->target_level = cgroup_level(d->cgroup_path);
 	err = sockets_bpf__load(skel);
 	if (err) {
 		pr_err("cannot load the socket BPF programs: %s (run with -vv for the verifier log; a pinned table of another size needs 'netprofd --remove')",
@@ -161,6 +167,87 @@ int sockets__start(struct np_daemon *d)
 	}
 	pr_info("%s TCP socket tracking on cgroup %s\n", adopted ? "adopted" : "attached",
 		d->cgroup_path);
+	sockets__scan(d);
+	return 0;
+}
+
+/* Run an iterator program to its end (it writes nothing: it fills maps). */
+static int run_iter(struct bpf_program *prog)
+{
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
+	char buf[256];
+	int fd, err = 0;
+
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+out:
+	bpf_link__destroy(link);
+	return err;
+}
+
+/*
+ * Sockets that existed before netprofd: owners from the processes that hold
+ * them (iter/task_file), then, in each namespace those processes live in,
+ * records and sockops callbacks for their connections (iter/tcp). A
+ * scanned connection is a server's if a listener has its local port.
+ */
+static int sockets__scan(struct np_daemon *d)
+{
+	struct sockets_bpf *skel = d->sockets;
+	int netns_fd = bpf_map__fd(skel->maps.scan_netns);
+	int listen_fd = bpf_map__fd(skel->maps.listen_ports);
+	__u32 ino, next, *prev = NULL, pid;
+	__u64 key, knext, *kprev = NULL;
+	struct sock_record r;
+	char path[64];
+	int err, nsfd, found = 0;
+
+	err = run_iter(skel->progs.scan_owners);
+	if (err) {
+		pr_warn("cannot scan processes for existing sockets: %s\n", strerror(-err));
+		return err;
+	}
+	while (bpf_map_get_next_key(netns_fd, prev, &next) == 0) {
+		ino = next;
+		prev = &ino;
+		if (bpf_map_lookup_elem(netns_fd, &ino, &pid))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%u/ns/net", pid);
+		nsfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (nsfd < 0)
+			continue;	/* that process is gone */
+		/* iter/tcp walks the namespace current when the iterator is made */
+		if (setns(nsfd, CLONE_NEWNET) == 0) {
+			err = run_iter(skel->progs.scan_tcp);
+			if (err)
+				pr_warn("cannot scan TCP sockets in netns %u: %s\n", ino, strerror(-err));
+			netns_leave(d);
+		}
+		close(nsfd);
+	}
+	while (bpf_map_get_next_key(d->socks_fd, kprev, &knext) == 0) {
+		key = knext;
+		kprev = &key;
+		if (bpf_map_lookup_elem(d->socks_fd, &key, &r) || !(r.flags & SOCK_F_SCANNED) ||
+		    r.role != ROLE_UNKNOWN)
+			continue;
+		struct { __u32 netns_ino; __u16 port; __u16 pad; } lk = { r.netns_ino, r.lport, 0 };
+		__u8 one;
+
+		r.role = bpf_map_lookup_elem(listen_fd, &lk, &one) == 0 ? ROLE_SERVER : ROLE_CLIENT;
+		bpf_map_update_elem(d->socks_fd, &key, &r, BPF_EXIST);
+		found++;
+	}
+	if (found)
+		pr_info("found %d TCP connections that existed before netprofd\n", found);
 	return 0;
 }
 

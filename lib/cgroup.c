@@ -90,3 +90,17 @@ int cgroup_path_of(uint64_t id, char *out, size_t len)
 	mnt_len = strlen(mnt);
 	return nftw(mnt, visit, 32, FTW_PHYS | FTW_MOUNT) == 1 ? 0 : -ENOENT;
 }
+
+unsigned int cgroup_level(const char *dir)
+{
+	char mnt[2048];
+	const char *p;
+	unsigned int level = 0;
+
+	if (cgroup2_mount(mnt, sizeof(mnt)) || strncmp(dir, mnt, strlen(mnt)))
+		return 0;
+	for (p = dir + strlen(mnt); *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			level++;
+	return level;
+}

@@ -16,6 +16,8 @@ int cgroup2_mount(char *buf, size_t len);
 int cgroup_resolve(const char *path, char *out, size_t len);
 /* The cgroup id of a directory (its inode). 0 on error. */
 uint64_t cgroup_id_of(const char *dir);
+/* Depth below the cgroup2 root (the root is 0). */
+unsigned int cgroup_level(const char *dir);
 /* Path below the mount ("/" for the root) of a cgroup id; -ENOENT if gone. */
 int cgroup_path_of(uint64_t id, char *out, size_t len);
 

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <bpf/bpf.h>
 #include "socktab.h"
+#include "cgroup.h"
 
 static const char *const state_names[] = {
 	[0] = "?", [1] = "ESTAB", [2] = "SYN-SENT", [3] = "SYN-RECV", [4] = "FIN-WAIT-1",
@@ -125,4 +127,103 @@ void rtt_hist_add(uint32_t *dst, const struct sock_record *r)
 
 	for (i = 0; i < RTT_HIST_BUCKETS; i++)
 		dst[i] += r->rtt_hist[i];
+}
+
+const char *cgroup_name_lookup(int names_fd, uint64_t id, char *buf, size_t len)
+{
+	struct cgroup_name cn;
+
+	if (!id)
+		return NULL;
+	if (names_fd >= 0 && bpf_map_lookup_elem(names_fd, &id, &cn) == 0) {
+		snprintf(buf, len, "%s", cn.path);
+		return buf;
+	}
+	return cgroup_path_of(id, buf, len) == 0 ? buf : NULL;
+}
+
+struct sock_index {
+	const struct sock_record	**v;
+	size_t				n;
+};
+
+static int cmp_tuple(const struct sock_record *a, const struct sock_record *b)
+{
+	int c;
+
+	if (a->netns_ino != b->netns_ino)
+		return a->netns_ino < b->netns_ino ? -1 : 1;
+	if (a->lport != b->lport)
+		return a->lport < b->lport ? -1 : 1;
+	if (a->rport != b->rport)
+		return a->rport < b->rport ? -1 : 1;
+	c = memcmp(a->laddr, b->laddr, 16);
+	return c ? c : memcmp(a->raddr, b->raddr, 16);
+}
+
+static int cmp_index(const void *pa, const void *pb)
+{
+	const struct sock_record *a = *(const struct sock_record *const *)pa;
+	const struct sock_record *b = *(const struct sock_record *const *)pb;
+	int c = cmp_tuple(a, b);
+
+	/* the same 4-tuple reused: the latest connection last */
+	if (c)
+		return c;
+	return a->connect_ns < b->connect_ns ? -1 : a->connect_ns > b->connect_ns;
+}
+
+struct sock_index *sock_index__new(const struct sock_table *st)
+{
+	struct sock_index *ix = calloc(1, sizeof(*ix));
+	size_t i;
+
+	if (!ix)
+		return NULL;
+	ix->v = malloc((st->n ? st->n : 1) * sizeof(*ix->v));
+	if (!ix->v) {
+		free(ix);
+		return NULL;
+	}
+	for (i = 0; i < st->n; i++)
+		ix->v[ix->n++] = &st->v[i].r;
+	qsort(ix->v, ix->n, sizeof(*ix->v), cmp_index);
+	return ix;
+}
+
+const struct sock_record *sock_index__find(const struct sock_index *ix, uint32_t netns_ino,
+					   const uint8_t *laddr, uint16_t lport,
+					   const uint8_t *raddr, uint16_t rport)
+{
+	struct sock_record key;
+	size_t lo = 0, hi, mid;
+
+	if (!ix || !ix->n)
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	key.netns_ino = netns_ino;
+	memcpy(key.laddr, laddr, 16);
+	memcpy(key.raddr, raddr, 16);
+	key.lport = lport;
+	key.rport = rport;
+	/* the last entry with this tuple: upper bound, then one back */
+	hi = ix->n;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (cmp_tuple(ix->v[mid], &key) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || cmp_tuple(ix->v[lo - 1], &key))
+		return NULL;
+	return ix->v[lo - 1];
+}
+
+void sock_index__free(struct sock_index *ix)
+{
+	if (!ix)
+		return;
+	free(ix->v);
+	free(ix);
 }

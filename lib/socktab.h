@@ -32,6 +32,21 @@ const char *sock_stat_name(unsigned int idx);
  * sqrt(2) of the true value). 0 without samples.
  */
 double rtt_percentile(const struct sock_record *r, double p);
+/*
+ * A cgroup id's path: from netprofd's cgroup_names map (names_fd, may be
+ * -1; it keeps names of cgroups that are gone), else from the hierarchy.
+ */
+const char *cgroup_name_lookup(int names_fd, uint64_t id, char *buf, size_t len);
+
+/* Owners of the two ends of TCP flows, by namespace and 4-tuple. */
+struct sock_index;
+struct sock_index *sock_index__new(const struct sock_table *st);
+/* The socket at local (laddr, lport) talking to (raddr, rport) in netns, or NULL. */
+const struct sock_record *sock_index__find(const struct sock_index *ix, uint32_t netns_ino,
+					   const uint8_t *laddr, uint16_t lport,
+					   const uint8_t *raddr, uint16_t rport);
+void sock_index__free(struct sock_index *ix);
+
 /* Merge histograms (for --hist over several sockets). */
 void rtt_hist_add(uint32_t *dst, const struct sock_record *r);
 

@@ -39,6 +39,7 @@ rig() {
 	}
 	CONF
 	mkdir -p "$WORK/tmp"
+	[ -n "$BEFORE_NETPROFD" ] && { $BEFORE_NETPROFD || return 1; }
 	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" || return 1
 	start_bg "$P-s" nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log"
 	NGINX_MASTER=$LAST_PID
@@ -49,9 +50,36 @@ rig() {
 	[ -n "$NGINX_WORKER" ] || { fail "no nginx worker"; return 1; }
 }
 
+# A connection made before netprofd starts: a socat server that forks a
+# child per connection, and a python client that, once told, sends 10 kB
+# and writes the kernel's tcpi_bytes_acked for its socket.
+old_connection() {
+	start_bg "$P-s" socat -u TCP-LISTEN:9001,fork,reuseaddr OPEN:/dev/null
+	OLD_SERVER=$LAST_PID
+	wait_port "$P-s" 9001 || return 1
+	in_cg_bg "$P-c" python3 -c '
+import socket, struct, sys, time, os
+s = socket.create_connection(("10.200.0.2", 9001))
+while not os.path.exists(sys.argv[1]): time.sleep(0.05)
+s.sendall(b"x" * 10000)
+while struct.unpack_from("<I", s.getsockopt(6, 11, 232), 8 + 4 * 4)[0]: time.sleep(0.02)
+open(sys.argv[2], "w").write(str(struct.unpack_from("<Q", s.getsockopt(6, 11, 232), 120)[0]))
+time.sleep(60)' "$WORK/go" "$WORK/acked"
+	OLD_CLIENT=$LAST_PID
+	PIDS+=("$OLD_CLIENT")
+	for i in $(seq 50); do
+		ip netns exec "$P-s" ss -Htn state established "sport = :9001" | grep -q . && break
+		sleep 0.05
+	done
+	OLD_CHILD=$(pgrep -P "$OLD_SERVER")
+	[ -n "$OLD_CHILD" ] || fail "socat did not fork for the old connection"
+}
+
 test_pid_attribution() {
 	local pids=() p i
-	rig || return 1
+	BEFORE_NETPROFD=old_connection rig || return 1
+	touch "$WORK/go"
+	for i in $(seq 100); do [ -s "$WORK/acked" ] && break; sleep 0.05; done
 	for i in 1 2 3; do
 		in_cg_bg "$P-c" curl -sf -o /dev/null http://10.200.0.2/
 		pids+=("curl:$LAST_PID:80")
@@ -68,12 +96,25 @@ test_pid_attribution() {
 	done
 	sleep 0.3
 	"$NETPROF" sockets --json >"$WORK/socks.json" || return 1
-	python3 - "$WORK/socks.json" "$NGINX_WORKER" "$PYTHON_PID" "/netprof-test-$$" "${pids[@]}" <<'PY'
+	python3 - "$WORK/socks.json" "$NGINX_WORKER" "$PYTHON_PID" "/netprof-test-$$" \
+		"$OLD_CLIENT" "$OLD_CHILD" "$(cat "$WORK/acked")" "${pids[@]}" <<'PY'
 import json, sys
 socks = json.load(open(sys.argv[1]))["sockets"]
 worker, python, cgroup = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-clients = [(c.split(":")[0], int(c.split(":")[1].split(":")[0]), int(c.split(":")[2])) for c in sys.argv[5:]]
+old_client, old_child, old_acked = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+clients = [(c.split(":")[0], int(c.split(":")[1].split(":")[0]), int(c.split(":")[2])) for c in sys.argv[8:]]
 errors = []
+# the connection that predates netprofd: both ends, owners, and kept current since
+old = [s for s in socks if 9001 in (s["local_port"], s["remote_port"])]
+oc = [s for s in old if s["role"] == "client"]
+os_ = [s for s in old if s["role"] == "server"]
+if len(oc) != 1 or oc[0]["pid"] != old_client or oc[0]["comm"] != "python3" or not oc[0]["existed_before_netprofd"]:
+    errors.append(f"old client socket: {oc}")
+elif oc[0]["bytes_acked"] != old_acked:
+    errors.append(f"old client bytes_acked {oc[0]['bytes_acked']}, kernel {old_acked}")
+if len(os_) != 1 or os_[0]["pid"] != old_child or os_[0]["comm"] != "socat":
+    errors.append(f"old server socket: {os_} (socat child {old_child})")
+socks = [s for s in socks if s not in old]
 for comm, pid, port in clients:
     mine = [s for s in socks if s["role"] == "client" and s["pid"] == pid]
     if len(mine) != 1 or mine[0]["comm"] != comm or mine[0]["remote_port"] != port:
