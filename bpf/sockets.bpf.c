@@ -2,9 +2,11 @@
 /*
  * sockets.bpf.c - TCP sockets: who owns them, RTT, retransmits, state.
  *
- *  cgroup/sock_create   the creating process -> sk_storage (sk_owner)
- *  sockops              connect / established / RTT / retransmit / state
- *                       callbacks -> the socks map, keyed by socket cookie
+ *  sockops              listen() stores the listening process in the
+ *                       socket's sk_storage (sk_owner); connect() names
+ *                       the client; connect / established / RTT /
+ *                       retransmit / state callbacks -> the socks map,
+ *                       keyed by socket cookie
  *  tp_btf sock_{send,recv}_length
  *                       the process doing I/O takes over the socket
  *  tp_btf tcp_{send,receive}_reset
@@ -115,22 +117,6 @@ static __always_inline void owner_from_current(struct sock_owner *o, __u32 sourc
 	o->source = source;
 }
 
-SEC("cgroup/sock_create")
-int sock_create(struct bpf_sock *ctx)
-{
-	struct sock_owner *o;
-
-	if (ctx->protocol != IPPROTO_TCP_ || (ctx->family != AF_INET_ && ctx->family != AF_INET6_))
-		return 1;
-	o = bpf_sk_storage_get(&sk_owner, ctx, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!o) {
-		sstat_add(SSTAT_OWNER_STORAGE_FAIL);
-		return 1;
-	}
-	owner_from_current(o, OWNER_CREATE);
-	return 1;	/* allow */
-}
-
 static __always_inline void addr_from_ops(__u8 *dst, __u32 family, __u32 v4, const __u32 *v6)
 {
 	__u32 *d = (__u32 *)dst;
@@ -175,9 +161,13 @@ static __always_inline void refresh_counters(struct sock_record *r, struct bpf_s
 	r->updated_ns = now;
 }
 
-/* A new record for this socket; owner from its sk_storage if it has one. */
+/*
+ * A new record for this socket. The owner: the current process for an
+ * active open (TCP_CONNECT_CB runs in connect()), else the socket's
+ * sk_storage (an accepted socket's is a clone of its listener's).
+ */
 static __always_inline struct sock_record *record_create(struct bpf_sock_ops *skops, __u64 cookie,
-							 __u8 role, __u64 now)
+							 __u8 role, __u64 now, int owner_is_current)
 {
 	struct sock_record init = {}, *r;
 	struct bpf_sock *sk = skops->sk;
@@ -209,12 +199,16 @@ static __always_inline struct sock_record *record_create(struct bpf_sock_ops *sk
 	init.role = role;
 	init.netns_ino = sk_netns_ino(skops);
 	init.connect_ns = now;
-	if (sk)
-		o = bpf_sk_storage_get(&sk_owner, sk, 0, 0);
-	if (o)
-		init.owner = *o;
-	else
-		sstat_add(SSTAT_NO_OWNER);
+	if (owner_is_current) {
+		owner_from_current(&init.owner, OWNER_CREATE);
+	} else {
+		if (sk)
+			o = bpf_sk_storage_get(&sk_owner, sk, 0, 0);
+		if (o)
+			init.owner = *o;
+		else
+			sstat_add(SSTAT_NO_OWNER);
+	}
 	refresh_counters(&init, skops, now);
 	if (bpf_map_update_elem(&socks, &cookie, &init, BPF_NOEXIST) && 
 	    !bpf_map_lookup_elem(&socks, &cookie)) {
@@ -254,54 +248,83 @@ static __always_inline void end_reason(struct sock_record *r, __u32 old_state)
 		r->end_reason = SOCK_END_TIMEOUT;	/* closed straight from ESTABLISHED: RTO or keepalive */
 }
 
+/*
+ * Callbacks come often (every state change, every RTT sample, on both ends
+ * of every connection), so each case does only its own work: the precise
+ * clock (25 ns in a VM) is read only where a time is stored, and the full
+ * counter refresh happens when a connection starts or ends.
+ */
 SEC("sockops")
 int sockops_tcp(struct bpf_sock_ops *skops)
 {
-	__u64 cookie = bpf_get_socket_cookie(skops), now = bpf_ktime_get_ns();
 	struct sock_record *r;
+	struct sock_owner *o;
 	__u32 op = skops->op;
+	__u64 cookie, now;
 
 	if (skops->family != AF_INET_ && skops->family != AF_INET6_)
 		return 1;
 
 	switch (op) {
+	case BPF_SOCK_OPS_TCP_LISTEN_CB: {
+		/* listen() runs in the listening process: its accepted sockets clone this */
+		struct bpf_sock *sk = skops->sk;
+
+		if (!sk)
+			return 1;
+		o = bpf_sk_storage_get(&sk_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!o) {
+			sstat_add(SSTAT_OWNER_STORAGE_FAIL);
+			return 1;
+		}
+		owner_from_current(o, OWNER_CREATE);
+		return 1;
+	}
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
 		bpf_sock_ops_cb_flags_set(skops, SOCK_CB_FLAGS);
-		r = record_create(skops, cookie, ROLE_CLIENT, now);
+		cookie = bpf_get_socket_cookie(skops);
+		r = record_create(skops, cookie, ROLE_CLIENT, bpf_ktime_get_ns(), 1);
 		if (r)
 			r->state = TCP_SYN_SENT_;
 		return 1;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		bpf_sock_ops_cb_flags_set(skops, SOCK_CB_FLAGS);
+		cookie = bpf_get_socket_cookie(skops);
+		now = bpf_ktime_get_ns();
 		r = bpf_map_lookup_elem(&socks, &cookie);
 		if (!r)
 			r = record_create(skops, cookie, op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB ?
-					  ROLE_CLIENT : ROLE_SERVER, now);
+					  ROLE_CLIENT : ROLE_SERVER, now, 0);
 		if (!r)
 			return 1;
 		r->established_ns = now;
 		r->state = TCP_ESTABLISHED_;
-		refresh_counters(r, skops, now);
 		return 1;
 	case BPF_SOCK_OPS_RTT_CB: {
 		/* args[0]: this RTT sample in µs (mrtt) */
-		__u32 b, sample = skops->args[0];
+		__u32 sample = skops->args[0];
 
+		cookie = bpf_get_socket_cookie(skops);
 		r = bpf_map_lookup_elem(&socks, &cookie);
 		if (!r)
 			return 1;
 		if (sample) {
-			b = log2_bucket(sample);
+			__u32 b = log2_bucket(sample);
+
 			if (b < RTT_HIST_BUCKETS)
 				r->rtt_hist[b]++;
 			r->rtt_samples++;
 		}
-		refresh_counters(r, skops, now);
+		r->srtt_us = skops->srtt_us >> 3;
+		r->min_rtt_us = skops->rtt_min;
+		r->bytes_acked = skops->bytes_acked;
+		r->bytes_received = skops->bytes_received;
 		return 1;
 	}
 	case BPF_SOCK_OPS_RETRANS_CB:
 		/* args: first byte's sequence, segments, tcp_transmit_skb()'s result */
+		cookie = bpf_get_socket_cookie(skops);
 		r = bpf_map_lookup_elem(&socks, &cookie);
 		if (r && skops->args[2] == 0)
 			r->retrans_cb += skops->args[1];
@@ -309,16 +332,20 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 	case BPF_SOCK_OPS_STATE_CB: {
 		__u32 old = skops->args[0], new = skops->args[1];
 
+		cookie = bpf_get_socket_cookie(skops);
 		r = bpf_map_lookup_elem(&socks, &cookie);
 		if (!r)
 			return 1;
 		r->state = new;
 		if (new == TCP_FIN_WAIT1_ || new == TCP_CLOSE_WAIT_)
 			r->flags |= SOCK_F_FIN;
-		refresh_counters(r, skops, now);
-		if (new == TCP_CLOSE_) {
-			r->closed_ns = now;
-			end_reason(r, old);
+		if (new == TCP_FIN_WAIT1_ || new == TCP_CLOSE_WAIT_ || new == TCP_CLOSE_) {
+			now = bpf_ktime_get_ns();
+			refresh_counters(r, skops, now);
+			if (new == TCP_CLOSE_) {
+				r->closed_ns = now;
+				end_reason(r, old);
+			}
 		}
 		return 1;
 	}

@@ -93,7 +93,6 @@ static const struct {
 	size_t prog_off;	/* offsetof the program in the skeleton's progs */
 	int cgroup;
 } sock_links[] = {
-	{ "sock_create", offsetof(struct sockets_bpf, progs.sock_create), 1 },
 	{ "sockops", offsetof(struct sockets_bpf, progs.sockops_tcp), 1 },
 	{ "tp_sock_send", offsetof(struct sockets_bpf, progs.sock_send), 0 },
 	{ "tp_sock_recv", offsetof(struct sockets_bpf, progs.sock_recv), 0 },

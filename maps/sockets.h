@@ -4,9 +4,10 @@
  * `netprof sockets`.
  *
  * Who owns a socket is decided without kprobes (docs/sockets.md):
- *  - cgroup/sock_create runs in the creating process: it stores the owner
- *    in the socket's sk_storage (sk_owner, BPF_F_CLONE). A socket accepted
- *    from a listener starts with a clone of the listener's owner.
+ *  - sockops TCP_CONNECT_CB runs in connect(): the caller is the client.
+ *  - sockops TCP_LISTEN_CB runs in listen(): the caller goes into the
+ *    listener's sk_storage (sk_owner, BPF_F_CLONE), which every socket
+ *    accepted from it starts with a clone of.
  *  - tp_btf sock_send_length / sock_recv_length run in the process doing
  *    the I/O: when that is another process (nginx: the master listens, a
  *    worker accepts and reads), the owner moves to it.
@@ -41,7 +42,7 @@ struct sock_owner {
 
 enum owner_source {
 	OWNER_NONE = 0,
-	OWNER_CREATE,		/* the process that created the socket (or its listener) */
+	OWNER_CREATE,		/* the process that connected, or that listened */
 	OWNER_IO,		/* the process that last sent or received on it */
 	OWNER_SCAN,		/* found holding it when netprofd started */
 };

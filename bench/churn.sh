@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Connection churn on loopback (bench/churn.c) in a namespace of its own,
+# its processes in a cgroup of their own, side by side in one run:
+#   none      no netprof
+#   sockets   netprofd tracking that cgroup (sock_create, sockops,
+#             tracepoints); its flow programs on another namespace
+#   all       netprofd following the bench namespace too (flows on its lo)
+# Modes interleaved round by round; medians, ratios against none.
+#
+# Usage: bench/churn.sh [ROUNDS] [SECONDS]
+
+. "$(dirname "$0")/../tests/netns/lib.sh"
+ROUNDS=${1:-5}
+SECS=${2:-3}
+MODES=${MODES:-"none sockets all"}
+
+mount_bpffs
+ip netns add "$P-b" && ip netns add "$P-idle" || exit 1
+ip -n "$P-b" link set lo up
+ip netns exec "$P-b" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
+test_cgroup || exit 1
+
+setup() {
+	case $1 in
+	sockets) start_netprofd "$WORK/d.log" --netns "$P-idle" ;;
+	all) start_netprofd "$WORK/d.log" --netns "$P-b" ;;
+	esac
+}
+
+declare -A R
+for r in $(seq "$ROUNDS"); do
+	for m in $MODES; do
+		setup "$m" || exit 1
+		R[$m]+="$(in_cg "$P-b" "$ROOT/.output/bench/churn" 7777 "$SECS") "
+		[ "$m" = none ] || stop_netprofd
+		sleep 1		# let the server side's TIME_WAIT sockets age a little
+	done
+	echo "round $r done" >&2
+done
+python3 - "$ROUNDS" "$SECS" "${R[none]}" "${R[sockets]}" "${R[all]}" <<'PY'
+import statistics, sys
+rounds, secs = sys.argv[1], sys.argv[2]
+runs = {m: list(map(float, sys.argv[3 + i].split())) for i, m in enumerate(("none", "sockets", "all"))}
+base = statistics.median(runs["none"])
+print(f"loopback connection churn, {rounds} rounds x {secs} s, medians")
+print(f"{'mode':8} {'conn/s':>9} {'vs none':>8}")
+for m, v in runs.items():
+    print(f"{m:8} {statistics.median(v):9.0f} {statistics.median(v) / base:8.1%}")
+for m, v in runs.items():
+    print(f"raw {m}: {[round(x) for x in v]}")
+PY
