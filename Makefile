@@ -36,7 +36,8 @@ DAEMON_OBJS := $(patsubst daemon/%.c,$(OUTPUT)/daemon/%.o,$(wildcard daemon/*.c)
 CLI_OBJS   := $(patsubst cli/%.c,$(OUTPUT)/cli/%.o,$(wildcard cli/*.c))
 HDRS       := $(wildcard lib/*.h maps/*.h daemon/*.h cli/*.h)
 
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(filter-out tests/unit/test.h,$(wildcard tests/unit/test_*.c)))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
+TEST_TOOLS := $(OUTPUT)/tests/delaybridge
 BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
 
 .PHONY: all deps demo check test-unit test-netns bench clean
@@ -45,7 +46,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(filter-out %.bpf.c,$(wild
 
 BENCH_BPF  := $(patsubst bench/%.bpf.c,$(OUTPUT)/bench/%.bpf.o,$(wildcard bench/*.bpf.c))
 
-all: $(OUTPUT)/netprofd $(OUTPUT)/netprof $(UNIT_TESTS) $(BENCH_BINS) $(BENCH_BPF)
+all: $(OUTPUT)/netprofd $(OUTPUT)/netprof $(UNIT_TESTS) $(TEST_TOOLS) $(BENCH_BINS) $(BENCH_BPF)
 
 deps:
 	$(Q)./tests/deps.sh debian-packages.txt

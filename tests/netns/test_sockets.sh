@@ -96,6 +96,18 @@ test_pid_attribution() {
 	done
 	sleep 0.3
 	"$NETPROF" sockets --json >"$WORK/socks.json" || return 1
+	# flows name the process at their local end: on srv, nginx's worker
+	"$NETPROF" flows --json --netns "$P-s" -i srv 'tcp port 80' >"$WORK/flows.json" || return 1
+	python3 - "$WORK/flows.json" "$NGINX_WORKER" "/netprof-test-$$" <<'PY' || return 1
+import json, sys
+flows = json.load(open(sys.argv[1]))["flows"]
+worker, cgroup = int(sys.argv[2]), sys.argv[3]
+assert len(flows) == 4, f"{len(flows)} flows to port 80 on srv"
+for f in flows:
+    d, s = f["dst_process"], f["src_process"]
+    assert d and d["pid"] == worker and d["comm"] == "nginx" and d["cgroup"] == cgroup, f
+    assert s is None, f"the client's socket is in another namespace: {s}"
+PY
 	python3 - "$WORK/socks.json" "$NGINX_WORKER" "$PYTHON_PID" "/netprof-test-$$" \
 		"$OLD_CLIENT" "$OLD_CHILD" "$(cat "$WORK/acked")" "${pids[@]}" <<'PY'
 import json, sys
@@ -192,4 +204,50 @@ assert s["total_retrans"] == ti["total_retrans"], "retransmits differ"
 PY
 }
 
-run_tests ${TESTS:-test_pid_attribution test_short_connections test_retransmits}
+# A known delay on the path: 10 ms each way, added by a userspace bridge in
+# a router namespace (tests/unit/delaybridge.c; no netem here).
+#
+#   netns $P-c cli 10.202.0.1 -- rc [$P-r: delaybridge 10 ms] rs -- srv 10.202.0.2 netns $P-s
+#
+# netprof's srtt must be within 10% of the kernel's tcpi_rtt for the socket,
+# and its min RTT within 10% of the configured 20 ms.
+test_rtt_delay() {
+	local m1 m2 ns
+	for ns in c r s; do ip netns add "$P-$ns" || return 1; done
+	ip link add "$P-a" type veth peer name "$P-b" && ip link add "$P-d" type veth peer name "$P-e" || return 1
+	ip link set "$P-a" netns "$P-c" name cli && ip link set "$P-b" netns "$P-r" name rc
+	ip link set "$P-d" netns "$P-r" name rs && ip link set "$P-e" netns "$P-s" name srv
+	ip -n "$P-c" addr add 10.202.0.1/24 dev cli
+	ip -n "$P-s" addr add 10.202.0.2/24 dev srv
+	for ns in c r s; do ip -n "$P-$ns" link set lo up; done
+	ip -n "$P-c" link set cli up && ip -n "$P-s" link set srv up
+	ip -n "$P-r" link set rc up promisc on && ip -n "$P-r" link set rs up promisc on
+	# frames cross a packet socket: checksums must be complete, segments real
+	ip netns exec "$P-c" ethtool -K cli tx off tso off gso off gro off >/dev/null 2>&1
+	ip netns exec "$P-s" ethtool -K srv tx off tso off gso off gro off >/dev/null 2>&1
+	m1=$(ip -n "$P-c" -br link show cli | awk '{print $3}')
+	m2=$(ip -n "$P-s" -br link show srv | awk '{print $3}')
+	ip -n "$P-c" neigh replace 10.202.0.2 lladdr "$m2" dev cli nud permanent
+	ip -n "$P-s" neigh replace 10.202.0.1 lladdr "$m1" dev srv nud permanent
+	start_bg "$P-r" "$ROOT/.output/tests/delaybridge" rc rs 10
+	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" || return 1
+	start_bg "$P-s" socat -u TCP-LISTEN:9000,reuseaddr OPEN:/dev/null
+	wait_port "$P-s" 9000 || return 1
+	in_cg "$P-c" python3 "$ROOT/tests/lib/tcpclient.py" bulk 10.202.0.2 9000 150000 60000 \
+		"$NETPROF" >"$WORK/bulk.json" || return 1
+	python3 - "$WORK/bulk.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ti = d["tcp_info"]
+s = [x for x in d["netprof"]["sockets"] if x["local_port"] == d["local_port"]]
+assert len(s) == 1, s
+s = s[0]
+print(f"  kernel: rtt {ti['rtt']} µs, min_rtt {ti['min_rtt']} µs; netprof: srtt {s['srtt_us']} µs, "
+      f"min {s['min_rtt_us']} µs, p50 {s['rtt_p50_us']:.0f} µs over {s['rtt_samples']} samples")
+assert abs(s["srtt_us"] - ti["rtt"]) <= 0.10 * ti["rtt"], "srtt differs from the kernel's by more than 10%"
+assert abs(s["min_rtt_us"] - 20000) <= 2000, "min RTT is not within 10% of the 20 ms delay"
+assert s["rtt_samples"] >= 10 and 20000 / 1.5 <= s["rtt_p50_us"] <= 20000 * 1.5, "RTT histogram"
+PY
+}
+
+run_tests ${TESTS:-test_pid_attribution test_short_connections test_retransmits test_rtt_delay}
