@@ -275,37 +275,100 @@ void sockets__stop(struct np_daemon *d)
 		close(d->cgroup_fd);
 }
 
+/* cgroup ids already named in cgroup_names: the sweep resolves each once */
+static uint64_t *named_ids;
+static size_t n_named, cap_named;
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int id_named(uint64_t id)
+{
+	return n_named && bsearch(&id, named_ids, n_named, sizeof(*named_ids), cmp_u64);
+}
+
+static void name_cgroup(struct np_daemon *d, uint64_t id, uint64_t now)
+{
+	struct cgroup_name cn;
+	uint64_t *v;
+
+	if (!id || id_named(id))
+		return;
+	if (bpf_map_lookup_elem(d->cgroup_names_fd, &id, &cn)) {
+		memset(&cn, 0, sizeof(cn));
+		if (cgroup_path_of(id, cn.path, sizeof(cn.path)))
+			return;		/* gone before we saw it: try no more this sweep */
+		cn.seen_ns = now;
+		bpf_map_update_elem(d->cgroup_names_fd, &id, &cn, BPF_ANY);
+	}
+	if (n_named == cap_named) {
+		cap_named = cap_named ? cap_named * 2 : 64;
+		v = realloc(named_ids, cap_named * sizeof(*v));
+		if (!v)
+			return;
+		named_ids = v;
+	}
+	named_ids[n_named++] = id;
+	qsort(named_ids, n_named, sizeof(*named_ids), cmp_u64);
+}
+
 /*
  * Closed sockets stay for --keep-ended, then go. Owners' cgroup ids get a
  * path in cgroup_names while the cgroup exists, so `netprof sockets` can
  * name the cgroup of a container that is gone.
+ *
+ * Under connection churn the table holds tens of thousands of records, so
+ * the sweep reads and deletes in batches: one syscall per record per sweep
+ * cost a measurable share of a CPU (docs/PERFORMANCE.md).
  */
+#define SOCK_BATCH 4096
+/*
+ * Closed sockets are kept for minutes: a pass every 10 s is precise enough,
+ * and a pass over a churning table is not free. New cgroups get their name
+ * within 10 s (the CLI looks up any it does not find in cgroup_names).
+ */
+#define SOCK_SWEEP_NS (10ULL * 1000000000ULL)
+
 void sockets__sweep(struct np_daemon *d, uint64_t now)
 {
-	__u64 key, next, *prev = NULL;
-	struct sock_record r;
-	struct cgroup_name cn;
+	static __u64 keys[SOCK_BATCH], expired[SOCK_BATCH];
+	static struct sock_record vals[SOCK_BATCH];
+	static uint64_t last;
+	__u32 in = 0, out = 0, count, n_exp, i;
+	int first = 1, err;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
-	if (!d->sockets)
+	if (!d->sockets || (last && now - last < SOCK_SWEEP_NS &&
+			    now - last < d->keep_ended_ns))
 		return;
-	while (bpf_map_get_next_key(d->socks_fd, prev, &next) == 0) {
-		key = next;
-		if (bpf_map_lookup_elem(d->socks_fd, &key, &r)) {
-			prev = &key;
-			continue;
+	last = now;
+	for (;;) {
+		count = SOCK_BATCH;
+		err = bpf_map_lookup_batch(d->socks_fd, first ? NULL : &in, &out, keys, vals,
+					   &count, &opts);
+		if (err && errno != ENOENT)
+			break;
+		n_exp = 0;
+		for (i = 0; i < count; i++) {
+			const struct sock_record *r = &vals[i];
+
+			if (r->closed_ns && now > r->closed_ns && now - r->closed_ns >= d->keep_ended_ns)
+				expired[n_exp++] = keys[i];
+			else
+				name_cgroup(d, r->owner.cgroup_id, now);
 		}
-		if (r.closed_ns && now > r.closed_ns && now - r.closed_ns >= d->keep_ended_ns) {
-			bpf_map_delete_elem(d->socks_fd, &key);
-			continue;
+		if (n_exp) {
+			__u32 n = n_exp;
+
+			bpf_map_delete_batch(d->socks_fd, expired, &n, &opts);
 		}
-		prev = &key;
-		if (r.owner.cgroup_id &&
-		    bpf_map_lookup_elem(d->cgroup_names_fd, &r.owner.cgroup_id, &cn)) {
-			memset(&cn, 0, sizeof(cn));
-			if (cgroup_path_of(r.owner.cgroup_id, cn.path, sizeof(cn.path)) == 0) {
-				cn.seen_ns = now;
-				bpf_map_update_elem(d->cgroup_names_fd, &r.owner.cgroup_id, &cn, BPF_ANY);
-			}
-		}
+		if (err)	/* ENOENT: that was the last batch */
+			break;
+		in = out;
+		first = 0;
 	}
 }
