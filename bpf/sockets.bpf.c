@@ -51,6 +51,14 @@ struct {
 } socks SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SOCKS_DEFAULT_MAX);	/* resized at load time */
+	__type(key, __u64);
+	__type(value, struct sock_record);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} socks_closed SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SSTAT_MAX);
 	__type(key, __u32);
@@ -345,6 +353,11 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 			if (new == TCP_CLOSE_) {
 				r->closed_ns = now;
 				end_reason(r, old);
+				/* the open table holds open sockets only: move it */
+				if (bpf_map_update_elem(&socks_closed, &cookie, r, BPF_ANY) == 0) {
+					bpf_map_delete_elem(&socks, &cookie);
+					sstat_add(SSTAT_CLOSED);
+				}
 			}
 		}
 		return 1;

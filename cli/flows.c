@@ -45,8 +45,15 @@ static void owners_load(void)
 
 	if (fd < 0)
 		return;		/* --no-sockets: flows without owners */
-	if (socktab_read(fd, &g_owners.st) == 0)
+	if (socktab_read(fd, &g_owners.st) == 0) {
+		int cfd = pins_open_map(g.pin_dir, SOCKS_CLOSED_MAP, 1);
+
+		if (cfd >= 0) {
+			socktab_append(cfd, &g_owners.st);
+			close(cfd);
+		}
 		g_owners.ix = sock_index__new(&g_owners.st);
+	}
 	close(fd);
 	g_owners.names_fd = pins_open_map(g.pin_dir, CGROUP_NAMES_MAP, 1);
 }

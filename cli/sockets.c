@@ -262,7 +262,8 @@ static int selected(const struct sockets_opts *o, const struct sock_record *r,
 	return flow_filter__match(o->filter, &k);
 }
 
-static int show(const struct sockets_opts *o, int socks_fd, const struct cgroup_cache *cc)
+static int show(const struct sockets_opts *o, int socks_fd, int closed_fd,
+		const struct cgroup_cache *cc)
 {
 	struct sock_table st;
 	struct json_writer *jw = NULL;
@@ -272,6 +273,8 @@ static int show(const struct sockets_opts *o, int socks_fd, const struct cgroup_
 	int err;
 
 	err = socktab_read(socks_fd, &st);
+	if (!err && closed_fd >= 0 && o->state != -2)
+		err = socktab_append(closed_fd, &st);
 	if (err) {
 		pr_err("cannot read the socket table: %s", strerror(-err));
 		return err;
@@ -338,7 +341,7 @@ int do_sockets(int argc, char **argv)
 	struct sockets_opts o = { .pid = -1, .state = -1 };
 	struct cgroup_cache cc = { .fd = -1 };
 	char *expr = NULL, errbuf[512];
-	int fd = -1, opt, err = 1;
+	int fd = -1, closed_fd = -1, opt, err = 1;
 	uint64_t v;
 
 	optind = 1;
@@ -416,9 +419,10 @@ int do_sockets(int argc, char **argv)
 	fd = pins_open_map(g.pin_dir, SOCKS_MAP, 0);
 	if (fd < 0)
 		goto out;
+	closed_fd = pins_open_map(g.pin_dir, SOCKS_CLOSED_MAP, 1);
 	cc.fd = pins_open_map(g.pin_dir, CGROUP_NAMES_MAP, 1);
 	if (!o.watch_ns) {
-		err = show(&o, fd, &cc) ? 1 : 0;
+		err = show(&o, fd, closed_fd, &cc) ? 1 : 0;
 		goto out;
 	}
 	signal(SIGINT, on_signal);
@@ -428,7 +432,7 @@ int do_sockets(int argc, char **argv)
 
 		if (!g.json && isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");
-		if (show(&o, fd, &cc))
+		if (show(&o, fd, closed_fd, &cc))
 			goto out;
 		nanosleep(&ts, NULL);
 	}
@@ -438,6 +442,8 @@ out:
 	flow_filter__free(o.filter);
 	if (fd >= 0)
 		close(fd);
+	if (closed_fd >= 0)
+		close(closed_fd);
 	if (cc.fd >= 0)
 		close(cc.fd);
 	return err;

@@ -48,8 +48,8 @@ int do_status(int argc, char **argv)
 	uint64_t stats[STAT_MAX], now = now_mono_ns();
 	long live, ended;
 	uint32_t max_live, max_ended, zero = 0;
-	int running, socks_fd = -1, sstats_fd = -1;
-	long nsocks = -1;
+	int running, socks_fd = -1, sstats_fd = -1, closed_fd = -1;
+	long nsocks = -1, nclosed = 0, evicted = 0;
 	uint32_t max_socks = 0;
 	uint64_t sstats[SSTAT_MAX] = {};
 	char b1[32], b2[32], b3[64];
@@ -83,10 +83,13 @@ int do_status(int argc, char **argv)
 	/* socket tracking is optional (netprofd --no-sockets) */
 	socks_fd = pins_open_map(g.pin_dir, SOCKS_MAP, 1);
 	sstats_fd = pins_open_map(g.pin_dir, SOCK_STATS_MAP, 1);
+	closed_fd = pins_open_map(g.pin_dir, SOCKS_CLOSED_MAP, 1);
 	if (socks_fd >= 0) {
 		nsocks = map_count_entries(socks_fd);
 		max_socks = map_max_entries(socks_fd);
 	}
+	if (closed_fd >= 0)
+		nclosed = map_count_entries(closed_fd);
 	if (sstats_fd >= 0) {
 		int ncpu = libbpf_num_possible_cpus();
 		__u64 *vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
@@ -98,6 +101,10 @@ int do_status(int argc, char **argv)
 				sstats[i] += vals[c];
 		}
 		free(vals);
+		/* closed records the LRU dropped before --keep-ended: what is not kept or expired */
+		evicted = (long)(sstats[SSTAT_CLOSED] - info.sockets_expired) - nclosed;
+		if (evicted < 0)
+			evicted = 0;	/* the sweep and this read raced */
 	}
 	live = map_count_entries(flows_fd);
 	ended = map_count_entries(ended_fd);
@@ -132,6 +139,10 @@ int do_status(int argc, char **argv)
 			jw_u64(jw, "entries", nsocks);
 			jw_u64(jw, "max_entries", max_socks);
 			jw_object_end(jw);
+			jw_object_start(jw, "sockets_closed");
+			jw_u64(jw, "entries", nclosed);
+			jw_u64(jw, "max_entries", max_socks);
+			jw_object_end(jw);
 		}
 		jw_object_end(jw);
 		jw_array_start(jw, "interfaces");
@@ -148,8 +159,9 @@ int do_status(int argc, char **argv)
 		       fmt_duration(b3, sizeof(b3), info.keep_ended_ns),
 		       (unsigned long long)info.flows_expired);
 		if (nsocks >= 0)
-			printf("sockets:    %ld of %u (%.1f%%), open and recently closed\n", nsocks,
-			       max_socks, max_socks ? 100.0 * nsocks / max_socks : 0);
+			printf("sockets:    %ld open of %u (%.1f%%), %ld closed kept, %llu expired\n",
+			       nsocks, max_socks, max_socks ? 100.0 * nsocks / max_socks : 0, nclosed,
+			       (unsigned long long)info.sockets_expired);
 		else
 			printf("sockets:    not tracked (netprofd --no-sockets)\n");
 		printf("interfaces:\n  %-16s %-20s %7s  %s\n", "IFACE", "NETNS", "IFINDEX", "HOOKS");
@@ -186,6 +198,8 @@ int do_status(int argc, char **argv)
 		jw_u64(jw, "ended_flows_dropped", info.ended_dropped);
 		for (i = 0; sstats_fd >= 0 && i < SSTAT_MAX; i++)
 			jw_u64(jw, sock_stat_name(i), sstats[i]);
+		if (sstats_fd >= 0)
+			jw_u64(jw, "closed_sockets_dropped", evicted);
 		jw_object_end(jw);
 		jw_object_end(jw);
 		jw_free(jw);
@@ -196,6 +210,8 @@ int do_status(int argc, char **argv)
 		printf("  %-28s %llu\n", "ended_flows_dropped", (unsigned long long)info.ended_dropped);
 		for (i = 0; sstats_fd >= 0 && i < SSTAT_MAX; i++)
 			printf("  %-28s %llu\n", sock_stat_name(i), (unsigned long long)sstats[i]);
+		if (sstats_fd >= 0)
+			printf("  %-28s %ld\n", "closed_sockets_dropped", evicted);
 	}
 	err = 0;
 out:
@@ -206,5 +222,6 @@ out:
 	if (ifaces_fd >= 0) close(ifaces_fd);
 	if (socks_fd >= 0) close(socks_fd);
 	if (sstats_fd >= 0) close(sstats_fd);
+	if (closed_fd >= 0) close(closed_fd);
 	return err;
 }

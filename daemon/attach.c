@@ -410,7 +410,7 @@ int remove_pinned(struct np_daemon *d)
 	struct iface_info info;
 	static const char *const maps[] = {
 		FLOWS_MAP, FLOWS_ENDED_MAP, FRAGS_MAP, STATS_MAP, IFACES_MAP, DAEMON_MAP,
-		SOCKS_MAP, SK_OWNER_MAP, SOCK_STATS_MAP, CGROUP_NAMES_MAP,
+		SOCKS_MAP, SOCKS_CLOSED_MAP, SK_OWNER_MAP, SOCK_STATS_MAP, CGROUP_NAMES_MAP,
 	};
 	char path[512];
 	struct dirent *de;

@@ -290,7 +290,7 @@ int main(int argc, char **argv)
 		.keep_ended_ns = 300ULL * 1000000000,
 		.sweep_interval_ns = 1000000000ULL,
 		.flows_fd = -1, .ended_fd = -1, .ifaces_fd = -1, .daemon_fd = -1,
-		.host_netns_fd = -1, .epfd = -1, .cgroup_fd = -1, .socks_fd = -1,
+		.host_netns_fd = -1, .epfd = -1, .cgroup_fd = -1, .socks_fd = -1, .socks_closed_fd = -1,
 		.cgroup_names_fd = -1,
 	};
 	const char *pin_dir = NULL;

@@ -73,6 +73,7 @@ struct np_daemon {
 	uint32_t	max_sockets;
 	struct sockets_bpf *sockets;
 	int		socks_fd;
+	int		socks_closed_fd;
 	int		cgroup_names_fd;
 };
 

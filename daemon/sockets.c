@@ -137,8 +137,10 @@ int sockets__start(struct np_daemon *d)
 		pr_err("cannot open the socket BPF object: %s", strerror(-err));
 		return err;
 	}
-	if (d->max_sockets)
+	if (d->max_sockets) {
 		bpf_map__set_max_entries(skel->maps.socks, d->max_sockets);
+		bpf_map__set_max_entries(skel->maps.socks_closed, d->max_sockets);
+	}
 	/* for the start-up scan: which cgroup, and how deep it sits */
 	skel->rodata->target_cgroup_id = cgroup_id_of(d->cgroup_path);
 	skel->rodata->target_level = cgroup_level(d->cgroup_path);
@@ -151,6 +153,7 @@ int sockets__start(struct np_daemon *d)
 	}
 	d->sockets = skel;
 	d->socks_fd = bpf_map__fd(skel->maps.socks);
+	d->socks_closed_fd = bpf_map__fd(skel->maps.socks_closed);
 	d->cgroup_names_fd = bpf_map__fd(skel->maps.cgroup_names);
 
 	for (i = 0; i < sizeof(sock_links) / sizeof(sock_links[0]); i++) {
@@ -333,22 +336,17 @@ static void name_cgroup(struct np_daemon *d, uint64_t id, uint64_t now)
  */
 #define SOCK_SWEEP_NS (10ULL * 1000000000ULL)
 
-void sockets__sweep(struct np_daemon *d, uint64_t now)
+static void sweep_map(struct np_daemon *d, int fd, uint64_t now)
 {
 	static __u64 keys[SOCK_BATCH], expired[SOCK_BATCH];
 	static struct sock_record vals[SOCK_BATCH];
-	static uint64_t last;
 	__u32 in = 0, out = 0, count, n_exp, i;
 	int first = 1, err;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
-	if (!d->sockets || (last && now - last < SOCK_SWEEP_NS &&
-			    now - last < d->keep_ended_ns))
-		return;
-	last = now;
 	for (;;) {
 		count = SOCK_BATCH;
-		err = bpf_map_lookup_batch(d->socks_fd, first ? NULL : &in, &out, keys, vals,
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals,
 					   &count, &opts);
 		if (err && errno != ENOENT)
 			break;
@@ -364,11 +362,24 @@ void sockets__sweep(struct np_daemon *d, uint64_t now)
 		if (n_exp) {
 			__u32 n = n_exp;
 
-			bpf_map_delete_batch(d->socks_fd, expired, &n, &opts);
+			if (bpf_map_delete_batch(fd, expired, &n, &opts) == 0)
+				d->info.sockets_expired += n;
 		}
 		if (err)	/* ENOENT: that was the last batch */
 			break;
 		in = out;
 		first = 0;
 	}
+}
+
+void sockets__sweep(struct np_daemon *d, uint64_t now)
+{
+	static uint64_t last;
+
+	if (!d->sockets || (last && now - last < SOCK_SWEEP_NS &&
+			    now - last < d->keep_ended_ns))
+		return;
+	last = now;
+	sweep_map(d, d->socks_fd, now);
+	sweep_map(d, d->socks_closed_fd, now);
 }

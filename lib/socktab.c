@@ -64,6 +64,7 @@ static const char *const sstat_names[SSTAT_MAX] = {
 	[SSTAT_TABLE_FULL] = "socket_table_full",
 	[SSTAT_NO_OWNER] = "sockets_without_owner",
 	[SSTAT_OWNER_STORAGE_FAIL] = "owner_storage_failed",
+	[SSTAT_CLOSED] = "sockets_closed",
 };
 
 const char *sock_stat_name(unsigned int idx)
@@ -73,11 +74,16 @@ const char *sock_stat_name(unsigned int idx)
 
 int socktab_read(int fd, struct sock_table *st)
 {
+	memset(st, 0, sizeof(*st));
+	return socktab_append(fd, st);
+}
+
+int socktab_append(int fd, struct sock_table *st)
+{
 	__u64 key, next, *prev = NULL;
 	struct sock_entry *v;
-	size_t cap = 0;
+	size_t cap = st->n;
 
-	memset(st, 0, sizeof(*st));
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;

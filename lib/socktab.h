@@ -18,6 +18,8 @@ struct sock_table {
 };
 
 int socktab_read(int socks_fd, struct sock_table *st);
+/* Add the entries of another map (socks_closed) to a table read before. */
+int socktab_append(int fd, struct sock_table *st);
 void socktab_free(struct sock_table *st);
 
 const char *tcp_state_name(unsigned int state);	/* "ESTAB", "SYN-SENT", ... */

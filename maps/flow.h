@@ -234,6 +234,7 @@ struct daemon_info {
 	__u64	ended_dropped;	/* ended flows that did not fit flows_ended */
 	__u32	max_flows;
 	__u32	ifaces;		/* interfaces attached now */
+	__u64	sockets_expired; /* closed sockets removed after --keep-ended */
 };
 
 #ifndef __BPF__
@@ -244,7 +245,7 @@ _Static_assert(sizeof(struct frag_key) == 40, "frag_key layout");
 _Static_assert(sizeof(struct iface_info) == 64, "iface_info layout");
 _Static_assert(sizeof(struct flow_ended_key) == 56, "flow_ended_key layout");
 _Static_assert(sizeof(struct flow_record) == 96, "flow_record layout");
-_Static_assert(sizeof(struct daemon_info) == 64, "daemon_info layout");
+_Static_assert(sizeof(struct daemon_info) == 72, "daemon_info layout");
 #endif
 
 #endif /* NETPROF_MAPS_FLOW_H */

@@ -22,7 +22,8 @@
 #include <linux/types.h>
 #endif
 
-#define SOCKS_MAP		"socks"
+#define SOCKS_MAP		"socks"		/* open sockets */
+#define SOCKS_CLOSED_MAP	"socks_closed"	/* closed ones, LRU: oldest dropped first */
 #define SK_OWNER_MAP		"sk_owner"
 #define SOCK_STATS_MAP		"sock_stats"
 #define CGROUP_NAMES_MAP	"cgroup_names"
@@ -75,7 +76,11 @@ enum sock_record_flags {
 };
 
 /*
- * One TCP socket, keyed by socket cookie (BPF_MAP_TYPE_HASH, u64 key).
+ * One TCP socket, keyed by socket cookie (u64). Open sockets live in socks
+ * (BPF_MAP_TYPE_HASH: a full table is counted, never evicts an open one);
+ * at close the record moves to socks_closed (LRU_HASH), where netprofd
+ * keeps it --keep-ended and churn beyond its size drops the oldest closed
+ * records first (counted: SSTAT_CLOSED minus what is kept and expired).
  * Local and remote from this socket's point of view.
  */
 struct sock_record {
@@ -111,6 +116,7 @@ enum sock_stat {
 	SSTAT_TABLE_FULL = 0,	/* sockets not recorded: socks map full */
 	SSTAT_NO_OWNER,		/* sockets whose creation we did not see */
 	SSTAT_OWNER_STORAGE_FAIL,/* sk_storage could not be created */
+	SSTAT_CLOSED,		/* sockets moved to socks_closed when they closed */
 	SSTAT_MAX,
 };
 
