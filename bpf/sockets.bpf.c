@@ -52,6 +52,8 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	/* per-CPU LRU lists: closing sockets on every CPU share no lock */
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, SOCKS_DEFAULT_MAX);	/* resized at load time */
 	__type(key, __u64);
 	__type(value, struct sock_record);
