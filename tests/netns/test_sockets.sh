@@ -250,4 +250,36 @@ assert s["rtt_samples"] >= 10 and 20000 / 1.5 <= s["rtt_p50_us"] <= 20000 * 1.5,
 PY
 }
 
-run_tests ${TESTS:-test_pid_attribution test_short_connections test_retransmits test_rtt_delay}
+# netprofd --keep, stopped, restarted: connections made before, during the
+# gap and after are all recorded with their pids, and the restarted daemon
+# updated its cgroup link in place (one sockops program on the cgroup).
+test_restart_keeps_tracking() {
+	local pids=() p
+	rig || return 1
+	stop_netprofd
+	start_netprofd "$WORK/d1.log" --keep --netns "$P-c" --netns "$P-s" || return 1
+	in_cg_bg "$P-c" curl -sf -o /dev/null http://10.200.0.2:8080/; pids+=("$LAST_PID")
+	wait "$LAST_PID" || return 1
+	stop_netprofd
+	in_cg_bg "$P-c" curl -sf -o /dev/null http://10.200.0.2:8080/; pids+=("$LAST_PID")
+	wait "$LAST_PID" || return 1
+	start_netprofd "$WORK/d2.log" --netns "$P-c" --netns "$P-s" || return 1
+	grep -q "adopted TCP socket tracking" "$WORK/d2.log" || { cat "$WORK/d2.log" >&2; fail "not adopted"; return 1; }
+	in_cg_bg "$P-c" curl -sf -o /dev/null http://10.200.0.2:8080/; pids+=("$LAST_PID")
+	wait "$LAST_PID" || return 1
+	sleep 0.3
+	[ "$(bpftool cgroup show "$CG" | grep -c sock_ops)" = 1 ] ||
+		{ bpftool cgroup show "$CG" >&2; fail "sockops attached more than once"; return 1; }
+	"$NETPROF" sockets --json >"$WORK/socks.json" || return 1
+	for p in "${pids[@]}"; do
+		python3 -c '
+import json, sys
+s = [x for x in json.load(open(sys.argv[1]))["sockets"] if x["pid"] == int(sys.argv[2]) and x["role"] == "client"]
+assert len(s) == 1 and s[0]["comm"] == "curl" and s[0]["end_reason"] == "fin", s' "$WORK/socks.json" "$p" ||
+			{ fail "curl $p not recorded"; return 1; }
+	done
+	echo "  3 connections (before, during and after the restart) recorded"
+}
+
+run_tests ${TESTS:-test_pid_attribution test_short_connections test_retransmits test_rtt_delay \
+	test_restart_keeps_tracking}
