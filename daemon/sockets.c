@@ -32,11 +32,23 @@ static int link_pin_path(struct np_daemon *d, const char *name, char *buf, size_
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* Pin a new link and let go of our reference: the pin keeps it attached. */
+static int pin_link(struct bpf_link *link, const char *path)
+{
+	int err;
+
+	if (!link)
+		return -errno;
+	err = bpf_link__pin(link, path);
+	bpf_link__disconnect(link);
+	bpf_link__destroy(link);
+	return err;
+}
+
 /* cgroup programs: update a pinned link in place, or attach and pin one. */
 static int attach_cgroup_prog(struct np_daemon *d, struct bpf_program *prog, const char *name,
 			      int *adopted)
 {
-	struct bpf_link *link;
 	char path[512];
 	int fd, err;
 
@@ -54,19 +66,12 @@ static int attach_cgroup_prog(struct np_daemon *d, struct bpf_program *prog, con
 		pr_debug("stale link %s: %s\n", path, strerror(-err));
 		unlink(path);
 	}
-	link = bpf_program__attach_cgroup(prog, d->cgroup_fd);
-	if (!link)
-		return -errno;
-	err = bpf_link__pin(link, path);
-	bpf_link__disconnect(link);	/* the pin keeps it; our fd may go */
-	bpf_link__destroy(link);
-	return err;
+	return pin_link(bpf_program__attach_cgroup(prog, d->cgroup_fd), path);
 }
 
 /* tracepoints: a raw_tp link cannot be updated, so the new one replaces it. */
 static int attach_trace_prog(struct np_daemon *d, struct bpf_program *prog, const char *name)
 {
-	struct bpf_link *link;
 	char path[512];
 	int fd, err;
 
@@ -79,13 +84,7 @@ static int attach_trace_prog(struct np_daemon *d, struct bpf_program *prog, cons
 		close(fd);
 		unlink(path);
 	}
-	link = bpf_program__attach_trace(prog);
-	if (!link)
-		return -errno;
-	err = bpf_link__pin(link, path);
-	bpf_link__disconnect(link);
-	bpf_link__destroy(link);
-	return err;
+	return pin_link(bpf_program__attach_trace(prog), path);
 }
 
 static const struct {
