@@ -32,6 +32,15 @@ static uint32_t map_max_entries(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
 }
 
+/* {"entries": N, "max_entries": M} */
+static void json_fill(struct json_writer *jw, const char *name, long entries, uint32_t max)
+{
+	jw_object_start(jw, name);
+	jw_u64(jw, "entries", entries);
+	jw_u64(jw, "max_entries", max);
+	jw_object_end(jw);
+}
+
 static void attach_str(char *buf, size_t len, uint32_t a)
 {
 	snprintf(buf, len, "%s%s%s%s", a & IFACE_XDP_NATIVE ? "xdp(native) " : "",
@@ -91,16 +100,7 @@ int do_status(int argc, char **argv)
 	if (closed_fd >= 0)
 		nclosed = map_count_entries(closed_fd);
 	if (sstats_fd >= 0) {
-		int ncpu = libbpf_num_possible_cpus();
-		__u64 *vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
-
-		for (i = 0; vals && i < SSTAT_MAX; i++) {
-			if (bpf_map_lookup_elem(sstats_fd, &i, vals))
-				continue;
-			for (int c = 0; c < ncpu; c++)
-				sstats[i] += vals[c];
-		}
-		free(vals);
+		percpu_array_sum(sstats_fd, sstats, SSTAT_MAX);
 		/* closed records the LRU dropped before --keep-ended: what is not kept or expired */
 		evicted = (long)(sstats[SSTAT_CLOSED] - info.sockets_expired) - nclosed;
 		if (evicted < 0)
@@ -126,23 +126,11 @@ int do_status(int argc, char **argv)
 		jw_object_end(jw);
 		jw_str(jw, "pin_dir", g.pin_dir);
 		jw_object_start(jw, "maps");
-		jw_object_start(jw, "flows");
-		jw_u64(jw, "entries", live);
-		jw_u64(jw, "max_entries", max_live);
-		jw_object_end(jw);
-		jw_object_start(jw, "flows_ended");
-		jw_u64(jw, "entries", ended);
-		jw_u64(jw, "max_entries", max_ended);
-		jw_object_end(jw);
+		json_fill(jw, "flows", live, max_live);
+		json_fill(jw, "flows_ended", ended, max_ended);
 		if (nsocks >= 0) {
-			jw_object_start(jw, "sockets");
-			jw_u64(jw, "entries", nsocks);
-			jw_u64(jw, "max_entries", max_socks);
-			jw_object_end(jw);
-			jw_object_start(jw, "sockets_closed");
-			jw_u64(jw, "entries", nclosed);
-			jw_u64(jw, "max_entries", max_socks);
-			jw_object_end(jw);
+			json_fill(jw, "sockets", nsocks, max_socks);
+			json_fill(jw, "sockets_closed", nclosed, max_socks);
 		}
 		jw_object_end(jw);
 		jw_array_start(jw, "interfaces");

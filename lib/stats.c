@@ -23,7 +23,7 @@ const char *np_stat_name(unsigned int idx)
 	return idx < STAT_MAX && np_stat_names[idx] ? np_stat_names[idx] : "unknown";
 }
 
-int np_stats_read(int fd, uint64_t out[STAT_MAX])
+int percpu_array_sum(int fd, uint64_t *out, unsigned int n)
 {
 	int ncpu = libbpf_num_possible_cpus(), c, err = 0;
 	__u64 *vals;
@@ -34,8 +34,8 @@ int np_stats_read(int fd, uint64_t out[STAT_MAX])
 	vals = calloc(ncpu, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
-	memset(out, 0, STAT_MAX * sizeof(*out));
-	for (i = 0; i < STAT_MAX; i++) {
+	memset(out, 0, n * sizeof(*out));
+	for (i = 0; i < n; i++) {
 		if (bpf_map_lookup_elem(fd, &i, vals)) {
 			err = -errno;
 			break;
@@ -45,4 +45,9 @@ int np_stats_read(int fd, uint64_t out[STAT_MAX])
 	}
 	free(vals);
 	return err;
+}
+
+int np_stats_read(int fd, uint64_t out[STAT_MAX])
+{
+	return percpu_array_sum(fd, out, STAT_MAX);
 }
