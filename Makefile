@@ -59,6 +59,9 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(Q)test -r $(VMLINUX_BTF) || { echo "netprof: $(VMLINUX_BTF) missing: the kernel needs CONFIG_DEBUG_INFO_BTF=y (or pass VMLINUX_BTF=FILE)" >&2; exit 1; }
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
+# sockets.bpf.c takes ring slots with an atomic fetch-and-add (BPF v3)
+$(OUTPUT)/sockets.bpf.o: BPF_CFLAGS += -mcpu=v3
+
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(OUTPUT)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@

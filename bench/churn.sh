@@ -45,6 +45,7 @@ python3 - "$ROUNDS" "$SECS" "${R[none]}" "${R[sockets]}" "${R[all]}" <<'PY'
 import statistics, sys
 rounds, secs = sys.argv[1], sys.argv[2]
 runs = {m: list(map(float, sys.argv[3 + i].split())) for i, m in enumerate(("none", "sockets", "all"))}
+runs = {m: v for m, v in runs.items() if v}
 base = statistics.median(runs["none"])
 print(f"loopback connection churn, {rounds} rounds x {secs} s, medians")
 print(f"{'mode':8} {'conn/s':>9} {'vs none':>8}")

@@ -50,15 +50,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } socks SEC(".maps");
 
+/* closed sockets: a ring (maps/sockets.h); readers mmap it */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	/* per-CPU LRU lists: closing sockets on every CPU share no lock */
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, SOCKS_DEFAULT_MAX);	/* resized at load time */
-	__type(key, __u64);
-	__type(value, struct sock_record);
+	__type(key, __u32);
+	__type(value, struct sock_closed);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } socks_closed SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);			/* slots written since the pins were made */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} socks_closed_head SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -87,6 +95,9 @@ struct {
 /* The followed cgroup, for the start-up scan: its id and depth. */
 const volatile __u64 target_cgroup_id = 0;
 const volatile __u32 target_level = 0;
+/* socks_closed's size, and how long netprofd keeps closed records visible */
+const volatile __u32 closed_slots = SOCKS_DEFAULT_MAX;
+const volatile __u64 keep_ended_ns = NETPROF_KEEP_ENDED_DEFAULT_NS;
 
 /* Start-up scan scratch (not pinned): a process per network namespace to
  * enter for iter/tcp, and the listening ports seen there. */
@@ -259,6 +270,34 @@ static __always_inline void end_reason(struct sock_record *r, __u32 old_state)
 }
 
 /*
+ * Copy a closed socket's record into the next slot of the ring. Slots are
+ * taken with an atomic add, so the two ends of a connection closing on two
+ * CPUs never share one; seq is written last (readers skip a slot at 0).
+ */
+static __always_inline void record_closed(__u64 cookie, const struct sock_record *r, __u64 now)
+{
+	__u32 zero = 0, slot;
+	struct sock_closed *c;
+	__u64 *head, pos;
+
+	head = bpf_map_lookup_elem(&socks_closed_head, &zero);
+	if (!head)
+		return;
+	pos = __sync_fetch_and_add(head, 1);
+	slot = pos % closed_slots;
+	c = bpf_map_lookup_elem(&socks_closed, &slot);
+	if (!c)
+		return;
+	if (c->seq && now - c->r.closed_ns < keep_ended_ns)
+		sstat_add(SSTAT_CLOSED_DROPPED);
+	c->seq = 0;
+	c->cookie = cookie;
+	__builtin_memcpy(&c->r, r, sizeof(*r));
+	c->seq = pos + 1;
+	sstat_add(SSTAT_CLOSED);
+}
+
+/*
  * Callbacks come often (every state change, every RTT sample, on both ends
  * of every connection), so each case does only its own work: the precise
  * clock (25 ns in a VM) is read only where a time is stored, and the full
@@ -356,10 +395,8 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 				r->closed_ns = now;
 				end_reason(r, old);
 				/* the open table holds open sockets only: move it */
-				if (bpf_map_update_elem(&socks_closed, &cookie, r, BPF_ANY) == 0) {
-					bpf_map_delete_elem(&socks, &cookie);
-					sstat_add(SSTAT_CLOSED);
-				}
+				record_closed(cookie, r, now);
+				bpf_map_delete_elem(&socks, &cookie);
 			}
 		}
 		return 1;

@@ -49,7 +49,7 @@ static void owners_load(void)
 		int cfd = pins_open_map(g.pin_dir, SOCKS_CLOSED_MAP, 1);
 
 		if (cfd >= 0) {
-			socktab_append(cfd, &g_owners.st);
+			socktab_append_closed(cfd, socktab_keep_ns(g.pin_dir), &g_owners.st);
 			close(cfd);
 		}
 		g_owners.ix = sock_index__new(&g_owners.st);

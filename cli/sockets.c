@@ -262,7 +262,7 @@ static int selected(const struct sockets_opts *o, const struct sock_record *r,
 	return flow_filter__match(o->filter, &k);
 }
 
-static int show(const struct sockets_opts *o, int socks_fd, int closed_fd,
+static int show(const struct sockets_opts *o, int socks_fd, int closed_fd, uint64_t keep_ns,
 		const struct cgroup_cache *cc)
 {
 	struct sock_table st;
@@ -274,9 +274,12 @@ static int show(const struct sockets_opts *o, int socks_fd, int closed_fd,
 
 	err = socktab_read(socks_fd, &st);
 	if (!err && closed_fd >= 0 && o->state != -2)
-		err = socktab_append(closed_fd, &st);
+		err = socktab_append_closed(closed_fd, keep_ns, &st);
 	if (err) {
-		pr_err("cannot read the socket table: %s", strerror(-err));
+		if (err == -EPROTO)
+			pr_err("the pinned closed-socket ring was made by another netprof version: run 'netprofd --remove' and restart netprofd");
+		else
+			pr_err("cannot read the socket table: %s", strerror(-err));
 		return err;
 	}
 	for (i = 0; i < st.n; i++)
@@ -342,6 +345,7 @@ int do_sockets(int argc, char **argv)
 	struct cgroup_cache cc = { .fd = -1 };
 	char *expr = NULL, errbuf[512];
 	int fd = -1, closed_fd = -1, opt, err = 1;
+	uint64_t keep_ns;
 	uint64_t v;
 
 	optind = 1;
@@ -420,9 +424,10 @@ int do_sockets(int argc, char **argv)
 	if (fd < 0)
 		goto out;
 	closed_fd = pins_open_map(g.pin_dir, SOCKS_CLOSED_MAP, 1);
+	keep_ns = socktab_keep_ns(g.pin_dir);
 	cc.fd = pins_open_map(g.pin_dir, CGROUP_NAMES_MAP, 1);
 	if (!o.watch_ns) {
-		err = show(&o, fd, closed_fd, &cc) ? 1 : 0;
+		err = show(&o, fd, closed_fd, keep_ns, &cc) ? 1 : 0;
 		goto out;
 	}
 	signal(SIGINT, on_signal);
@@ -432,7 +437,7 @@ int do_sockets(int argc, char **argv)
 
 		if (!g.json && isatty(STDOUT_FILENO))
 			printf("\033[H\033[2J");
-		if (show(&o, fd, closed_fd, &cc))
+		if (show(&o, fd, closed_fd, keep_ns, &cc))
 			goto out;
 		nanosleep(&ts, NULL);
 	}

@@ -58,7 +58,7 @@ int do_status(int argc, char **argv)
 	long live, ended;
 	uint32_t max_live, max_ended, zero = 0;
 	int running, socks_fd = -1, sstats_fd = -1, closed_fd = -1;
-	long nsocks = -1, nclosed = 0, evicted = 0;
+	long nsocks = -1, nclosed = 0;
 	uint32_t max_socks = 0;
 	uint64_t sstats[SSTAT_MAX] = {};
 	char b1[32], b2[32], b3[64];
@@ -97,15 +97,16 @@ int do_status(int argc, char **argv)
 		nsocks = map_count_entries(socks_fd);
 		max_socks = map_max_entries(socks_fd);
 	}
-	if (closed_fd >= 0)
-		nclosed = map_count_entries(closed_fd);
-	if (sstats_fd >= 0) {
-		percpu_array_sum(sstats_fd, sstats, SSTAT_MAX);
-		/* closed records the LRU dropped before --keep-ended: what is not kept or expired */
-		evicted = (long)(sstats[SSTAT_CLOSED] - info.sockets_expired) - nclosed;
-		if (evicted < 0)
-			evicted = 0;	/* the sweep and this read raced */
+	if (closed_fd >= 0) {
+		struct sock_table st = {};
+
+		/* closed records still shown: those younger than --keep-ended */
+		if (socktab_append_closed(closed_fd, socktab_keep_ns(g.pin_dir), &st) == 0)
+			nclosed = st.n;
+		socktab_free(&st);
 	}
+	if (sstats_fd >= 0)
+		percpu_array_sum(sstats_fd, sstats, SSTAT_MAX);
 	live = map_count_entries(flows_fd);
 	ended = map_count_entries(ended_fd);
 	max_live = map_max_entries(flows_fd);
@@ -130,7 +131,7 @@ int do_status(int argc, char **argv)
 		json_fill(jw, "flows_ended", ended, max_ended);
 		if (nsocks >= 0) {
 			json_fill(jw, "sockets", nsocks, max_socks);
-			json_fill(jw, "sockets_closed", nclosed, max_socks);
+			json_fill(jw, "sockets_closed", nclosed, closed_fd >= 0 ? map_max_entries(closed_fd) : 0);
 		}
 		jw_object_end(jw);
 		jw_array_start(jw, "interfaces");
@@ -147,9 +148,9 @@ int do_status(int argc, char **argv)
 		       fmt_duration(b3, sizeof(b3), info.keep_ended_ns),
 		       (unsigned long long)info.flows_expired);
 		if (nsocks >= 0)
-			printf("sockets:    %ld open of %u (%.1f%%), %ld closed kept, %llu expired\n",
+			printf("sockets:    %ld open of %u (%.1f%%), %ld closed kept (%llu closed so far)\n",
 			       nsocks, max_socks, max_socks ? 100.0 * nsocks / max_socks : 0, nclosed,
-			       (unsigned long long)info.sockets_expired);
+			       (unsigned long long)sstats[SSTAT_CLOSED]);
 		else
 			printf("sockets:    not tracked (netprofd --no-sockets)\n");
 		printf("interfaces:\n  %-16s %-20s %7s  %s\n", "IFACE", "NETNS", "IFINDEX", "HOOKS");
@@ -186,8 +187,6 @@ int do_status(int argc, char **argv)
 		jw_u64(jw, "ended_flows_dropped", info.ended_dropped);
 		for (i = 0; sstats_fd >= 0 && i < SSTAT_MAX; i++)
 			jw_u64(jw, sock_stat_name(i), sstats[i]);
-		if (sstats_fd >= 0)
-			jw_u64(jw, "closed_sockets_dropped", evicted);
 		jw_object_end(jw);
 		jw_object_end(jw);
 		jw_free(jw);
@@ -198,8 +197,6 @@ int do_status(int argc, char **argv)
 		printf("  %-28s %llu\n", "ended_flows_dropped", (unsigned long long)info.ended_dropped);
 		for (i = 0; sstats_fd >= 0 && i < SSTAT_MAX; i++)
 			printf("  %-28s %llu\n", sock_stat_name(i), (unsigned long long)sstats[i]);
-		if (sstats_fd >= 0)
-			printf("  %-28s %ld\n", "closed_sockets_dropped", evicted);
 	}
 	err = 0;
 out:

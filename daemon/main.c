@@ -287,7 +287,7 @@ int main(int argc, char **argv)
 	struct np_daemon d = {
 		.idle_timeout_ns = 30ULL * 1000000000,
 		.closed_timeout_ns = 2ULL * 1000000000,
-		.keep_ended_ns = 300ULL * 1000000000,
+		.keep_ended_ns = NETPROF_KEEP_ENDED_DEFAULT_NS,
 		.sweep_interval_ns = 1000000000ULL,
 		.flows_fd = -1, .ended_fd = -1, .ifaces_fd = -1, .daemon_fd = -1,
 		.host_netns_fd = -1, .epfd = -1, .cgroup_fd = -1, .socks_fd = -1, .socks_closed_fd = -1,

@@ -74,6 +74,7 @@ struct np_daemon {
 	struct sockets_bpf *sockets;
 	int		socks_fd;
 	int		socks_closed_fd;
+	uint64_t	last_closed_sweep_ns;	/* closed records named up to here */
 	int		cgroup_names_fd;
 };
 

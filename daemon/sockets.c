@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 #include "sockets.skel.h"
 #include "sockets.h"
+#include "socktab.h"
 #include "cgroup.h"
 #include "format.h"
 #include "log.h"
@@ -139,7 +140,9 @@ int sockets__start(struct np_daemon *d)
 	if (d->max_sockets) {
 		bpf_map__set_max_entries(skel->maps.socks, d->max_sockets);
 		bpf_map__set_max_entries(skel->maps.socks_closed, d->max_sockets);
+		skel->rodata->closed_slots = d->max_sockets;
 	}
+	skel->rodata->keep_ended_ns = d->keep_ended_ns;
 	/* for the start-up scan: which cgroup, and how deep it sits */
 	skel->rodata->target_cgroup_id = cgroup_id_of(d->cgroup_path);
 	skel->rodata->target_level = cgroup_level(d->cgroup_path);
@@ -319,51 +322,38 @@ static void name_cgroup(struct np_daemon *d, uint64_t id, uint64_t now)
 }
 
 /*
- * Closed sockets stay for --keep-ended, then go. Owners' cgroup ids get a
- * path in cgroup_names while the cgroup exists, so `netprof sockets` can
- * name the cgroup of a container that is gone.
+ * Owners' cgroup ids get a path in cgroup_names while the cgroup exists, so
+ * `netprof sockets` can name the cgroup of a container that is gone.
  *
  * Under connection churn the table holds tens of thousands of records, so
- * the sweep reads and deletes in batches: one syscall per record per sweep
- * cost a measurable share of a CPU (docs/PERFORMANCE.md).
+ * the sweep reads in batches: one syscall per record per sweep cost a
+ * measurable share of a CPU (docs/PERFORMANCE.md).
  */
 #define SOCK_BATCH 4096
 /*
- * Closed sockets are kept for minutes: a pass every 10 s is precise enough,
- * and a pass over a churning table is not free. New cgroups get their name
- * within 10 s (the CLI looks up any it does not find in cgroup_names).
+ * A pass every 10 s: new cgroups get their name within 10 s (the CLI looks
+ * up any it does not find in cgroup_names), and a pass over a churning
+ * table is not free.
  */
 #define SOCK_SWEEP_NS (10ULL * 1000000000ULL)
 
-static void sweep_map(struct np_daemon *d, int fd, uint64_t now)
+/* Name the cgroups of open sockets. */
+static void sweep_open(struct np_daemon *d, uint64_t now)
 {
-	static __u64 keys[SOCK_BATCH], expired[SOCK_BATCH];
+	static __u64 keys[SOCK_BATCH];
 	static struct sock_record vals[SOCK_BATCH];
-	__u32 in = 0, out = 0, count, n_exp, i;
+	__u32 in = 0, out = 0, count, i;
 	int first = 1, err;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
 	for (;;) {
 		count = SOCK_BATCH;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals,
+		err = bpf_map_lookup_batch(d->socks_fd, first ? NULL : &in, &out, keys, vals,
 					   &count, &opts);
 		if (err && errno != ENOENT)
 			break;
-		n_exp = 0;
-		for (i = 0; i < count; i++) {
-			const struct sock_record *r = &vals[i];
-
-			if (r->closed_ns && now > r->closed_ns && now - r->closed_ns >= d->keep_ended_ns)
-				expired[n_exp++] = keys[i];
-			else
-				name_cgroup(d, r->owner.cgroup_id, now);
-		}
-		if (n_exp) {
-			__u32 n = n_exp;
-
-			if (bpf_map_delete_batch(fd, expired, &n, &opts) == 0)
-				d->info.sockets_expired += n;
-		}
+		for (i = 0; i < count; i++)
+			name_cgroup(d, vals[i].owner.cgroup_id, now);
 		if (err)	/* ENOENT: that was the last batch */
 			break;
 		in = out;
@@ -371,14 +361,31 @@ static void sweep_map(struct np_daemon *d, int fd, uint64_t now)
 	}
 }
 
+/*
+ * Name the cgroups of sockets closed since the last pass (short-lived ones
+ * are never seen open). The ring needs no expiry: readers skip records
+ * older than --keep-ended, and new ones overwrite the oldest.
+ */
+static void sweep_closed(struct np_daemon *d, uint64_t now)
+{
+	struct sock_table st = {};
+	size_t i;
+
+	if (socktab_append_closed(d->socks_closed_fd, now - d->last_closed_sweep_ns + 1, &st))
+		return;
+	for (i = 0; i < st.n; i++)
+		name_cgroup(d, st.v[i].r.owner.cgroup_id, now);
+	socktab_free(&st);
+	d->last_closed_sweep_ns = now;
+}
+
 void sockets__sweep(struct np_daemon *d, uint64_t now)
 {
 	static uint64_t last;
 
-	if (!d->sockets || (last && now - last < SOCK_SWEEP_NS &&
-			    now - last < d->keep_ended_ns))
+	if (!d->sockets || (last && now - last < SOCK_SWEEP_NS))
 		return;
 	last = now;
-	sweep_map(d, d->socks_fd, now);
-	sweep_map(d, d->socks_closed_fd, now);
+	sweep_open(d, now);
+	sweep_closed(d, now);
 }

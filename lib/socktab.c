@@ -5,9 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include "socktab.h"
 #include "cgroup.h"
+#include "flow.h"
+#include "pins.h"
 
 static const char *const state_names[] = {
 	[0] = "?", [1] = "ESTAB", [2] = "SYN-SENT", [3] = "SYN-RECV", [4] = "FIN-WAIT-1",
@@ -65,12 +70,15 @@ static const char *const sstat_names[SSTAT_MAX] = {
 	[SSTAT_NO_OWNER] = "sockets_without_owner",
 	[SSTAT_OWNER_STORAGE_FAIL] = "owner_storage_failed",
 	[SSTAT_CLOSED] = "sockets_closed",
+	[SSTAT_CLOSED_DROPPED] = "closed_sockets_dropped",
 };
 
 const char *sock_stat_name(unsigned int idx)
 {
 	return idx < SSTAT_MAX ? sstat_names[idx] : "unknown";
 }
+
+static int table_grow(struct sock_table *st, size_t *cap);
 
 int socktab_read(int fd, struct sock_table *st)
 {
@@ -81,24 +89,85 @@ int socktab_read(int fd, struct sock_table *st)
 int socktab_append(int fd, struct sock_table *st)
 {
 	__u64 key, next, *prev = NULL;
-	struct sock_entry *v;
 	size_t cap = st->n;
 
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (st->n == cap) {
-			cap = cap ? cap * 2 : 256;
-			v = realloc(st->v, cap * sizeof(*v));
-			if (!v)
-				return -ENOMEM;
-			st->v = v;
-		}
+		if (table_grow(st, &cap))
+			return -ENOMEM;
 		if (bpf_map_lookup_elem(fd, &key, &st->v[st->n].r))
 			continue;	/* deleted by the sweep meanwhile */
 		st->v[st->n++].cookie = key;
 	}
 	return errno == ENOENT ? 0 : -errno;
+}
+
+static int table_grow(struct sock_table *st, size_t *cap)
+{
+	struct sock_entry *v;
+
+	if (st->n < *cap)
+		return 0;
+	*cap = *cap ? *cap * 2 : 256;
+	v = realloc(st->v, *cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	st->v = v;
+	return 0;
+}
+
+int socktab_append_closed(int fd, uint64_t keep_ns, struct sock_table *st)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), i;
+	const struct sock_closed *ring;
+	struct timespec ts;
+	size_t cap = st->n, size;
+	uint64_t now;
+	int err = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != sizeof(*ring))
+		return -EPROTO;
+	size = (size_t)info.max_entries * sizeof(*ring);
+	ring = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (ring == MAP_FAILED)
+		return -errno;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	for (i = 0; i < info.max_entries; i++) {
+		const struct sock_closed *c = &ring[i];
+
+		/* seq 0: empty, or being written right now */
+		if (!__atomic_load_n(&c->seq, __ATOMIC_ACQUIRE))
+			continue;
+		if (keep_ns && now > c->r.closed_ns && now - c->r.closed_ns >= keep_ns)
+			continue;
+		err = table_grow(st, &cap);
+		if (err)
+			break;
+		st->v[st->n].cookie = c->cookie;
+		memcpy(&st->v[st->n].r, &c->r, sizeof(c->r));
+		st->n++;
+	}
+	munmap((void *)ring, size);
+	return err;
+}
+
+uint64_t socktab_keep_ns(const char *pin_dir)
+{
+	struct daemon_info info = {};
+	__u32 zero = 0;
+	int fd = pins_open_map(pin_dir, DAEMON_MAP, 1);
+
+	if (fd >= 0) {
+		if (bpf_map_lookup_elem(fd, &zero, &info))
+			info.keep_ended_ns = 0;
+		close(fd);
+	}
+	return info.keep_ended_ns ? info.keep_ended_ns : NETPROF_KEEP_ENDED_DEFAULT_NS;
 }
 
 void socktab_free(struct sock_table *st)

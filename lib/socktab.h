@@ -18,8 +18,16 @@ struct sock_table {
 };
 
 int socktab_read(int socks_fd, struct sock_table *st);
-/* Add the entries of another map (socks_closed) to a table read before. */
+/* Add the entries of another socket hash to a table read before. */
 int socktab_append(int fd, struct sock_table *st);
+/*
+ * Add the records of the socks_closed ring (ring_fd) closed less than
+ * keep_ns ago (0: every record the ring holds). 0 or -errno; -EPROTO if
+ * the pinned ring was made by another version of netprof.
+ */
+int socktab_append_closed(int ring_fd, uint64_t keep_ns, struct sock_table *st);
+/* netprofd's --keep-ended, from its pinned info map (its default if absent). */
+uint64_t socktab_keep_ns(const char *pin_dir);
 void socktab_free(struct sock_table *st);
 
 const char *tcp_state_name(unsigned int state);	/* "ESTAB", "SYN-SENT", ... */

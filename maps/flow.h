@@ -234,8 +234,10 @@ struct daemon_info {
 	__u64	ended_dropped;	/* ended flows that did not fit flows_ended */
 	__u32	max_flows;
 	__u32	ifaces;		/* interfaces attached now */
-	__u64	sockets_expired; /* closed sockets removed after --keep-ended */
 };
+
+/* --keep-ended's default: ended flows and closed sockets stay visible 5 min */
+#define NETPROF_KEEP_ENDED_DEFAULT_NS	(300ULL * 1000000000ULL)
 
 #ifndef __BPF__
 _Static_assert(sizeof(struct flow_key) == 48, "flow_key layout");
@@ -245,7 +247,7 @@ _Static_assert(sizeof(struct frag_key) == 40, "frag_key layout");
 _Static_assert(sizeof(struct iface_info) == 64, "iface_info layout");
 _Static_assert(sizeof(struct flow_ended_key) == 56, "flow_ended_key layout");
 _Static_assert(sizeof(struct flow_record) == 96, "flow_record layout");
-_Static_assert(sizeof(struct daemon_info) == 72, "daemon_info layout");
+_Static_assert(sizeof(struct daemon_info) == 64, "daemon_info layout");
 #endif
 
 #endif /* NETPROF_MAPS_FLOW_H */

@@ -23,7 +23,8 @@
 #endif
 
 #define SOCKS_MAP		"socks"		/* open sockets */
-#define SOCKS_CLOSED_MAP	"socks_closed"	/* closed ones, LRU: oldest dropped first */
+#define SOCKS_CLOSED_MAP	"socks_closed"	/* closed ones: a ring, oldest overwritten first */
+#define SOCKS_CLOSED_HEAD_MAP	"socks_closed_head"	/* the ring's write position */
 #define SK_OWNER_MAP		"sk_owner"
 #define SOCK_STATS_MAP		"sock_stats"
 #define CGROUP_NAMES_MAP	"cgroup_names"
@@ -78,9 +79,12 @@ enum sock_record_flags {
 /*
  * One TCP socket, keyed by socket cookie (u64). Open sockets live in socks
  * (BPF_MAP_TYPE_HASH: a full table is counted, never evicts an open one);
- * at close the record moves to socks_closed (LRU_HASH), where netprofd
- * keeps it --keep-ended and churn beyond its size drops the oldest closed
- * records first (counted: SSTAT_CLOSED minus what is kept and expired).
+ * at close the record is copied into socks_closed, a ring of slots (an
+ * mmapable ARRAY; the position is socks_closed_head) and deleted from
+ * socks. Readers show closed records younger than netprofd's --keep-ended;
+ * churn beyond the ring's size overwrites the oldest first, and a record
+ * overwritten before --keep-ended counts as SSTAT_CLOSED_DROPPED.
+ * (An LRU hash cost about 1 µs per insert here; a slot costs a copy.)
  * Local and remote from this socket's point of view.
  */
 struct sock_record {
@@ -111,12 +115,20 @@ struct sock_record {
 	__u32	rtt_hist[RTT_HIST_BUCKETS];	/* RTT samples, bucket i: [2^i, 2^(i+1)) µs; 0: < 2 µs */
 };
 
+/* A slot of the socks_closed ring. */
+struct sock_closed {
+	__u64	cookie;
+	__u64	seq;		/* ring position + 1 once written, 0 while empty or being written */
+	struct sock_record r;
+};
+
 /* Statistics (PERCPU_ARRAY), named in lib/socktab.c. */
 enum sock_stat {
 	SSTAT_TABLE_FULL = 0,	/* sockets not recorded: socks map full */
 	SSTAT_NO_OWNER,		/* sockets whose creation we did not see */
 	SSTAT_OWNER_STORAGE_FAIL,/* sk_storage could not be created */
-	SSTAT_CLOSED,		/* sockets moved to socks_closed when they closed */
+	SSTAT_CLOSED,		/* sockets copied to socks_closed when they closed */
+	SSTAT_CLOSED_DROPPED,	/* closed records overwritten before --keep-ended */
 	SSTAT_MAX,
 };
 
@@ -129,6 +141,7 @@ struct cgroup_name {
 #ifndef __BPF__
 _Static_assert(sizeof(struct sock_owner) == 40, "sock_owner layout");
 _Static_assert(sizeof(struct sock_record) == 272, "sock_record layout");
+_Static_assert(sizeof(struct sock_closed) == 288, "sock_closed layout");
 #endif
 
 #endif /* NETPROF_MAPS_SOCKETS_H */

@@ -40,7 +40,7 @@ rig() {
 	CONF
 	mkdir -p "$WORK/tmp"
 	[ -n "$BEFORE_NETPROFD" ] && { $BEFORE_NETPROFD || return 1; }
-	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" || return 1
+	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" $NETPROFD_ARGS || return 1
 	start_bg "$P-s" nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log"
 	NGINX_MASTER=$LAST_PID
 	start_bg "$P-s" python3 -m http.server 8080 --bind 10.200.0.2 --directory "$WORK/www"
@@ -173,6 +173,30 @@ print(f"  1000 connections: {len(client)} client and {len(server)} server socket
 PY
 }
 
+# More connections close than the closed-socket ring holds (--max-sockets
+# 256): the newest 256 stay visible, and every overwritten one is counted,
+# against the connections the client made and nginx logged.
+test_closed_overflow() {
+	NETPROFD_ARGS="--max-sockets 256" rig || return 1
+	in_cg "$P-c" python3 "$ROOT/tests/lib/tcpclient.py" churn 10.200.0.2 80 1000 >"$WORK/churn.json" || return 1
+	sleep 0.5
+	"$NETPROF" sockets --json -S closed >"$WORK/socks.json" &&
+	"$NETPROF" status --json >"$WORK/status.json" || return 1
+	python3 - "$WORK/socks.json" "$WORK/status.json" "$WORK/churn.json" "$WORK/access.log" <<'PY'
+import json, sys
+socks = json.load(open(sys.argv[1]))["sockets"]
+c = json.load(open(sys.argv[2]))["counters"]
+churn = json.load(open(sys.argv[3]))
+served = sum(1 for _ in open(sys.argv[4]))
+assert churn["ok"] == 1000 and served == 1000, f"client {churn['ok']}, nginx log {served}"
+ends = 2 * churn["ok"]		# a client and a server socket per connection
+assert c["sockets_closed"] == ends, f"sockets_closed {c['sockets_closed']}, want {ends}"
+assert len(socks) == 256, f"{len(socks)} closed sockets shown, ring holds 256"
+assert c["closed_sockets_dropped"] == ends - 256, c
+print(f"  {ends} sockets closed: 256 kept, {c['closed_sockets_dropped']} counted as dropped")
+PY
+}
+
 # Deterministic loss (every 25th TCP packet the server namespace receives
 # is dropped) on a rate-limited transfer: netprof's retransmit count for
 # the socket equals the kernel's tcpi_total_retrans for it.
@@ -230,7 +254,7 @@ test_rtt_delay() {
 	ip -n "$P-c" neigh replace 10.202.0.2 lladdr "$m2" dev cli nud permanent
 	ip -n "$P-s" neigh replace 10.202.0.1 lladdr "$m1" dev srv nud permanent
 	start_bg "$P-r" "$ROOT/.output/tests/delaybridge" rc rs 10
-	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" || return 1
+	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" $NETPROFD_ARGS || return 1
 	start_bg "$P-s" socat -u TCP-LISTEN:9000,reuseaddr OPEN:/dev/null
 	wait_port "$P-s" 9000 || return 1
 	in_cg "$P-c" python3 "$ROOT/tests/lib/tcpclient.py" bulk 10.202.0.2 9000 150000 60000 \
@@ -281,5 +305,5 @@ assert len(s) == 1 and s[0]["comm"] == "curl" and s[0]["end_reason"] == "fin", s
 	echo "  3 connections (before, during and after the restart) recorded"
 }
 
-run_tests ${TESTS:-test_pid_attribution test_short_connections test_retransmits test_rtt_delay \
+run_tests ${TESTS:-test_pid_attribution test_short_connections test_closed_overflow test_retransmits test_rtt_delay \
 	test_restart_keeps_tracking}
