@@ -76,6 +76,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sock_stats SEC(".maps");
 
+/* ended connections summed per endpoint pair (maps/sockets.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, CONN_AGG_DEFAULT_MAX);	/* resized at load time */
+	__type(key, struct conn_agg_key);
+	__type(value, struct conn_agg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} conn_agg SEC(".maps");
+
 /* netprofd keeps it: cgroup id -> path (read by the CLI) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -253,6 +262,30 @@ static __always_inline __u32 log2_bucket(__u32 v)
 	return b < RTT_HIST_BUCKETS ? b : RTT_HIST_BUCKETS - 1;
 }
 
+#define SEND_SHUTDOWN_	2
+#define SOCK_DONE_BIT	1	/* enum sock_flags: SOCK_DONE, set when the peer's FIN arrives */
+
+/* At close: which FINs the kernel's byte counters include (maps/sockets.h). */
+static __always_inline void fin_flags(struct sock_record *r, struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *bsk = skops->sk;
+	struct tcp_sock *tp;
+	struct sock *sk;
+
+	if (!bsk)
+		return;
+	tp = bpf_skc_to_tcp_sock(bsk);
+	if (!tp)
+		return;
+	sk = &tp->inet_conn.icsk_inet.sk;
+	/* close() queues the FIN with write_seq + 1; all acknowledged: snd_una there */
+	if ((sk->sk_shutdown & SEND_SHUTDOWN_) && tp->snd_una == tp->write_seq &&
+	    !(r->flags & SOCK_F_RST_SENT))
+		r->flags |= SOCK_F_FIN_ACKED;
+	if (sk->__sk_common.skc_flags & (1UL << SOCK_DONE_BIT))
+		r->flags |= SOCK_F_PEER_FIN;
+}
+
 static __always_inline void end_reason(struct sock_record *r, __u32 old_state)
 {
 	if (r->end_reason)
@@ -267,6 +300,46 @@ static __always_inline void end_reason(struct sock_record *r, __u32 old_state)
 		r->end_reason = SOCK_END_FIN;
 	else
 		r->end_reason = SOCK_END_TIMEOUT;	/* closed straight from ESTABLISHED: RTO or keepalive */
+}
+
+/* Add an ended connection to its endpoint pair's sums. */
+static __always_inline void agg_closed(const struct sock_record *r)
+{
+	struct conn_agg_key k = {};
+	struct conn_agg *a;
+	__u32 i;
+
+	__builtin_memcpy(k.laddr, r->laddr, 16);
+	__builtin_memcpy(k.raddr, r->raddr, 16);
+	k.cgroup_id = r->owner.cgroup_id;
+	__builtin_memcpy(k.comm, r->owner.comm, 16);
+	k.netns_ino = r->netns_ino;
+	k.role = r->role;
+	k.port = r->role == ROLE_SERVER ? r->lport : r->rport;
+	a = bpf_map_lookup_elem(&conn_agg, &k);
+	if (!a) {
+		struct conn_agg init = { .first_ns = r->connect_ns };
+
+		/* E2BIG: full; EEXIST: another CPU's first (per-CPU values: ours is 0) */
+		if (bpf_map_update_elem(&conn_agg, &k, &init, BPF_NOEXIST) == -7) {
+			sstat_add(SSTAT_AGG_FULL);
+			return;
+		}
+		a = bpf_map_lookup_elem(&conn_agg, &k);
+		if (!a)
+			return;
+	}
+	if (r->end_reason < SOCK_END_MAX)
+		a->ended[r->end_reason]++;
+	a->bytes_acked += sock_payload_sent(r);
+	a->bytes_received += sock_payload_received(r);
+	a->total_retrans += r->total_retrans;
+	if (!a->first_ns || r->connect_ns < a->first_ns)
+		a->first_ns = r->connect_ns;
+	a->last_ns = r->closed_ns;
+	a->rtt_samples += r->rtt_samples;
+	for (i = 0; i < RTT_HIST_BUCKETS; i++)
+		a->rtt_hist[i] += r->rtt_hist[i];
 }
 
 /*
@@ -394,8 +467,10 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 			if (new == TCP_CLOSE_) {
 				r->closed_ns = now;
 				end_reason(r, old);
+				fin_flags(r, skops);
 				/* the open table holds open sockets only: move it */
 				record_closed(cookie, r, now);
+				agg_closed(r);
 				bpf_map_delete_elem(&socks, &cookie);
 			}
 		}
@@ -594,6 +669,10 @@ int scan_tcp(struct bpf_iter__tcp *ctx)
 	}
 	init.lport = skc->skc_num;
 	init.rport = bpf_ntohs(skc->skc_dport);
+	/* iter/tcp walks the listeners first: a socket on a listening port was accepted */
+	lk.netns_ino = ino;
+	lk.port = init.lport;
+	init.role = bpf_map_lookup_elem(&listen_ports, &lk) ? ROLE_SERVER : ROLE_CLIENT;
 	init.state = state;
 	init.netns_ino = ino;
 	init.flags = SOCK_F_SCANNED;

@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "flows",  do_flows,  "list flows: who talks to whom, packets, bytes, rates" },
 	{ "sockets", do_sockets, "TCP sockets: process, cgroup, RTT, retransmits, bytes" },
 	{ "status", do_status, "daemon state, attachments, map fill, loss counters" },
+	{ "map",    do_map,    "service map: which services call which, how much, how fast, failures" },
 	{ "replay", do_replay, "run the datapath over a pcap/pcapng file, print its flows" },
 };
 

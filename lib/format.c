@@ -96,6 +96,23 @@ char *fmt_endpoint(char *buf, size_t len, const uint8_t addr[16], uint16_t port,
 	return buf;
 }
 
+int addr_is_v4(const uint8_t addr[16])
+{
+	static const uint8_t pfx[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(addr, pfx, sizeof(pfx));
+}
+
+int parse_addr(const char *s, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, s, addr + 12) == 1) {
+		addr[10] = addr[11] = 0xff;
+		return 0;
+	}
+	return inet_pton(AF_INET6, s, addr) == 1 ? 0 : -EINVAL;
+}
+
 int proto_has_ports(int proto)
 {
 	return proto == 6 || proto == 17 || proto == 132 || proto == 136;

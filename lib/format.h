@@ -20,6 +20,10 @@ char *fmt_addr(char *buf, size_t len, const uint8_t addr[16], int family);
 /* address:port, [v6]:port, or the bare address when the protocol has no ports */
 char *fmt_endpoint(char *buf, size_t len, const uint8_t addr[16], uint16_t port_host,
 		   int family, int has_ports);
+/* 1 if addr is IPv4-mapped (::ffff:a.b.c.d), as flow keys keep IPv4 */
+int addr_is_v4(const uint8_t addr[16]);
+/* "10.0.0.1" (stored IPv4-mapped) or an IPv6 address; 0 or -EINVAL */
+int parse_addr(const char *s, uint8_t addr[16]);
 /* "tcp", "udp", "icmp", "icmp6", or the number */
 char *fmt_proto(char *buf, size_t len, int proto);
 /* TCP flags as "SAFRP" letters */

@@ -71,6 +71,7 @@ static const char *const sstat_names[SSTAT_MAX] = {
 	[SSTAT_OWNER_STORAGE_FAIL] = "owner_storage_failed",
 	[SSTAT_CLOSED] = "sockets_closed",
 	[SSTAT_CLOSED_DROPPED] = "closed_sockets_dropped",
+	[SSTAT_AGG_FULL] = "service_map_full",
 };
 
 const char *sock_stat_name(unsigned int idx)
@@ -178,16 +179,21 @@ void socktab_free(struct sock_table *st)
 
 double rtt_percentile(const struct sock_record *r, double p)
 {
+	return hist_percentile(r->rtt_hist, p);
+}
+
+double hist_percentile(const uint32_t *hist, double p)
+{
 	uint64_t total = 0, seen = 0;
 	double v;
 	int i;
 
 	for (i = 0; i < RTT_HIST_BUCKETS; i++)
-		total += r->rtt_hist[i];
+		total += hist[i];
 	if (!total)
 		return 0;
 	for (i = 0; i < RTT_HIST_BUCKETS; i++) {
-		seen += r->rtt_hist[i];
+		seen += hist[i];
 		if (seen >= p * total)
 			break;
 	}

@@ -42,6 +42,7 @@ const char *sock_stat_name(unsigned int idx);
  * sqrt(2) of the true value). 0 without samples.
  */
 double rtt_percentile(const struct sock_record *r, double p);
+double hist_percentile(const uint32_t *hist, double p);	/* the same over a merged histogram */
 /*
  * A cgroup id's path: from netprofd's cgroup_names map (names_fd, may be
  * -1; it keeps names of cgroups that are gone), else from the hierarchy.

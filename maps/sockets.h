@@ -28,8 +28,10 @@
 #define SK_OWNER_MAP		"sk_owner"
 #define SOCK_STATS_MAP		"sock_stats"
 #define CGROUP_NAMES_MAP	"cgroup_names"
+#define CONN_AGG_MAP		"conn_agg"	/* closed connections, summed per endpoint pair */
 
 #define SOCKS_DEFAULT_MAX	65536
+#define CONN_AGG_DEFAULT_MAX	16384
 #define RTT_HIST_BUCKETS	27	/* log2 µs: up to 2^26 µs = 67 s */
 
 /* The owner, in sk_storage and copied into the record. */
@@ -74,7 +76,12 @@ enum sock_record_flags {
 	SOCK_F_RST_SENT	= 1 << 1,
 	SOCK_F_RST_RECV	= 1 << 2,
 	SOCK_F_SCANNED	= 1 << 3,	/* existed before netprofd started */
+	/* at close: the kernel's byte counts include these sequence numbers */
+	SOCK_F_FIN_ACKED = 1 << 4,	/* our FIN was acknowledged */
+	SOCK_F_PEER_FIN	= 1 << 5,	/* the peer's FIN was received */
 };
+
+
 
 /*
  * One TCP socket, keyed by socket cookie (u64). Open sockets live in socks
@@ -107,19 +114,71 @@ struct sock_record {
 	__u32	min_rtt_us;	/* kernel's windowed minimum */
 	__u32	total_retrans;	/* retransmitted segments (the kernel's tcpi_total_retrans) */
 	__u32	retrans_cb;	/* segments seen retransmitted by BPF_SOCK_OPS_RETRANS_CB */
-	__u64	bytes_acked;	/* payload bytes sent and acknowledged */
-	__u64	bytes_received;	/* payload bytes received */
+	__u64	bytes_acked;	/* bytes sent and acknowledged (+ SYN, FIN: sock_payload_sent) */
+	__u64	bytes_received;	/* bytes received (+ FIN: sock_payload_received) */
 	__u32	segs_in;
 	__u32	segs_out;
 	__u32	rtt_samples;
 	__u32	rtt_hist[RTT_HIST_BUCKETS];	/* RTT samples, bucket i: [2^i, 2^(i+1)) µs; 0: < 2 µs */
 };
 
+/*
+ * bytes_acked / bytes_received are the kernel's (tcpi_bytes_acked and
+ * tcpi_bytes_received): they count the SYN an active open sent and the
+ * FINs, one sequence number each. Payload only: these.
+ */
+static inline __u64 sock_payload_sent(const struct sock_record *r)
+{
+	__u64 ctl = (r->role == ROLE_CLIENT && r->established_ns) +
+		    !!(r->flags & SOCK_F_FIN_ACKED);
+
+	return r->bytes_acked > ctl ? r->bytes_acked - ctl : 0;
+}
+
+static inline __u64 sock_payload_received(const struct sock_record *r)
+{
+	__u64 ctl = !!(r->flags & SOCK_F_PEER_FIN);
+
+	return r->bytes_received > ctl ? r->bytes_received - ctl : 0;
+}
+
 /* A slot of the socks_closed ring. */
 struct sock_closed {
 	__u64	cookie;
 	__u64	seq;		/* ring position + 1 once written, 0 while empty or being written */
 	struct sock_record r;
+};
+
+/*
+ * The service map's raw material (docs/map.md): every connection that ends
+ * is added, in the kernel, to the entry of its endpoint pair with the
+ * ephemeral port left out, as seen from this socket. A client socket's
+ * entry keeps the server's port (rport), a server socket's its own (lport).
+ * The owner is who held the socket when it closed. Open connections are
+ * added by readers from the socks table with the same key (lib/svcmap.c),
+ * so short-lived connections are counted exactly whether or not anyone
+ * saw them open. PERCPU_HASH: readers sum the CPUs.
+ */
+struct conn_agg_key {
+	__u8	laddr[16];	/* this host's end, IPv4-mapped */
+	__u8	raddr[16];	/* the peer */
+	__u64	cgroup_id;	/* owner's cgroup */
+	char	comm[16];	/* owner's command */
+	__u32	netns_ino;
+	__u16	port;		/* the server's port (host order) */
+	__u8	role;		/* enum sock_role of this end */
+	__u8	pad;
+};
+
+struct conn_agg {
+	__u64	ended[SOCK_END_MAX];	/* connections ended, by enum sock_end */
+	__u64	bytes_acked;		/* payload this end sent, acknowledged */
+	__u64	bytes_received;		/* payload received */
+	__u64	total_retrans;
+	__u64	first_ns;		/* earliest connect (CLOCK_MONOTONIC) */
+	__u64	last_ns;		/* latest close */
+	__u32	rtt_samples;
+	__u32	rtt_hist[RTT_HIST_BUCKETS];
 };
 
 /* Statistics (PERCPU_ARRAY), named in lib/socktab.c. */
@@ -129,6 +188,7 @@ enum sock_stat {
 	SSTAT_OWNER_STORAGE_FAIL,/* sk_storage could not be created */
 	SSTAT_CLOSED,		/* sockets copied to socks_closed when they closed */
 	SSTAT_CLOSED_DROPPED,	/* closed records overwritten before --keep-ended */
+	SSTAT_AGG_FULL,		/* ended connections not summed: conn_agg full */
 	SSTAT_MAX,
 };
 
@@ -142,6 +202,8 @@ struct cgroup_name {
 _Static_assert(sizeof(struct sock_owner) == 40, "sock_owner layout");
 _Static_assert(sizeof(struct sock_record) == 272, "sock_record layout");
 _Static_assert(sizeof(struct sock_closed) == 288, "sock_closed layout");
+_Static_assert(sizeof(struct conn_agg_key) == 64, "conn_agg_key layout");
+_Static_assert(sizeof(struct conn_agg) == 200, "conn_agg layout");
 #endif
 
 #endif /* NETPROF_MAPS_SOCKETS_H */

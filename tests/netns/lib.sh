@@ -37,8 +37,11 @@ cleanup() {
 		rm -rf "$PIN"
 	fi
 	if [ -d "$CG" ]; then
-		xargs -r kill -9 <"$CG/cgroup.procs" 2>/dev/null
-		for pid in 1 2 3 4 5 6 7 8 9 10; do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
+		# the test cgroup and those below it (CGSUB), deepest first
+		for ns in $(find "$CG" -depth -type d); do
+			xargs -r kill -9 <"$ns/cgroup.procs" 2>/dev/null
+			for pid in 1 2 3 4 5 6 7 8 9 10; do rmdir "$ns" 2>/dev/null && break; sleep 0.1; done
+		done
 	fi
 	return 0
 }
@@ -96,10 +99,11 @@ veth_pair() {
 	ip netns exec "$ns2" sysctl -qw net.ipv6.conf.all.router_solicitations=0 2>/dev/null
 }
 
-# The test cgroup, created on first use.
+# The test cgroup, created on first use; with CGSUB=NAME, the cgroup NAME
+# below it (one per service in the service-map rig).
 test_cgroup() {
 	[ -n "$CGROOT" ] || { fail "cgroup v2 is not mounted"; return 1; }
-	mkdir -p "$CG"
+	mkdir -p "$CG${CGSUB:+/$CGSUB}"
 }
 
 # start_netprofd LOGFILE ARGS...: start in the background, wait until it runs.
@@ -157,7 +161,7 @@ in_cg() {
 	shift
 	test_cgroup || return 1
 	sh -c 'echo $$ >"$0/cgroup.procs" && ns=$1 && shift && exec nsenter --net="/var/run/netns/$ns" "$@"' \
-		"$CG" "$ns" "$@"
+		"$CG${CGSUB:+/$CGSUB}" "$ns" "$@"
 }
 
 # in_cg_bg NS CMD...: in_cg in the background; LAST_PID is CMD's own pid
@@ -167,7 +171,7 @@ in_cg_bg() {
 	shift
 	test_cgroup || return 1
 	( exec sh -c 'echo $$ >"$0/cgroup.procs" && ns=$1 && shift && exec nsenter --net="/var/run/netns/$ns" "$@"' \
-		"$CG" "$ns" "$@" ) &
+		"$CG${CGSUB:+/$CGSUB}" "$ns" "$@" ) &
 	LAST_PID=$!
 }
 
