@@ -101,7 +101,8 @@ int do_status(int argc, char **argv)
 		struct sock_table st = {};
 
 		/* closed records still shown: those younger than --keep-ended */
-		if (socktab_append_closed(closed_fd, socktab_keep_ns(g.pin_dir), &st) == 0)
+		if (socktab_append_closed(closed_fd, info.keep_ended_ns ? info.keep_ended_ns :
+					  NETPROF_KEEP_ENDED_DEFAULT_NS, &st) == 0)
 			nclosed = st.n;
 		socktab_free(&st);
 	}

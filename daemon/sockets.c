@@ -18,6 +18,7 @@
 #include "sockets.skel.h"
 #include "sockets.h"
 #include "socktab.h"
+#include "mapwalk.h"
 #include "cgroup.h"
 #include "format.h"
 #include "log.h"
@@ -326,10 +327,9 @@ static void name_cgroup(struct np_daemon *d, uint64_t id, uint64_t now)
  * `netprof sockets` can name the cgroup of a container that is gone.
  *
  * Under connection churn the table holds tens of thousands of records, so
- * the sweep reads in batches: one syscall per record per sweep cost a
- * measurable share of a CPU (docs/PERFORMANCE.md).
+ * the sweep reads in batches (map_walk_batch): one syscall per record per
+ * sweep cost a measurable share of a CPU (docs/PERFORMANCE.md).
  */
-#define SOCK_BATCH 4096
 /*
  * A pass every 10 s: new cgroups get their name within 10 s (the CLI looks
  * up any it does not find in cgroup_names), and a pass over a churning
@@ -337,28 +337,31 @@ static void name_cgroup(struct np_daemon *d, uint64_t id, uint64_t now)
  */
 #define SOCK_SWEEP_NS (10ULL * 1000000000ULL)
 
+struct name_ctx {
+	struct np_daemon	*d;
+	uint64_t		now;
+};
+
+static int name_owners(void *ctx, const void *keys, const void *vals, __u32 n)
+{
+	struct name_ctx *c = ctx;
+	const struct sock_record *r = vals;
+	__u32 i;
+
+	for (i = 0; i < n; i++)
+		name_cgroup(c->d, r[i].owner.cgroup_id, c->now);
+	return 0;
+}
+
 /* Name the cgroups of open sockets. */
 static void sweep_open(struct np_daemon *d, uint64_t now)
 {
-	static __u64 keys[SOCK_BATCH];
-	static struct sock_record vals[SOCK_BATCH];
-	__u32 in = 0, out = 0, count, i;
-	int first = 1, err;
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct name_ctx c = { d, now };
+	int err = map_walk_batch(d->socks_fd, sizeof(__u64), sizeof(struct sock_record),
+				 name_owners, &c);
 
-	for (;;) {
-		count = SOCK_BATCH;
-		err = bpf_map_lookup_batch(d->socks_fd, first ? NULL : &in, &out, keys, vals,
-					   &count, &opts);
-		if (err && errno != ENOENT)
-			break;
-		for (i = 0; i < count; i++)
-			name_cgroup(d, vals[i].owner.cgroup_id, now);
-		if (err)	/* ENOENT: that was the last batch */
-			break;
-		in = out;
-		first = 0;
-	}
+	if (err)
+		pr_warn("sweep: cannot read the socket table: %s\n", strerror(-err));
 }
 
 /*

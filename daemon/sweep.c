@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "flowtab.h"
+#include "mapwalk.h"
 #include "format.h"
 #include "log.h"
 #include "netprofd.h"
@@ -48,38 +49,46 @@ static int flow_end_reason(const struct flow_entry *e, uint64_t now, const struc
  * syscalls per record per second cost about 3% of a core at 2,000 new
  * connections a second: bench/mesh.sh), and at most every 10 s.
  */
-#define ENDED_BATCH	4096
 #define PRUNE_EVERY_NS	(10ULL * 1000000000ULL)
+
+struct prune_ctx {
+	struct np_daemon	*d;
+	uint64_t		now;
+};
+
+static int prune_batch(void *ctx, const void *keys, const void *vals, __u32 n)
+{
+	struct prune_ctx *c = ctx;
+	const struct flow_ended_key *k = keys;
+	const struct flow_record *r = vals;
+	struct flow_ended_key *old = malloc(n * sizeof(*old));
+	__u32 i, nold = 0;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+	if (!old)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (c->now - r[i].ended_ns >= c->d->keep_ended_ns)
+			old[nold++] = k[i];
+	if (nold)
+		bpf_map_delete_batch(c->d->ended_fd, old, &nold, &opts);
+	free(old);
+	return 0;
+}
 
 static void prune_ended(struct np_daemon *d, uint64_t now)
 {
-	static struct flow_ended_key keys[ENDED_BATCH], old[ENDED_BATCH];
-	static struct flow_record vals[ENDED_BATCH];
 	static uint64_t last;
-	__u32 in = 0, out = 0, count, nold, i;
-	int first = 1, err;
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct prune_ctx c = { d, now };
+	int err;
 
 	if (last && now - last < PRUNE_EVERY_NS && now - last < d->keep_ended_ns)
 		return;
 	last = now;
-	for (;;) {
-		count = ENDED_BATCH;
-		err = bpf_map_lookup_batch(d->ended_fd, first ? NULL : &in, &out, keys, vals,
-					   &count, &opts);
-		if (err && errno != ENOENT)
-			break;
-		nold = 0;
-		for (i = 0; i < count; i++)
-			if (now - vals[i].ended_ns >= d->keep_ended_ns)
-				old[nold++] = keys[i];
-		if (nold)
-			bpf_map_delete_batch(d->ended_fd, old, &nold, &opts);
-		if (err)	/* ENOENT: that was the last batch */
-			break;
-		in = out;
-		first = 0;
-	}
+	err = map_walk_batch(d->ended_fd, sizeof(struct flow_ended_key), sizeof(struct flow_record),
+			     prune_batch, &c);
+	if (err)
+		pr_warn("sweep: cannot prune ended flows: %s\n", strerror(-err));
 }
 
 static int move_to_ended(struct np_daemon *d, const struct flow_key *key, int reason,

@@ -5,6 +5,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "flowtab.h"
+#include "mapwalk.h"
 
 static const char *const flow_end_names[FLOW_END_MAX] = {
 	[FLOW_END_NONE] = "live",
@@ -83,85 +84,60 @@ void flowtab_free(struct flow_table *ft)
 	memset(ft, 0, sizeof(*ft));
 }
 
-/*
- * Batch lookups walk the hash table bucket by bucket, so one call may need
- * room for more entries than asked; ENOSPC means "grow the batch".
- */
-#define BATCH 4096
+struct live_ctx {
+	struct flow_table	*ft;
+	int			ncpu;
+};
+
+static int add_live(void *ctx, const void *keys, const void *vals, __u32 n)
+{
+	struct live_ctx *c = ctx;
+	const struct flow_key *k = keys;
+	const struct flow_counters *v = vals;
+	__u32 i;
+
+	if (ft_reserve(c->ft, n))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct flow_entry *e = &c->ft->v[c->ft->n++];
+
+		e->key = k[i];
+		flow_counters_sum(&v[(size_t)i * c->ncpu], c->ncpu, &e->rec);
+	}
+	return 0;
+}
 
 int flowtab_read_live(int fd, struct flow_table *ft)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct flow_counters *vals = NULL;
-	struct flow_key *keys = NULL;
-	__u32 batch = BATCH, count, in = 0, out = 0, i;
-	int err = 0, first = 1;
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct live_ctx c = { ft, libbpf_num_possible_cpus() };
 
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	for (;;) {
-		keys = realloc(keys, (size_t)batch * sizeof(*keys));
-		vals = realloc(vals, (size_t)batch * ncpu * sizeof(*vals));
-		if (!keys || !vals) {
-			err = -ENOMEM;
-			goto out;
-		}
-		count = batch;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, &opts);
-		if (err)
-			err = -errno;
-		if (err && err != -ENOENT) {
-			if (err == -ENOSPC && count == 0) {
-				batch *= 2;
-				err = 0;
-				continue;
-			}
-			goto out;
-		}
-		if (ft_reserve(ft, count)) {
-			err = -ENOMEM;
-			goto out;
-		}
-		for (i = 0; i < count; i++) {
-			struct flow_entry *e = &ft->v[ft->n++];
+	if (c.ncpu <= 0)
+		return c.ncpu ? c.ncpu : -EINVAL;
+	return map_walk_batch(fd, sizeof(struct flow_key),
+			      (size_t)c.ncpu * sizeof(struct flow_counters), add_live, &c);
+}
 
-			e->key = keys[i];
-			flow_counters_sum(&vals[(size_t)i * ncpu], ncpu, &e->rec);
-		}
-		if (err == -ENOENT) {
-			err = 0;
-			break;
-		}
-		in = out;
-		first = 0;
+static int add_ended(void *ctx, const void *keys, const void *vals, __u32 n)
+{
+	struct flow_table *ft = ctx;
+	const struct flow_ended_key *k = keys;
+	const struct flow_record *v = vals;
+	__u32 i;
+
+	if (ft_reserve(ft, n))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		ft->v[ft->n].key = k[i].flow;
+		ft->v[ft->n].rec = v[i];
+		ft->n++;
 	}
-out:
-	free(keys);
-	free(vals);
-	return err;
+	return 0;
 }
 
 int flowtab_read_ended(int fd, struct flow_table *ft)
 {
-	struct flow_ended_key key, next;
-	struct flow_record rec;
-	void *prev = NULL;
-	int err;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &rec))
-			continue;	/* pruned between the two calls */
-		err = ft_reserve(ft, 1);
-		if (err)
-			return err;
-		ft->v[ft->n].key = key.flow;
-		ft->v[ft->n].rec = rec;
-		ft->n++;
-	}
-	return errno == ENOENT ? 0 : -errno;
+	return map_walk_batch(fd, sizeof(struct flow_ended_key), sizeof(struct flow_record),
+			      add_ended, ft);
 }
 
 long map_count_entries(int fd)

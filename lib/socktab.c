@@ -13,6 +13,7 @@
 #include "cgroup.h"
 #include "flow.h"
 #include "pins.h"
+#include "mapwalk.h"
 
 static const char *const state_names[] = {
 	[0] = "?", [1] = "ESTAB", [2] = "SYN-SENT", [3] = "SYN-RECV", [4] = "FIN-WAIT-1",
@@ -79,43 +80,49 @@ const char *sock_stat_name(unsigned int idx)
 	return idx < SSTAT_MAX ? sstat_names[idx] : "unknown";
 }
 
-static int table_grow(struct sock_table *st, size_t *cap);
-
 int socktab_read(int fd, struct sock_table *st)
 {
 	memset(st, 0, sizeof(*st));
 	return socktab_append(fd, st);
 }
 
-int socktab_append(int fd, struct sock_table *st)
-{
-	__u64 key, next, *prev = NULL;
-	size_t cap = st->n;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (table_grow(st, &cap))
-			return -ENOMEM;
-		if (bpf_map_lookup_elem(fd, &key, &st->v[st->n].r))
-			continue;	/* deleted by the sweep meanwhile */
-		st->v[st->n++].cookie = key;
-	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
-static int table_grow(struct sock_table *st, size_t *cap)
+static int table_reserve(struct sock_table *st, size_t more)
 {
 	struct sock_entry *v;
+	size_t cap = st->cap ? st->cap : 256;
 
-	if (st->n < *cap)
+	if (st->n + more <= st->cap)
 		return 0;
-	*cap = *cap ? *cap * 2 : 256;
-	v = realloc(st->v, *cap * sizeof(*v));
+	while (cap < st->n + more)
+		cap *= 2;
+	v = realloc(st->v, cap * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	st->v = v;
+	st->cap = cap;
 	return 0;
+}
+
+static int add_socks(void *ctx, const void *keys, const void *vals, __u32 n)
+{
+	struct sock_table *st = ctx;
+	const __u64 *k = keys;
+	const struct sock_record *r = vals;
+	__u32 i;
+
+	if (table_reserve(st, n))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		st->v[st->n].cookie = k[i];
+		st->v[st->n].r = r[i];
+		st->n++;
+	}
+	return 0;
+}
+
+int socktab_append(int fd, struct sock_table *st)
+{
+	return map_walk_batch(fd, sizeof(__u64), sizeof(struct sock_record), add_socks, st);
 }
 
 int socktab_append_closed(int fd, uint64_t keep_ns, struct sock_table *st)
@@ -124,7 +131,7 @@ int socktab_append_closed(int fd, uint64_t keep_ns, struct sock_table *st)
 	__u32 len = sizeof(info), i;
 	const struct sock_closed *ring;
 	struct timespec ts;
-	size_t cap = st->n, size;
+	size_t size;
 	uint64_t now;
 	int err = 0;
 
@@ -146,7 +153,7 @@ int socktab_append_closed(int fd, uint64_t keep_ns, struct sock_table *st)
 			continue;
 		if (keep_ns && now > c->r.closed_ns && now - c->r.closed_ns >= keep_ns)
 			continue;
-		err = table_grow(st, &cap);
+		err = table_reserve(st, 1);
 		if (err)
 			break;
 		st->v[st->n].cookie = c->cookie;

@@ -14,7 +14,7 @@ struct sock_entry {
 
 struct sock_table {
 	struct sock_entry	*v;
-	size_t			n;
+	size_t			n, cap;
 };
 
 int socktab_read(int socks_fd, struct sock_table *st);

@@ -22,6 +22,7 @@
 #include "socktab.h"
 #include "format.h"
 #include "flow.h"
+#include "mapwalk.h"
 
 struct half {
 	struct conn_agg_key	k;
@@ -69,35 +70,40 @@ static void agg_sum(struct conn_agg *dst, const struct conn_agg *src)
 		dst->rtt_hist[i] += src->rtt_hist[i];
 }
 
+struct agg_ctx {
+	struct halves	*h;
+	int		ncpu;
+};
+
+static int add_agg(void *ctx, const void *keys, const void *vals, __u32 n)
+{
+	struct agg_ctx *c = ctx;
+	const struct conn_agg_key *k = keys;
+	const struct conn_agg *v = vals;
+	struct half *x;
+	__u32 i;
+	int cpu;
+
+	for (i = 0; i < n; i++) {
+		x = halves_add(c->h);
+		if (!x)
+			return -ENOMEM;
+		x->k = k[i];
+		for (cpu = 0; cpu < c->ncpu; cpu++)
+			agg_sum(&x->a, &v[(size_t)i * c->ncpu + cpu]);
+	}
+	return 0;
+}
+
 /* conn_agg: a per-CPU hash, summed over the CPUs */
 static int read_agg(int fd, struct halves *h)
 {
-	int ncpu = libbpf_num_possible_cpus(), i;
-	struct conn_agg_key key, next, *prev = NULL;
-	struct conn_agg *vals;
-	struct half *x;
+	struct agg_ctx c = { h, libbpf_num_possible_cpus() };
 
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, vals))
-			continue;
-		x = halves_add(h);
-		if (!x) {
-			free(vals);
-			return -ENOMEM;
-		}
-		x->k = key;
-		for (i = 0; i < ncpu; i++)
-			agg_sum(&x->a, &vals[i]);
-	}
-	free(vals);
-	return errno == ENOENT ? 0 : -errno;
+	if (c.ncpu <= 0)
+		return c.ncpu ? c.ncpu : -EINVAL;
+	return map_walk_batch(fd, sizeof(struct conn_agg_key),
+			      (size_t)c.ncpu * sizeof(struct conn_agg), add_agg, &c);
 }
 
 static void key_of(const struct sock_record *r, struct conn_agg_key *k)
