@@ -2,9 +2,9 @@
 /*
  * sockets.bpf.c - TCP sockets: who owns them, RTT, retransmits, state.
  *
- *  sockops              listen() stores the listening process in the
- *                       socket's sk_storage (sk_owner); connect() names
- *                       the client; connect / established / RTT /
+ *  sockops              listen() stores the listening process by port
+ *                       (listen_owners) for the sockets it will accept;
+ *                       connect() names the client; connect / established / RTT /
  *                       retransmit / state callbacks -> the socks map,
  *                       keyed by socket cookie
  *  tp_btf sock_{send,recv}_length
@@ -29,18 +29,50 @@
 #define TCP_FIN_WAIT1_	4
 #define TCP_CLOSE_	7
 #define TCP_CLOSE_WAIT_	8
-#define SOCK_CB_FLAGS	(BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_RTT_CB_FLAG | \
-			 BPF_SOCK_OPS_RETRANS_CB_FLAG)
+/*
+ * A connection starts with the state and retransmit callbacks; the per-ACK
+ * RTT callback is turned on once it has outlived its first daemon pass
+ * (scan_tcp below), or at once with rtt_from_start. Every RTT callback costs
+ * a kernel dispatch: on a churn-heavy host five per short connection were a
+ * third of netprof's cost (docs/PERFORMANCE.md). Short connections still
+ * give one sample each, their handshake RTT.
+ */
+#define SOCK_CB_FLAGS	(BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_RETRANS_CB_FLAG)
+#define SOCK_CB_FLAGS_RTT (SOCK_CB_FLAGS | BPF_SOCK_OPS_RTT_CB_FLAG)
 
+const volatile bool rtt_from_start;
+
+/* Owners of sockets found by the start-up scan (the process holding them). */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	/* CLONE: an accepted socket starts with its listener's owner */
-	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct sock_owner);
 	/* pinned: a restarted netprofd's programs find the owners already stored */
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } sk_owner SEC(".maps");
+
+struct listen_key {
+	__u32	netns_ino;
+	__u16	port;
+	__u16	pad;
+};
+
+/*
+ * Who listens on a port: an accepted socket starts with this owner, and the
+ * process that then reads or writes it takes over (io_owner). A map lookup
+ * at establishment, not an sk_storage cloned into every accepted socket: the
+ * clone's allocation and its RCU-deferred free cost about 3% of loopback
+ * connection churn (docs/PERFORMANCE.md). Listeners sharing a port in one
+ * namespace (SO_REUSEPORT) share the entry until I/O names the right one.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct listen_key);
+	__type(value, struct sock_owner);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} listen_owners SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -116,12 +148,6 @@ struct {
 	__type(key, __u32);			/* netns inode */
 	__type(value, __u32);			/* a pid living there */
 } scan_netns SEC(".maps");
-
-struct listen_key {
-	__u32	netns_ino;
-	__u16	port;
-	__u16	pad;
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -200,7 +226,6 @@ static __always_inline struct sock_record *record_create(struct bpf_sock_ops *sk
 							 __u8 role, __u64 now, int owner_is_current)
 {
 	struct sock_record init = {}, *r;
-	struct bpf_sock *sk = skops->sk;
 	struct sock_owner *o = NULL;
 	__u32 rv6[4], lv6[4], family, l4, r4;
 
@@ -232,8 +257,9 @@ static __always_inline struct sock_record *record_create(struct bpf_sock_ops *sk
 	if (owner_is_current) {
 		owner_from_current(&init.owner, OWNER_CREATE);
 	} else {
-		if (sk)
-			o = bpf_sk_storage_get(&sk_owner, sk, 0, 0);
+		struct listen_key lk = { .netns_ino = init.netns_ino, .port = init.lport };
+
+		o = bpf_map_lookup_elem(&listen_owners, &lk);
 		if (o)
 			init.owner = *o;
 		else
@@ -260,6 +286,15 @@ static __always_inline __u32 log2_bucket(__u32 v)
 	if (v >= 1 << 2) { v >>= 2; b += 2; }
 	if (v >= 1 << 1) { b += 1; }
 	return b < RTT_HIST_BUCKETS ? b : RTT_HIST_BUCKETS - 1;
+}
+
+static __always_inline void rtt_sample(struct sock_record *r, __u32 us)
+{
+	__u32 b = log2_bucket(us);
+
+	if (b < RTT_HIST_BUCKETS)
+		r->rtt_hist[b]++;
+	r->rtt_samples++;
 }
 
 #define SEND_SHUTDOWN_	2
@@ -380,7 +415,6 @@ SEC("sockops")
 int sockops_tcp(struct bpf_sock_ops *skops)
 {
 	struct sock_record *r;
-	struct sock_owner *o;
 	__u32 op = skops->op;
 	__u64 cookie, now;
 
@@ -389,21 +423,16 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 
 	switch (op) {
 	case BPF_SOCK_OPS_TCP_LISTEN_CB: {
-		/* listen() runs in the listening process: its accepted sockets clone this */
-		struct bpf_sock *sk = skops->sk;
+		/* listen() runs in the listening process */
+		struct listen_key lk = { .netns_ino = sk_netns_ino(skops), .port = skops->local_port };
+		struct sock_owner lo = {};
 
-		if (!sk)
-			return 1;
-		o = bpf_sk_storage_get(&sk_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (!o) {
-			sstat_add(SSTAT_OWNER_STORAGE_FAIL);
-			return 1;
-		}
-		owner_from_current(o, OWNER_CREATE);
+		owner_from_current(&lo, OWNER_CREATE);
+		bpf_map_update_elem(&listen_owners, &lk, &lo, BPF_ANY);
 		return 1;
 	}
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
-		bpf_sock_ops_cb_flags_set(skops, SOCK_CB_FLAGS);
+		bpf_sock_ops_cb_flags_set(skops, rtt_from_start ? SOCK_CB_FLAGS_RTT : SOCK_CB_FLAGS);
 		cookie = bpf_get_socket_cookie(skops);
 		r = record_create(skops, cookie, ROLE_CLIENT, bpf_ktime_get_ns(), 1);
 		if (r)
@@ -411,7 +440,7 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 		return 1;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
-		bpf_sock_ops_cb_flags_set(skops, SOCK_CB_FLAGS);
+		bpf_sock_ops_cb_flags_set(skops, rtt_from_start ? SOCK_CB_FLAGS_RTT : SOCK_CB_FLAGS);
 		cookie = bpf_get_socket_cookie(skops);
 		now = bpf_ktime_get_ns();
 		r = bpf_map_lookup_elem(&socks, &cookie);
@@ -422,6 +451,13 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 			return 1;
 		r->established_ns = now;
 		r->state = TCP_ESTABLISHED_;
+		if (rtt_from_start)
+			r->flags |= SOCK_F_RTT_CB;
+		/* the handshake's RTT: SYN -> SYN-ACK, or SYN-ACK -> ACK */
+		r->srtt_us = CTX_LOAD(skops->srtt_us) >> 3;
+		r->min_rtt_us = CTX_LOAD(skops->rtt_min);
+		if (r->srtt_us)
+			rtt_sample(r, r->srtt_us);
 		return 1;
 	case BPF_SOCK_OPS_RTT_CB: {
 		/* args[0]: this RTT sample in µs (mrtt) */
@@ -431,13 +467,8 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 		r = bpf_map_lookup_elem(&socks, &cookie);
 		if (!r)
 			return 1;
-		if (sample) {
-			__u32 b = log2_bucket(sample);
-
-			if (b < RTT_HIST_BUCKETS)
-				r->rtt_hist[b]++;
-			r->rtt_samples++;
-		}
+		if (sample)
+			rtt_sample(r, sample);
 		r->srtt_us = skops->srtt_us >> 3;
 		r->min_rtt_us = skops->rtt_min;
 		r->bytes_acked = skops->bytes_acked;
@@ -483,24 +514,17 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 /* The process doing I/O on a socket becomes its owner (nginx: the worker). */
 static __always_inline int io_owner(struct sock *sk)
 {
-	struct sock_owner *o;
 	struct sock_record *r;
 	__u64 cookie;
-	__u32 tgid;
 
 	if (!sk || sk->sk_protocol != IPPROTO_TCP_)
 		return 0;
-	o = bpf_sk_storage_get(&sk_owner, sk, 0, 0);
-	if (!o)
-		return 0;	/* not a socket of the followed cgroup */
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	if (o->tgid == tgid)
-		return 0;
-	owner_from_current(o, OWNER_IO);
 	cookie = bpf_get_socket_cookie(sk);
 	r = bpf_map_lookup_elem(&socks, &cookie);
-	if (r)
-		r->owner = *o;
+	if (!r)
+		return 0;	/* not a connection of the followed cgroup */
+	if (r->owner.tgid != bpf_get_current_pid_tgid() >> 32)
+		owner_from_current(&r->owner, OWNER_IO);
 	return 0;
 }
 
@@ -569,10 +593,19 @@ static __always_inline int task_in_target(struct task_struct *task)
 	return anc && BPF_CORE_READ(anc, kn, id) == target_cgroup_id;
 }
 
+static __always_inline void owner_of_task(struct sock_owner *o, struct task_struct *task)
+{
+	o->tgid = task->tgid;
+	o->uid = BPF_CORE_READ(task, cred, uid.val);
+	o->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	bpf_probe_read_kernel_str(o->comm, sizeof(o->comm), task->comm);
+	o->source = OWNER_SCAN;
+}
+
 /*
  * Every socket file of every process in the followed cgroup: give its TCP
- * sockets an owner (listeners too, so connections they accept from now on
- * clone it), and note a process per namespace for iter/tcp.
+ * sockets an owner (listeners in listen_owners, for the connections they
+ * accept from now on), and note a process per namespace for iter/tcp.
  */
 SEC("iter/task_file")
 int scan_owners(struct bpf_iter__task_file *ctx)
@@ -596,42 +629,46 @@ int scan_owners(struct bpf_iter__task_file *ctx)
 	family = sk->__sk_common.skc_family;
 	if ((family != AF_INET_ && family != AF_INET6_) || !task_in_target(task))
 		return 0;
+	pid = task->tgid;
+	ino = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (sk->__sk_common.skc_state == TCP_LISTEN_) {
+		struct listen_key lk = { .netns_ino = ino, .port = sk->__sk_common.skc_num };
+		struct sock_owner lo = {};
+
+		owner_of_task(&lo, task);
+		bpf_map_update_elem(&listen_owners, &lk, &lo, BPF_NOEXIST);
+		return 0;
+	}
 	o = bpf_sk_storage_get(&sk_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!o) {
 		sstat_add(SSTAT_OWNER_STORAGE_FAIL);
 		return 0;
 	}
-	pid = task->tgid;
-	if (!o->tgid) {
-		o->tgid = pid;
-		o->uid = BPF_CORE_READ(task, cred, uid.val);
-		o->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
-		bpf_probe_read_kernel_str(o->comm, sizeof(o->comm), task->comm);
-		o->source = OWNER_SCAN;
-	}
-	ino = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (!o->tgid)
+		owner_of_task(o, task);
 	bpf_map_update_elem(&scan_netns, &ino, &pid, BPF_NOEXIST);
 	return 0;
 }
 
 /*
  * Every TCP socket of one namespace (the one netprofd entered): record
- * listeners' ports, and for connections with an owner but no record, make
- * the record from the socket itself and turn on the sockops callbacks that
- * keep it current.
+ * listeners' ports; for connections with an owner but no record, make the
+ * record from the socket itself; turn on the sockops callbacks, RTT included,
+ * for every followed connection. netprofd runs it at start-up and then on
+ * each pass for namespaces with connections whose RTT callback is still off.
  */
 SEC("iter/tcp")
 int scan_tcp(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
-	struct sock_record init = {};
+	struct sock_record init = {}, *rec;
 	struct listen_key lk = {};
 	struct sock_owner *o;
 	struct tcp_sock *tp;
 	__u8 one = 1, state;
 	__u64 cookie;
 	__u32 ino;
-	int flags = SOCK_CB_FLAGS;
+	int flags = SOCK_CB_FLAGS_RTT;
 
 	if (!skc)
 		return 0;
@@ -648,12 +685,18 @@ int scan_tcp(struct bpf_iter__tcp *ctx)
 	tp = bpf_skc_to_tcp_sock(skc);
 	if (!tp)
 		return 0;
+	cookie = bpf_get_socket_cookie(tp);
+	rec = bpf_map_lookup_elem(&socks, &cookie);
+	if (rec) {
+		/* a connection that outlived a pass: per-ACK RTT samples from now on */
+		if (!(rec->flags & SOCK_F_RTT_CB) &&
+		    !bpf_setsockopt(tp, SOL_TCP_, TCP_BPF_SOCK_OPS_CB_FLAGS, &flags, sizeof(flags)))
+			rec->flags |= SOCK_F_RTT_CB;
+		return 0;
+	}
 	o = bpf_sk_storage_get(&sk_owner, tp, 0, 0);
 	if (!o)
 		return 0;	/* not a socket of the followed cgroup */
-	cookie = bpf_get_socket_cookie(tp);
-	if (bpf_map_lookup_elem(&socks, &cookie))
-		return 0;	/* sockops already has it */
 
 	if (skc->skc_family == AF_INET_) {
 		__u32 *l = (__u32 *)init.laddr, *r = (__u32 *)init.raddr;
@@ -675,7 +718,7 @@ int scan_tcp(struct bpf_iter__tcp *ctx)
 	init.role = bpf_map_lookup_elem(&listen_ports, &lk) ? ROLE_SERVER : ROLE_CLIENT;
 	init.state = state;
 	init.netns_ino = ino;
-	init.flags = SOCK_F_SCANNED;
+	init.flags = SOCK_F_SCANNED | SOCK_F_RTT_CB;
 	init.owner = *o;
 	init.srtt_us = tp->srtt_us >> 3;
 	init.min_rtt_us = tp->rtt_min.s[0].v;
@@ -685,9 +728,10 @@ int scan_tcp(struct bpf_iter__tcp *ctx)
 	init.segs_in = tp->segs_in;
 	init.segs_out = tp->segs_out;
 	init.updated_ns = bpf_ktime_get_ns();
+	if (bpf_setsockopt(tp, SOL_TCP_, TCP_BPF_SOCK_OPS_CB_FLAGS, &flags, sizeof(flags)))
+		init.flags &= ~SOCK_F_RTT_CB;
 	if (bpf_map_update_elem(&socks, &cookie, &init, BPF_NOEXIST) == -7 /* E2BIG */)
 		sstat_add(SSTAT_TABLE_FULL);
-	bpf_setsockopt(tp, SOL_TCP_, TCP_BPF_SOCK_OPS_CB_FLAGS, &flags, sizeof(flags));
 	return 0;
 }
 

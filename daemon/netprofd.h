@@ -71,6 +71,7 @@ struct np_daemon {
 	char		cgroup_path[4096];
 	int		cgroup_fd;
 	uint32_t	max_sockets;
+	int		rtt_from_start;	/* per-ACK RTT callback on every connection at once */
 	struct sockets_bpf *sockets;
 	int		socks_fd;
 	int		socks_closed_fd;

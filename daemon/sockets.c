@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "sockets.skel.h"
@@ -144,6 +145,7 @@ int sockets__start(struct np_daemon *d)
 		skel->rodata->closed_slots = d->max_sockets;
 	}
 	skel->rodata->keep_ended_ns = d->keep_ended_ns;
+	skel->rodata->rtt_from_start = d->rtt_from_start;
 	/* for the start-up scan: which cgroup, and how deep it sits */
 	skel->rodata->target_cgroup_id = cgroup_id_of(d->cgroup_path);
 	skel->rodata->target_level = cgroup_level(d->cgroup_path);
@@ -382,11 +384,71 @@ static void sweep_closed(struct np_daemon *d, uint64_t now)
 	d->last_closed_sweep_ns = now;
 }
 
+/*
+ * Connections start without the per-ACK RTT callback (bpf/sockets.bpf.c);
+ * those still open at a pass get it from scan_tcp, run in each namespace
+ * that has one. A namespace is entered through a process of its owner.
+ */
+struct rtt_ctx {
+	struct { __u32 ino, tgid; } ns[64];
+	int n;
+};
+
+static int want_rtt(void *ctx, const void *keys, const void *vals, __u32 n)
+{
+	struct rtt_ctx *c = ctx;
+	const struct sock_record *r = vals;
+	__u32 i;
+	int j;
+
+	for (i = 0; i < n; i++) {
+		if ((r[i].flags & SOCK_F_RTT_CB) || !r[i].established_ns || !r[i].owner.tgid)
+			continue;
+		for (j = 0; j < c->n && c->ns[j].ino != r[i].netns_ino; j++)
+			;
+		if (j == c->n && c->n < (int)(sizeof(c->ns) / sizeof(c->ns[0]))) {
+			c->ns[j].ino = r[i].netns_ino;
+			c->ns[j].tgid = r[i].owner.tgid;
+			c->n++;
+		}
+	}
+	return 0;
+}
+
+static void rtt_pass(struct np_daemon *d)
+{
+	struct rtt_ctx c = { .n = 0 };
+	char path[64];
+	struct stat st;
+	int i, fd, err;
+
+	if (d->rtt_from_start ||
+	    map_walk_batch(d->socks_fd, sizeof(__u64), sizeof(struct sock_record), want_rtt, &c))
+		return;
+	for (i = 0; i < c.n; i++) {
+		pr_debug("RTT pass: netns %u via pid %u\n", c.ns[i].ino, c.ns[i].tgid);
+		snprintf(path, sizeof(path), "/proc/%u/ns/net", c.ns[i].tgid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;	/* the owner is gone; the next pass may find another */
+		if (fstat(fd, &st) == 0 && st.st_ino == c.ns[i].ino && setns(fd, CLONE_NEWNET) == 0) {
+			err = run_iter(d->sockets->progs.scan_tcp);
+			if (err)
+				pr_debug("RTT pass in netns %u: %s\n", c.ns[i].ino, strerror(-err));
+			netns_leave(d);
+		}
+		close(fd);
+	}
+}
+
 void sockets__sweep(struct np_daemon *d, uint64_t now)
 {
 	static uint64_t last;
 
-	if (!d->sockets || (last && now - last < SOCK_SWEEP_NS))
+	if (!d->sockets)
+		return;
+	rtt_pass(d);
+	if (last && now - last < SOCK_SWEEP_NS)
 		return;
 	last = now;
 	sweep_open(d, now);

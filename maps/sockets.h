@@ -79,6 +79,7 @@ enum sock_record_flags {
 	/* at close: the kernel's byte counts include these sequence numbers */
 	SOCK_F_FIN_ACKED = 1 << 4,	/* our FIN was acknowledged */
 	SOCK_F_PEER_FIN	= 1 << 5,	/* the peer's FIN was received */
+	SOCK_F_RTT_CB	= 1 << 6,	/* per-ACK RTT samples are on */
 };
 
 
