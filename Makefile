@@ -25,7 +25,7 @@ LIBS       := -lbpf -lelf -lz -lpcap -lmnl -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ \
 	      -Wall -Werror -I$(OUTPUT) -Imaps -Ibpf
 
-BPF_OBJS   := flow sockets
+BPF_OBJS   := flow sockets latency
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_HDRS   := $(wildcard bpf/lib/*.bpf.h) $(wildcard maps/*.h)
 SKELS      := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_OBJS))
@@ -60,7 +60,7 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
 # sockets.bpf.c takes ring slots with an atomic fetch-and-add (BPF v3)
-$(OUTPUT)/sockets.bpf.o: BPF_CFLAGS += -mcpu=v3
+$(OUTPUT)/sockets.bpf.o $(OUTPUT)/latency.bpf.o: BPF_CFLAGS += -mcpu=v3
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(OUTPUT)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)

@@ -14,6 +14,7 @@ struct cli_globals {
 extern struct cli_globals g;
 
 int do_flows(int argc, char **argv);
+int do_latency(int argc, char **argv);
 int do_map(int argc, char **argv);
 int do_replay(int argc, char **argv);
 int do_sockets(int argc, char **argv);

@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "sockets", do_sockets, "TCP sockets: process, cgroup, RTT, retransmits, bytes" },
 	{ "status", do_status, "daemon state, attachments, map fill, loss counters" },
 	{ "map",    do_map,    "service map: which services call which, how much, how fast, failures" },
+	{ "latency", do_latency, "where TCP connections' time goes: stack, socket queues, qdisc, network" },
 	{ "replay", do_replay, "run the datapath over a pcap/pcapng file, print its flows" },
 };
 

@@ -63,18 +63,6 @@ static const char *cgroup_name(const struct cgroup_cache *c, uint64_t id, char *
 	return cgroup_name_lookup(c->fd, id, buf, len);
 }
 
-/* The socket as a flow key (local = a), for tcpdump filters. */
-static void sock_flow_key(const struct sock_record *r, struct flow_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	memcpy(k->addr_a, r->laddr, 16);
-	memcpy(k->addr_b, r->raddr, 16);
-	k->port_a = htons(r->lport);
-	k->port_b = htons(r->rport);
-	k->proto = 6;
-	k->family = r->family;
-}
-
 static enum ssort g_ssort;
 
 static int cmp_socks(const void *pa, const void *pb)

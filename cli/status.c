@@ -18,6 +18,7 @@
 #include "pins.h"
 #include "stats.h"
 #include "sockets.h"
+#include "latency.h"
 #include "socktab.h"
 
 static const char status_usage[] =
@@ -60,7 +61,9 @@ int do_status(int argc, char **argv)
 	int running, socks_fd = -1, sstats_fd = -1, closed_fd = -1;
 	long nsocks = -1, nclosed = 0;
 	uint32_t max_socks = 0;
-	uint64_t sstats[SSTAT_MAX] = {};
+	uint64_t sstats[SSTAT_MAX] = {}, lstats[LSTAT_MAX] = {};
+	static const char *const lstat_names[LSTAT_MAX] = LSTAT_NAMES;
+	int lstats_fd;
 	char b1[32], b2[32], b3[64];
 	unsigned int i;
 
@@ -108,6 +111,15 @@ int do_status(int argc, char **argv)
 	}
 	if (sstats_fd >= 0)
 		percpu_array_sum(sstats_fd, sstats, SSTAT_MAX);
+	/* latency stages are optional too (netprofd --no-latency); a plain array */
+	lstats_fd = pins_open_map(g.pin_dir, LAT_STATS_MAP, 1);
+	for (i = 0; lstats_fd >= 0 && i < LSTAT_MAX; i++) {
+		__u32 k = i;
+
+		bpf_map_lookup_elem(lstats_fd, &k, &lstats[i]);
+	}
+	if (lstats_fd >= 0)
+		close(lstats_fd);
 	live = map_count_entries(flows_fd);
 	ended = map_count_entries(ended_fd);
 	max_live = map_max_entries(flows_fd);
@@ -188,6 +200,8 @@ int do_status(int argc, char **argv)
 		jw_u64(jw, "ended_flows_dropped", info.ended_dropped);
 		for (i = 0; sstats_fd >= 0 && i < SSTAT_MAX; i++)
 			jw_u64(jw, sock_stat_name(i), sstats[i]);
+		for (i = 0; lstats_fd >= 0 && i < LSTAT_MAX; i++)
+			jw_u64(jw, lstat_names[i], lstats[i]);
 		jw_object_end(jw);
 		jw_object_end(jw);
 		jw_free(jw);
@@ -198,6 +212,8 @@ int do_status(int argc, char **argv)
 		printf("  %-28s %llu\n", "ended_flows_dropped", (unsigned long long)info.ended_dropped);
 		for (i = 0; sstats_fd >= 0 && i < SSTAT_MAX; i++)
 			printf("  %-28s %llu\n", sock_stat_name(i), (unsigned long long)sstats[i]);
+		for (i = 0; lstats_fd >= 0 && i < LSTAT_MAX; i++)
+			printf("  %-28s %llu\n", lstat_names[i], (unsigned long long)lstats[i]);
 	}
 	err = 0;
 out:

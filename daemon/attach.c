@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 #include "flow.skel.h"
 #include "sockets.h"
+#include "latency.h"
 #include "log.h"
 #include "pins.h"
 #include "format.h"
@@ -410,7 +411,9 @@ int remove_pinned(struct np_daemon *d)
 	struct iface_info info;
 	static const char *const maps[] = {
 		FLOWS_MAP, FLOWS_ENDED_MAP, FRAGS_MAP, STATS_MAP, IFACES_MAP, DAEMON_MAP,
-		SOCKS_MAP, SOCKS_CLOSED_MAP, SK_OWNER_MAP, SOCK_STATS_MAP, CGROUP_NAMES_MAP,
+		SOCKS_MAP, SOCKS_CLOSED_MAP, SOCKS_CLOSED_HEAD_MAP, SK_OWNER_MAP, SOCK_STATS_MAP,
+		CGROUP_NAMES_MAP, CONN_AGG_MAP, LISTEN_OWNERS_MAP,
+		SOCK_LAT_MAP, EDGE_LAT_MAP, LAT_STATS_MAP,
 	};
 	char path[512];
 	struct dirent *de;

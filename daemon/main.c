@@ -49,7 +49,8 @@ static const char usage_text[] =
 "  -c, --cgroup PATH        track TCP sockets of this cgroup v2 and below\n"
 "                           (default: the whole hierarchy)\n"
 "      --max-sockets N      socket table size (default 65536; fixed once pinned)\n"
-"      --no-sockets         flows only: no socket tracking\n"
+"      --no-sockets         flows only: no socket tracking (and no latency stages)\n"
+"      --no-latency         no per-stage latency of TCP connections\n"
 "      --rtt-from-start     per-ACK RTT samples from a connection's first ACK\n"
 "                           (default: from the first pass after its handshake;\n"
 "                           costs about 5% of loopback connection churn)\n"
@@ -71,7 +72,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_IDLE = 256, OPT_CLOSED, OPT_KEEP_ENDED, OPT_SWEEP, OPT_XDP, OPT_REMOVE, OPT_PRECISE,
-	OPT_MAX_SOCKETS, OPT_NO_SOCKETS, OPT_RTT_START,
+	OPT_MAX_SOCKETS, OPT_NO_SOCKETS, OPT_RTT_START, OPT_NO_LATENCY,
 };
 
 static const struct option long_opts[] = {
@@ -83,6 +84,7 @@ static const struct option long_opts[] = {
 	{ "max-sockets",    required_argument, NULL, OPT_MAX_SOCKETS },
 	{ "no-sockets",     no_argument,       NULL, OPT_NO_SOCKETS },
 	{ "rtt-from-start", no_argument,       NULL, OPT_RTT_START },
+	{ "no-latency",     no_argument,       NULL, OPT_NO_LATENCY },
 	{ "idle-timeout",   required_argument, NULL, OPT_IDLE },
 	{ "closed-timeout", required_argument, NULL, OPT_CLOSED },
 	{ "keep-ended",     required_argument, NULL, OPT_KEEP_ENDED },
@@ -344,6 +346,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_RTT_START:
 			d.rtt_from_start = 1;
+			break;
+		case OPT_NO_LATENCY:
+			d.no_latency = 1;
 			break;
 		case OPT_IDLE:
 			if (parse_dur_opt("idle-timeout", optarg, &d.idle_timeout_ns))

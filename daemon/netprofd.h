@@ -9,6 +9,7 @@
 
 struct flow_bpf;
 struct sockets_bpf;
+struct latency_bpf;
 struct mnl_socket;
 
 /* TC filter identity: ours is found, replaced and removed by these. */
@@ -73,6 +74,8 @@ struct np_daemon {
 	uint32_t	max_sockets;
 	int		rtt_from_start;	/* per-ACK RTT callback on every connection at once */
 	struct sockets_bpf *sockets;
+	int		no_latency;	/* --no-latency: no stage timing */
+	struct latency_bpf *latency;
 	int		socks_fd;
 	int		socks_closed_fd;
 	uint64_t	last_closed_sweep_ns;	/* closed records named up to here */

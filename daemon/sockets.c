@@ -17,7 +17,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "sockets.skel.h"
+#include "latency.skel.h"
 #include "sockets.h"
+#include "latency.h"
 #include "socktab.h"
 #include "mapwalk.h"
 #include "cgroup.h"
@@ -27,6 +29,7 @@
 #include "netprofd.h"
 
 static int sockets__scan(struct np_daemon *d);
+static int latency_start(struct np_daemon *d);
 
 static int link_pin_path(struct np_daemon *d, const char *name, char *buf, size_t len)
 {
@@ -174,8 +177,79 @@ int sockets__start(struct np_daemon *d)
 	}
 	pr_info("%s TCP socket tracking on cgroup %s\n", adopted ? "adopted" : "attached",
 		d->cgroup_path);
+	if (!d->no_latency && latency_start(d))
+		return -1;
 	sockets__scan(d);
 	return 0;
+}
+
+static const struct {
+	const char *pin;
+	size_t prog_off;	/* offsetof the program in the skeleton's progs */
+} lat_links[] = {
+	{ "tp_lat_rx_netif", offsetof(struct latency_bpf, progs.lat_rx_netif) },
+	{ "tp_lat_rx_tcp", offsetof(struct latency_bpf, progs.lat_rx_tcp) },
+	{ "tp_lat_rx_read", offsetof(struct latency_bpf, progs.lat_rx_read) },
+	{ "tp_lat_tx_write", offsetof(struct latency_bpf, progs.lat_tx_write) },
+	{ "tp_lat_tx_queue", offsetof(struct latency_bpf, progs.lat_tx_queue) },
+	{ "tp_lat_tx_start", offsetof(struct latency_bpf, progs.lat_tx_start) },
+	{ "tp_lat_tx_done", offsetof(struct latency_bpf, progs.lat_tx_done) },
+	{ "tp_lat_close", offsetof(struct latency_bpf, progs.lat_close) },
+};
+
+/*
+ * The latency stages (bpf/latency.bpf.c): tracepoints only, sharing the
+ * socket table through its pin, so they time exactly the followed sockets.
+ */
+static int latency_start(struct np_daemon *d)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
+	struct latency_bpf *skel;
+	unsigned int i;
+	int err;
+
+	skel = latency_bpf__open_opts(&opts);
+	if (!skel) {
+		err = -errno;
+		pr_err("cannot open the latency BPF object: %s", strerror(-err));
+		return err;
+	}
+	if (d->max_sockets)
+		bpf_map__set_max_entries(skel->maps.socks, d->max_sockets);
+	err = latency_bpf__load(skel);
+	if (err) {
+		pr_err("cannot load the latency BPF programs: %s (run with -vv for the verifier log, or --no-latency)",
+		       strerror(-err));
+		latency_bpf__destroy(skel);
+		return err;
+	}
+	d->latency = skel;
+	for (i = 0; i < sizeof(lat_links) / sizeof(lat_links[0]); i++) {
+		struct bpf_program *prog = *(struct bpf_program **)((char *)skel + lat_links[i].prog_off);
+
+		err = attach_trace_prog(d, prog, lat_links[i].pin);
+		if (err) {
+			pr_err("cannot attach %s: %s (or run with --no-latency)", lat_links[i].pin,
+			       strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void unpin_links(struct np_daemon *d, const char *pin)
+{
+	char path[512];
+	int fd;
+
+	if (link_pin_path(d, pin, path, sizeof(path)))
+		return;
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		bpf_link_detach(fd);
+		close(fd);
+	}
+	unlink(path);
 }
 
 /* Run an iterator program to its end (it writes nothing: it fills maps). */
@@ -261,22 +335,16 @@ static int sockets__scan(struct np_daemon *d)
 /* On exit: take the programs off unless --keep. The maps stay pinned. */
 void sockets__stop(struct np_daemon *d)
 {
-	char path[512];
 	unsigned int i;
-	int fd;
 
 	if (!d->sockets)
 		return;
-	for (i = 0; !d->keep && i < sizeof(sock_links) / sizeof(sock_links[0]); i++) {
-		if (link_pin_path(d, sock_links[i].pin, path, sizeof(path)))
-			continue;
-		fd = bpf_obj_get(path);
-		if (fd >= 0) {
-			bpf_link_detach(fd);
-			close(fd);
-		}
-		unlink(path);
-	}
+	for (i = 0; !d->keep && i < sizeof(sock_links) / sizeof(sock_links[0]); i++)
+		unpin_links(d, sock_links[i].pin);
+	for (i = 0; !d->keep && d->latency && i < sizeof(lat_links) / sizeof(lat_links[0]); i++)
+		unpin_links(d, lat_links[i].pin);
+	latency_bpf__destroy(d->latency);
+	d->latency = NULL;
 	sockets_bpf__destroy(d->sockets);
 	d->sockets = NULL;
 	if (d->cgroup_fd >= 0)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
@@ -314,4 +315,15 @@ void sock_index__free(struct sock_index *ix)
 		return;
 	free(ix->v);
 	free(ix);
+}
+
+void sock_flow_key(const struct sock_record *r, struct flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr_a, r->laddr, 16);
+	memcpy(k->addr_b, r->raddr, 16);
+	k->port_a = htons(r->lport);
+	k->port_b = htons(r->rport);
+	k->proto = 6;
+	k->family = r->family;
 }

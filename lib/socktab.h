@@ -61,4 +61,8 @@ void sock_index__free(struct sock_index *ix);
 /* Merge histograms (for --hist over several sockets). */
 void rtt_hist_add(uint32_t *dst, const struct sock_record *r);
 
+/* The socket as a flow key (local = a), for tcpdump filters. */
+struct flow_key;
+void sock_flow_key(const struct sock_record *r, struct flow_key *k);
+
 #endif

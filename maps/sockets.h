@@ -29,6 +29,7 @@
 #define SOCK_STATS_MAP		"sock_stats"
 #define CGROUP_NAMES_MAP	"cgroup_names"
 #define CONN_AGG_MAP		"conn_agg"	/* closed connections, summed per endpoint pair */
+#define LISTEN_OWNERS_MAP	"listen_owners"	/* (netns, port) -> listening process */
 
 #define SOCKS_DEFAULT_MAX	65536
 #define CONN_AGG_DEFAULT_MAX	16384

@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * latency.bpf.c - where the time goes inside this host, per TCP connection
+ * of the followed cgroup, stage by stage (maps/latency.h, docs/latency.md):
+ *
+ *  receive  netif_receive_skb --rx_stack--> tcp_probe --rx_sockq--> read covers it
+ *  send     write begins --tx_sockq--> net_dev_queue --tx_qdisc--> net_dev_start_xmit
+ *                                        --tx_driver--> net_dev_xmit
+ *
+ * Per-packet state is bounded and needs no cleanup: a packet between two
+ * hooks of one call chain is remembered in a per-CPU slot (overwritten by
+ * the next packet), a packet given to a queueing qdisc in an LRU hash keyed
+ * by skb address (one the qdisc drops ages out), and bytes waiting in a socket as sequence-number marks in the
+ * connection's own record, which goes away with the connection.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "flow.h"
+#include "sockets.h"
+#include "latency.h"
+
+#define IPPROTO_TCP_	6
+#define TCP_CLOSE_	7
+#define TCP_TIME_WAIT_	6
+#define TCP_NEW_SYN_RECV_ 12
+#define RX_SLOTS	8	/* GRO hands up to 8 packets at once (gro_normal_batch) */
+#define RX_SLOT_MAX_NS	1000000000ULL
+
+/* shared with sockets.bpf.c through the pins */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SOCKS_DEFAULT_MAX);	/* resized at load time */
+	__type(key, __u64);
+	__type(value, struct sock_record);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SOCK_LAT_DEFAULT_MAX);
+	__type(key, __u64);			/* socket cookie */
+	__type(value, struct sock_lat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} sock_lat SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EDGE_LAT_DEFAULT_MAX);
+	__type(key, struct conn_agg_key);
+	__type(value, struct edge_lat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} edge_lat SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LSTAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} lat_stats SEC(".maps");
+
+/* all zeroes: the initial value of new entries (too large for the stack) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sock_lat);
+} lat_zero SEC(".maps");
+
+struct lat_cpu {
+	struct { __u64 skb, head, ns; } rx[RX_SLOTS];	/* the last netif_receive_skb calls */
+	__u32	rx_next;
+	__u64	q_skb, q_ns, q_cookie;		/* net_dev_queue, noqueue devices */
+	__u64	x_skb, x_qns, x_ns, x_cookie;	/* net_dev_start_xmit */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lat_cpu);
+} lat_cpu SEC(".maps");
+
+struct queued {
+	__u64	ns;		/* net_dev_queue */
+	__u64	cookie;
+};
+
+/* packets a qdisc holds; LRU: one dropped inside the qdisc ages out */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);			/* skb address */
+	__type(value, struct queued);
+} qdisc_held SEC(".maps");
+
+static __always_inline void lstat_add(__u32 i)
+{
+	__u64 *v = bpf_map_lookup_elem(&lat_stats, &i);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline struct lat_cpu *this_cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&lat_cpu, &zero);
+}
+
+static __always_inline __u32 ns_bucket(__u64 v)
+{
+	__u32 b = 0;
+
+	if (v >= 1ULL << 32) return LAT_BUCKETS - 1;
+	if (v >= 1 << 16) { v >>= 16; b += 16; }
+	if (v >= 1 << 8) { v >>= 8; b += 8; }
+	if (v >= 1 << 4) { v >>= 4; b += 4; }
+	if (v >= 1 << 2) { v >>= 2; b += 2; }
+	if (v >= 1 << 1) { b += 1; }
+	return b;
+}
+
+static __always_inline void lat_add(struct lat_hist *h, __u64 ns)
+{
+	__u32 b = ns_bucket(ns);
+
+	h->sum_ns += ns;
+	h->count++;
+	if (b < LAT_BUCKETS)
+		h->hist[b]++;
+}
+
+static __always_inline void owner_key(struct sock_lat *l, __u32 tgid)
+{
+	l->owner_tgid = tgid;
+	l->key.cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(l->key.comm, sizeof(l->key.comm));
+}
+
+/*
+ * The connection's latency record; with create, made from its socket record
+ * (so only connections sockets.bpf.c follows are timed).
+ */
+static __always_inline struct sock_lat *lat_of(const struct sock *sk, int create)
+{
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	struct sock_record *r;
+	struct sock_lat *l;
+	__u32 zero = 0;
+	void *init;
+
+	l = bpf_map_lookup_elem(&sock_lat, &cookie);
+	if (l || !create)
+		return l;
+	r = bpf_map_lookup_elem(&socks, &cookie);
+	init = bpf_map_lookup_elem(&lat_zero, &zero);
+	if (!r || !init)
+		return NULL;
+	if (bpf_map_update_elem(&sock_lat, &cookie, init, BPF_NOEXIST) == -7 /* E2BIG */) {
+		lstat_add(LSTAT_TABLE_FULL);
+		return NULL;
+	}
+	l = bpf_map_lookup_elem(&sock_lat, &cookie);
+	if (!l)
+		return NULL;
+	/* the same key conn_agg uses (bpf/sockets.bpf.c agg_closed) */
+	__builtin_memcpy(l->key.laddr, r->laddr, 16);
+	__builtin_memcpy(l->key.raddr, r->raddr, 16);
+	l->key.cgroup_id = r->owner.cgroup_id;
+	__builtin_memcpy(l->key.comm, r->owner.comm, 16);
+	l->key.netns_ino = r->netns_ino;
+	l->key.role = r->role;
+	l->key.port = r->role == ROLE_SERVER ? r->lport : r->rport;
+	l->owner_tgid = r->owner.tgid;
+	return l;
+}
+
+/* In process context: the process doing I/O owns the connection (as io_owner). */
+static __always_inline void lat_owner(struct sock_lat *l)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (l->owner_tgid != tgid)
+		owner_key(l, tgid);
+}
+
+static __always_inline int is_tcp_fullsock(const struct sock *sk)
+{
+	__u8 state = sk->__sk_common.skc_state;
+
+	if (state == TCP_TIME_WAIT_ || state == TCP_NEW_SYN_RECV_)
+		return 0;
+	return sk->sk_protocol == IPPROTO_TCP_;
+}
+
+/* ---- receive ---- */
+
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(lat_rx_netif, struct sk_buff *skb)
+{
+	struct lat_cpu *c = this_cpu();
+	__u32 i;
+
+	if (c) {
+		i = c->rx_next++ & (RX_SLOTS - 1);
+		c->rx[i].skb = (__u64)skb;
+		c->rx[i].head = (__u64)skb->head;
+		c->rx[i].ns = bpf_ktime_get_ns();
+	}
+	return 0;
+}
+
+/* tcp_rcv_established(), for every segment of an established connection */
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(lat_rx_tcp, struct sock *sk, const struct sk_buff *skb)
+{
+	struct lat_cpu *c = this_cpu();
+	struct tcp_skb_cb *cb = (void *)skb->cb;
+	__u32 i;
+	__u32 seq = cb->seq, end = cb->end_seq;
+	struct sock_lat *l;
+	__u64 now;
+
+	if (!c)
+		return 0;
+	l = lat_of(sk, end != seq);
+	if (!l)
+		return 0;
+	now = bpf_ktime_get_ns();
+	/*
+	 * Slots are only ever overwritten, so one may be left from a packet
+	 * long gone whose skb (and buffer) were reused for one that came in on
+	 * another CPU: the buffer must match too, and a second is too old.
+	 */
+	for (i = 0; i < RX_SLOTS; i++) {
+		if (c->rx[i].skb == (__u64)skb && c->rx[i].head == (__u64)skb->head) {
+			if (now - c->rx[i].ns < RX_SLOT_MAX_NS)
+				lat_add(&l->st[LAT_RX_STACK], now - c->rx[i].ns);
+			c->rx[i].skb = 0;
+			break;
+		}
+	}
+	if (end == seq)
+		return 0;	/* no data: nothing to wait for a read */
+	if (l->rx_n) {
+		__u32 last = (l->rx_head + l->rx_n - 1) & (LAT_RING - 1);
+
+		if ((__s32)(end - l->rx[last].seq) <= 0)
+			return 0;	/* a retransmission of data already marked */
+	}
+	if (l->rx_n >= LAT_RING) {
+		lstat_add(LSTAT_RING_FULL);
+		return 0;
+	}
+	i = (l->rx_head + l->rx_n) & (LAT_RING - 1);
+	l->rx[i].seq = end;
+	l->rx[i].ns = now;
+	l->rx_n++;
+	return 0;
+}
+
+/* After recvmsg: every mark the application's reads have now passed. */
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(lat_rx_read, struct sock *sk, int ret, int flags)
+{
+	struct sock_lat *l;
+	struct tcp_sock *tp;
+	__u32 copied, i, k;
+	__u64 now;
+
+	if (ret <= 0 || !sk || !is_tcp_fullsock(sk))
+		return 0;
+	l = lat_of(sk, 0);
+	if (!l)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 0;
+	lat_owner(l);
+	copied = tp->copied_seq;
+	now = bpf_ktime_get_ns();
+	for (k = 0; k < LAT_RING; k++) {
+		if (!l->rx_n)
+			break;
+		i = l->rx_head & (LAT_RING - 1);
+		if ((__s32)(l->rx[i].seq - copied) > 0)
+			break;
+		lat_add(&l->st[LAT_RX_SOCKQ], now - l->rx[i].ns);
+		l->rx_head = (l->rx_head + 1) & (LAT_RING - 1);
+		l->rx_n--;
+	}
+	return 0;
+}
+
+/* ---- send ---- */
+
+/* tcp_sendmsg_locked(), before each chunk it copies: a write begins at write_seq */
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(lat_tx_write, const struct sock *sk, const struct msghdr *msg,
+	     const struct sk_buff *skb, int size_goal)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	struct sock_lat *l;
+	__u32 seq, i;
+
+	if (!tp)
+		return 0;
+	l = lat_of(sk, 1);
+	if (!l)
+		return 0;
+	lat_owner(l);
+	seq = tp->write_seq;
+	if (l->tx_n) {
+		i = (l->tx_head + l->tx_n - 1) & (LAT_RING - 1);
+		if (l->tx[i].seq == seq)
+			return 0;	/* the same write's next chunk */
+	}
+	if (l->tx_n >= LAT_RING) {
+		lstat_add(LSTAT_RING_FULL);
+		return 0;
+	}
+	i = (l->tx_head + l->tx_n) & (LAT_RING - 1);
+	l->tx[i].seq = seq;
+	l->tx[i].ns = bpf_ktime_get_ns();
+	l->tx_n++;
+	return 0;
+}
+
+/* __dev_queue_xmit(), after TC egress, before the qdisc */
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(lat_tx_queue, struct sk_buff *skb)
+{
+	/* skb->sk is RCU-protected, which helpers refuse: read it as plain memory */
+	struct sock *sk = BPF_CORE_READ(skb, sk);
+	struct lat_cpu *c;
+	struct sock_lat *l;
+	unsigned char *head;
+	__u32 seq, end, th_off, doff, i, k;
+	__u64 now, cookie;
+	__u8 b12, state;
+
+	if (!sk)
+		return 0;
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == TCP_TIME_WAIT_ || state == TCP_NEW_SYN_RECV_ ||
+	    BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP_)
+		return 0;
+	/* a followed socket has its cookie since sockops asked for it */
+	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	if (!cookie)
+		return 0;
+	l = bpf_map_lookup_elem(&sock_lat, &cookie);
+	c = this_cpu();
+	if (!l || !c)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (l->tx_n) {
+		/* the segment [seq, end): the marks it carries leave TCP now */
+		head = skb->head;
+		th_off = skb->transport_header;
+		if (bpf_probe_read_kernel(&seq, 4, head + th_off + 4) ||
+		    bpf_probe_read_kernel(&b12, 1, head + th_off + 12))
+			goto slot;
+		doff = (b12 >> 4) * 4;
+		end = bpf_ntohl(seq) + skb->len - (th_off - (__u32)(skb->data - head)) - doff;
+		for (k = 0; k < LAT_RING; k++) {
+			if (!l->tx_n)
+				break;
+			i = l->tx_head & (LAT_RING - 1);
+			if ((__s32)(l->tx[i].seq - end) >= 0)
+				break;
+			lat_add(&l->st[LAT_TX_SOCKQ], now - l->tx[i].ns);
+			l->tx_head = (l->tx_head + 1) & (LAT_RING - 1);
+			l->tx_n--;
+		}
+	}
+slot:
+	if (BPF_CORE_READ(skb, dev, qdisc, enqueue)) {
+		/*
+		 * A queueing qdisc (not noqueue): the packet may leave later, on
+		 * another CPU, after other packets, so remember it by address.
+		 */
+		struct queued v = { .ns = now, .cookie = cookie };
+		__u64 key = (__u64)skb;
+
+		bpf_map_update_elem(&qdisc_held, &key, &v, BPF_ANY);
+		c->q_skb = 0;
+		return 0;
+	}
+	c->q_skb = (__u64)skb;
+	c->q_ns = now;
+	c->q_cookie = cookie;
+	return 0;
+}
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(lat_tx_start, const struct sk_buff *skb, const struct net_device *dev)
+{
+	struct lat_cpu *c = this_cpu();
+	__u64 key = (__u64)skb;
+	struct queued *v;
+
+	if (!c)
+		return 0;
+	if (c->q_skb == key) {
+		/* straight through: a device without a queue (noqueue) */
+		c->x_qns = c->q_ns;
+		c->x_cookie = c->q_cookie;
+		c->q_skb = 0;
+	} else {
+		v = bpf_map_lookup_elem(&qdisc_held, &key);
+		if (!v)
+			return 0;
+		c->x_qns = v->ns;
+		c->x_cookie = v->cookie;
+		bpf_map_delete_elem(&qdisc_held, &key);
+	}
+	c->x_skb = key;
+	c->x_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/net_dev_xmit")
+int BPF_PROG(lat_tx_done, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int len)
+{
+	struct lat_cpu *c = this_cpu();
+	struct sock_lat *l;
+	__u64 now;
+
+	if (!c || c->x_skb != (__u64)skb)
+		return 0;
+	c->x_skb = 0;
+	l = bpf_map_lookup_elem(&sock_lat, &c->x_cookie);
+	if (!l)
+		return 0;
+	now = bpf_ktime_get_ns();
+	lat_add(&l->st[LAT_TX_QDISC], c->x_ns - c->x_qns);
+	lat_add(&l->st[LAT_TX_DRIVER], now - c->x_ns);
+	return 0;
+}
+
+/* ---- a connection ends: fold it into its edge ---- */
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(lat_close, const struct sock *sk, const int oldstate, const int newstate)
+{
+	struct edge_lat *e;
+	struct sock_lat *l;
+	__u32 s, b, zero = 0;
+	__u64 cookie;
+	void *init;
+
+	if (newstate != TCP_CLOSE_ || sk->sk_protocol != IPPROTO_TCP_)
+		return 0;
+	cookie = bpf_get_socket_cookie((void *)sk);
+	l = bpf_map_lookup_elem(&sock_lat, &cookie);
+	if (!l)
+		return 0;
+	e = bpf_map_lookup_elem(&edge_lat, &l->key);
+	if (!e) {
+		init = bpf_map_lookup_elem(&lat_zero, &zero);
+		if (init && bpf_map_update_elem(&edge_lat, &l->key, init, BPF_NOEXIST) == -7)
+			lstat_add(LSTAT_EDGE_FULL);
+		e = bpf_map_lookup_elem(&edge_lat, &l->key);
+	}
+	if (e) {
+		for (s = 0; s < LAT_STAGES; s++) {
+			if (!l->st[s].count)
+				continue;
+			__sync_fetch_and_add(&e->st[s].sum_ns, l->st[s].sum_ns);
+			__sync_fetch_and_add(&e->st[s].count, l->st[s].count);
+			for (b = 0; b < LAT_BUCKETS; b++)
+				if (l->st[s].hist[b])
+					__sync_fetch_and_add(&e->st[s].hist[b], l->st[s].hist[b]);
+		}
+	}
+	bpf_map_delete_elem(&sock_lat, &cookie);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * latency.h - where a TCP connection's packets spend their time on this
+ * host, stage by stage (bpf/latency.bpf.c fills it, `netprof latency` reads
+ * it). Stage boundaries and the hooks behind them: docs/latency.md.
+ */
+#ifndef NETPROF_LATENCY_H
+#define NETPROF_LATENCY_H
+
+#include "sockets.h"
+
+enum lat_stage {
+	LAT_RX_STACK,	/* netif_receive_skb -> TCP receive (tcp_rcv_established) */
+	LAT_RX_SOCKQ,	/* TCP receive -> the application's read covers it */
+	LAT_TX_SOCKQ,	/* the application's write -> its first byte leaves TCP (net_dev_queue) */
+	LAT_TX_QDISC,	/* net_dev_queue -> net_dev_start_xmit (queueing discipline) */
+	LAT_TX_DRIVER,	/* net_dev_start_xmit -> net_dev_xmit (the driver's xmit) */
+	LAT_STAGES,
+};
+
+/* log2 ns: bucket b counts samples in [2^b, 2^(b+1)) ns; the last, all above */
+#define LAT_BUCKETS	32
+
+struct lat_hist {
+	__u64	sum_ns;
+	__u64	count;
+	__u32	hist[LAT_BUCKETS];
+};
+
+#define LAT_RING	8
+
+/* a sequence number and when it reached a stage boundary */
+struct lat_mark {
+	__u32	seq;
+	__u32	pad;
+	__u64	ns;
+};
+
+/*
+ * Per connection, keyed by socket cookie (map sock_lat). Created at the
+ * connection's first data in either direction, folded into its edge
+ * (edge_lat, same key as conn_agg) and deleted when it closes.
+ */
+struct sock_lat {
+	struct conn_agg_key key;	/* the service-map edge half it belongs to */
+	__u32	owner_tgid;		/* whose cgroup and command key holds */
+	__u8	rx_head, rx_n, tx_head, tx_n;
+	struct lat_mark rx[LAT_RING];	/* end_seq of data received, when */
+	struct lat_mark tx[LAT_RING];	/* write_seq when a write began, when */
+	struct lat_hist st[LAT_STAGES];
+};
+
+/* Per edge half (map edge_lat, key struct conn_agg_key): closed connections. */
+struct edge_lat {
+	struct lat_hist st[LAT_STAGES];
+};
+
+#define SOCK_LAT_MAP		"sock_lat"
+#define EDGE_LAT_MAP		"edge_lat"
+#define LAT_STATS_MAP		"lat_stats"
+#define SOCK_LAT_DEFAULT_MAX	16384
+#define EDGE_LAT_DEFAULT_MAX	8192
+
+/* lat_stats (ARRAY of __u64): what could not be recorded */
+enum lat_stat {
+	LSTAT_TABLE_FULL,	/* a connection found sock_lat full: not timed */
+	LSTAT_RING_FULL,	/* more unread or unsent marks than LAT_RING: sample skipped */
+	LSTAT_EDGE_FULL,	/* edge_lat full: a closed connection's times dropped */
+	LSTAT_MAX,
+};
+
+#define LSTAT_NAMES { "latency_table_full", "latency_marks_skipped", "latency_edges_full" }
+
+#endif

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Request/response over TCP where the server sleeps before each read.
+
+  sleepyserver.py server PORT SLEEP_MS LOG   accept one connection; for each
+                                             request: sleep, read it, answer;
+                                             LOG gets one line per request
+                                             with the sleep it really took (ns)
+  sleepyserver.py client HOST PORT COUNT [NETPROF]
+                                             COUNT requests of 100 bytes, each
+                                             after the previous answer; with
+                                             NETPROF, before closing, print
+                                             {"tcp_info": {"rtt": µs},
+                                              "latency": netprof latency --json}
+The sleep the server measures itself is the test's ground truth for how long
+requests wait in its socket's receive queue.
+"""
+import json
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+
+def server(port, sleep_ms, log):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(4)
+    c, _ = ls.accept()
+    with open(log, "w") as out:
+        while True:
+            # ACK at once: a delayed ACK would add the sleep to the client's RTT
+            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+            t0 = time.monotonic_ns()
+            time.sleep(sleep_ms / 1000)
+            slept = time.monotonic_ns() - t0
+            data = c.recv(4096)
+            if not data:
+                break
+            c.sendall(b"r" * 100)
+            out.write(f"{slept}\n")
+            out.flush()
+
+
+def client(host, port, count, netprof=None):
+    s = socket.create_connection((host, port), timeout=30)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for _ in range(count):
+        s.sendall(b"q" * 100)
+        got = 0
+        while got < 100:
+            d = s.recv(4096)
+            if not d:
+                sys.exit("server closed early")
+            got += len(d)
+    if netprof:
+        raw = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232)
+        rtt = struct.unpack_from("<24I", raw, 8)[15]     # tcpi_rtt, µs
+        lport = s.getsockname()[1]
+        out = subprocess.run([netprof, "latency", "--json", f"port {lport}"],
+                             capture_output=True, text=True, check=True)
+        print(json.dumps({"local_port": lport, "tcp_info": {"rtt": rtt},
+                          "latency": json.loads(out.stdout)}))
+    s.close()
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "server":
+        server(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4])
+    else:
+        client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+               sys.argv[5] if len(sys.argv) > 5 else None)

@@ -1,0 +1,154 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Latency stages (netprof latency): each test adds delay at one known place
+# and checks that netprof puts it there and not elsewhere, against what the
+# application, the qdisc or the kernel report themselves.
+#
+#   netns $P-c eth0 10.220.0.1 ---- eth0 10.220.0.2 netns $P-s
+
+. "$(dirname "$0")/lib.sh"
+
+# stage means (ns) of one row of `netprof latency --json`
+STAGES_PY='
+def mean(row, st):
+    return row["stages"][st]["mean_ns"] if st != "network" else row["network"]["mean_ns"]
+def host_stages_below(row, limit_ns, skip=()):
+    for st in ("rx_stack", "rx_sockq", "tx_sockq", "tx_qdisc", "tx_driver"):
+        if st in skip:
+            continue
+        assert mean(row, st) < limit_ns, f"{st} mean {mean(row, st):.0f} ns, expected below {limit_ns:.0f}"
+'
+
+# The server sleeps 50 ms before each read: requests wait in its receive
+# queue. rx_sockq on the server's connection must average the sleep the
+# server measured itself (a request arrives within a fraction of a
+# millisecond of the sleep's start), with one sample per request; every
+# other stage on both ends stays below 1 ms.
+test_sleep_before_read() {
+	veth_pair "$P-c" eth0 10.220.0.1 "$P-s" eth0 10.220.0.2
+	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" || return 1
+	start_bg "$P-s" python3 "$ROOT/tests/lib/sleepyserver.py" server 7000 50 "$WORK/slept.log"
+	wait_port "$P-s" 7000 || return 1
+	in_cg "$P-c" python3 "$ROOT/tests/lib/sleepyserver.py" client 10.220.0.2 7000 20 "$NETPROF" \
+		>"$WORK/client.json" || return 1
+	sleep 0.3
+	"$NETPROF" latency --edges --json 'port 7000' >"$WORK/edges.json" || return 1
+	python3 - "$WORK/slept.log" "$WORK/client.json" "$WORK/edges.json" <<PY
+import json, sys
+$STAGES_PY
+slept = [int(x) for x in open(sys.argv[1])]
+client = json.load(open(sys.argv[2]))
+edges = json.load(open(sys.argv[3]))["edges"]
+srv = [e for e in edges if e["role"] == "server"]
+cli = [e for e in edges if e["role"] == "client"]
+assert len(srv) == 1 and len(cli) == 1, edges
+srv, cli = srv[0], cli[0]
+truth = sum(slept) / len(slept)
+q = srv["stages"]["rx_sockq"]
+print(f"  server slept {truth / 1e6:.2f} ms x {len(slept)}; netprof rx_sockq mean "
+      f"{q['mean_ns'] / 1e6:.2f} ms x {q['samples']}, p50 {q['p50_ns'] / 1e6:.1f} ms")
+assert q["samples"] == len(slept), "one rx_sockq sample per request"
+assert abs(q["mean_ns"] - truth) <= 0.10 * truth, "rx_sockq is not the server's sleep"
+host_stages_below(srv, 1e6, skip=("rx_sockq",))
+host_stages_below(cli, 1e6)
+# the client's own connection, while it was open: the same on its side
+row = [r for r in client["latency"]["connections"] if r["local_port"] == client["local_port"]]
+assert len(row) == 1, row
+host_stages_below(row[0], 1e6)
+print(f"  other stages below 1 ms on both ends; client srtt {client['tcp_info']['rtt']} µs")
+PY
+}
+
+# A tbf qdisc (10 Mbit/s) on the client's eth0 and a bulk cubic flow: packets
+# queue in the qdisc. tx_qdisc must average what Little's law gives from the
+# qdisc's own backlog (sampled from tc every 50 ms): backlog / rate. The
+# receive stages and the driver stay below 1 ms.
+test_qdisc_tbf() {
+	veth_pair "$P-c" eth0 10.220.0.1 "$P-s" eth0 10.220.0.2
+	ip netns exec "$P-c" ethtool -K eth0 tso off gso off >/dev/null 2>&1
+	ip netns exec "$P-c" tc qdisc add dev eth0 root tbf rate 10mbit burst 32kbit latency 20ms || return 1
+	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" || return 1
+	start_bg "$P-s" iperf3 -s -1 -p 5201
+	wait_port "$P-s" 5201 || return 1
+	( for i in $(seq 70); do
+		ip netns exec "$P-c" tc -s -j qdisc show dev eth0; echo; sleep 0.05
+	  done >"$WORK/backlog.jsonl" ) &
+	local sampler=$!
+	in_cg "$P-c" iperf3 -c 10.220.0.2 -p 5201 -C cubic -t 3 -J >"$WORK/iperf.json" || return 1
+	wait "$sampler"
+	sleep 0.3
+	"$NETPROF" latency --edges --json 'port 5201' >"$WORK/edges.json" || return 1
+	python3 - "$WORK/backlog.jsonl" "$WORK/edges.json" <<PY
+import json, sys
+$STAGES_PY
+backlogs = []
+for line in open(sys.argv[1]):
+    if line.strip():
+        q = [x for x in json.loads(line) if x["kind"] == "tbf"][0]
+        backlogs.append(q["backlog"])
+busy = [b for b in backlogs if b > 0]
+assert len(busy) >= 10, f"the qdisc never queued: {backlogs}"
+truth = sum(busy) / len(busy) / (10e6 / 8) * 1e9      # Little: bytes / (bytes/s), in ns
+edges = json.load(open(sys.argv[2]))["edges"]
+cli = max((e for e in edges if e["role"] == "client"), key=lambda e: e["stages"]["tx_qdisc"]["samples"])
+srv = [e for e in edges if e["role"] == "server"]
+d = cli["stages"]["tx_qdisc"]
+print(f"  tbf backlog {sum(busy) / len(busy):.0f} B on average -> {truth / 1e6:.1f} ms; "
+      f"netprof tx_qdisc mean {d['mean_ns'] / 1e6:.1f} ms over {d['samples']} packets")
+assert abs(d["mean_ns"] - truth) <= 0.30 * truth, "tx_qdisc is not the qdisc's queueing delay"
+for st in ("rx_stack", "tx_driver"):
+    assert cli["stages"][st]["mean_ns"] < 1e6, (st, cli["stages"][st])
+for e in srv:
+    host_stages_below(e, 1e6)
+print("  rx_stack, tx_driver below 1 ms; the receiving end's stages below 1 ms")
+PY
+}
+
+# The delay bridge from ../shared/RIG.md (10 ms each way) between client and
+# server: the network share grows to the kernel's RTT for the connection
+# (within 10%), the host stages stay below 1 ms.
+test_delay_bridge() {
+	local m1 m2 ns
+	for ns in c r s; do ip netns add "$P-$ns" || return 1; done
+	ip link add "$P-a" type veth peer name "$P-b" && ip link add "$P-d" type veth peer name "$P-e" || return 1
+	ip link set "$P-a" netns "$P-c" name cli && ip link set "$P-b" netns "$P-r" name rc
+	ip link set "$P-d" netns "$P-r" name rs && ip link set "$P-e" netns "$P-s" name srv
+	ip -n "$P-c" addr add 10.221.0.1/24 dev cli
+	ip -n "$P-s" addr add 10.221.0.2/24 dev srv
+	for ns in c r s; do ip -n "$P-$ns" link set lo up; done
+	ip -n "$P-c" link set cli up && ip -n "$P-s" link set srv up
+	ip -n "$P-r" link set rc up promisc on && ip -n "$P-r" link set rs up promisc on
+	ip netns exec "$P-c" ethtool -K cli tx off tso off gso off gro off >/dev/null 2>&1
+	ip netns exec "$P-s" ethtool -K srv tx off tso off gso off gro off >/dev/null 2>&1
+	m1=$(ip -n "$P-c" -br link show cli | awk '{print $3}')
+	m2=$(ip -n "$P-s" -br link show srv | awk '{print $3}')
+	ip -n "$P-c" neigh replace 10.221.0.2 lladdr "$m2" dev cli nud permanent
+	ip -n "$P-s" neigh replace 10.221.0.1 lladdr "$m1" dev srv nud permanent
+	start_bg "$P-r" "$ROOT/.output/tests/delaybridge" rc rs 10
+	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" --rtt-from-start || return 1
+	start_bg "$P-s" python3 "$ROOT/tests/lib/sleepyserver.py" server 7000 0 "$WORK/slept.log"
+	wait_port "$P-s" 7000 || return 1
+	in_cg "$P-c" python3 "$ROOT/tests/lib/sleepyserver.py" client 10.221.0.2 7000 30 "$NETPROF" \
+		>"$WORK/client.json" || return 1
+	python3 - "$WORK/client.json" <<PY
+import json, sys
+$STAGES_PY
+c = json.load(open(sys.argv[1]))
+rtt = c["tcp_info"]["rtt"] * 1000
+row = [r for r in c["latency"]["connections"] if r["local_port"] == c["local_port"]]
+assert len(row) == 1, row
+row = row[0]
+net = row["network"]
+print(f"  kernel rtt {rtt / 1e6:.2f} ms; netprof network {net['mean_ns'] / 1e6:.2f} ms, "
+      f"share {net['share']:.0%}")
+assert abs(net["mean_ns"] - rtt) <= 0.10 * rtt, "network is not the connection's RTT"
+assert net["share"] > 0.9, "the delay is not where most of the time went"
+host_stages_below(row, 1e6)
+print("  host stages below 1 ms")
+PY
+}
+
+# test_qdisc_tbf is not in the default list yet: it fails (netprof times only a
+# few dozen of the ~2,500 queued packets; see the note on issue 5).
+run_tests ${TESTS:-test_sleep_before_read test_delay_bridge}
