@@ -4,9 +4,10 @@
 # Connection churn on loopback (bench/churn.c) in a namespace of its own,
 # its processes in a cgroup of their own, side by side in one run:
 #   none      no netprof
-#   sockets   netprofd tracking that cgroup (sock_create, sockops,
-#             tracepoints); its flow programs on another namespace
-#   all       netprofd following the bench namespace too (flows on its lo)
+#   sockets   netprofd tracking that cgroup (sockops, I/O tracepoints),
+#             without the latency stages; its flow programs on another namespace
+#   all       netprofd following the bench namespace too (flows on its lo),
+#             latency stages included
 # Modes interleaved round by round; medians, ratios against none.
 #
 # Usage: bench/churn.sh [ROUNDS] [SECONDS]
@@ -24,7 +25,7 @@ test_cgroup || exit 1
 
 setup() {
 	case $1 in
-	sockets) start_netprofd "$WORK/d.log" --netns "$P-idle" ;;
+	sockets) start_netprofd "$WORK/d.log" --netns "$P-idle" --no-latency ;;
 	all) start_netprofd "$WORK/d.log" --netns "$P-b" ;;
 	esac
 }
