@@ -21,6 +21,7 @@
 #include "flow.h"
 #include "sockets.h"
 #include "latency.h"
+#include "lib/log2.bpf.h"
 
 #define IPPROTO_TCP_	6
 #define TCP_CLOSE_	7
@@ -112,22 +113,9 @@ static __always_inline struct lat_cpu *this_cpu(void)
 	return bpf_map_lookup_elem(&lat_cpu, &zero);
 }
 
-static __always_inline __u32 ns_bucket(__u64 v)
-{
-	__u32 b = 0;
-
-	if (v >= 1ULL << 32) return LAT_BUCKETS - 1;
-	if (v >= 1 << 16) { v >>= 16; b += 16; }
-	if (v >= 1 << 8) { v >>= 8; b += 8; }
-	if (v >= 1 << 4) { v >>= 4; b += 4; }
-	if (v >= 1 << 2) { v >>= 2; b += 2; }
-	if (v >= 1 << 1) { b += 1; }
-	return b;
-}
-
 static __always_inline void lat_add(struct lat_hist *h, __u64 ns)
 {
-	__u32 b = ns_bucket(ns);
+	__u32 b = log2_bucket(ns, LAT_BUCKETS - 1);
 
 	h->sum_ns += ns;
 	h->count++;
@@ -168,14 +156,7 @@ static __always_inline struct sock_lat *lat_of(const struct sock *sk, int create
 	l = bpf_map_lookup_elem(&sock_lat, &cookie);
 	if (!l)
 		return NULL;
-	/* the same key conn_agg uses (bpf/sockets.bpf.c agg_closed) */
-	__builtin_memcpy(l->key.laddr, r->laddr, 16);
-	__builtin_memcpy(l->key.raddr, r->raddr, 16);
-	l->key.cgroup_id = r->owner.cgroup_id;
-	__builtin_memcpy(l->key.comm, r->owner.comm, 16);
-	l->key.netns_ino = r->netns_ino;
-	l->key.role = r->role;
-	l->key.port = r->role == ROLE_SERVER ? r->lport : r->rport;
+	conn_agg_key_of(r, &l->key);	/* new entries are zeroed */
 	l->owner_tgid = r->owner.tgid;
 	return l;
 }
@@ -187,15 +168,6 @@ static __always_inline void lat_owner(struct sock_lat *l)
 
 	if (l->owner_tgid != tgid)
 		owner_key(l, tgid);
-}
-
-static __always_inline int is_tcp_fullsock(const struct sock *sk)
-{
-	__u8 state = sk->__sk_common.skc_state;
-
-	if (state == TCP_TIME_WAIT_ || state == TCP_NEW_SYN_RECV_)
-		return 0;
-	return sk->sk_protocol == IPPROTO_TCP_;
 }
 
 /* ---- receive ---- */
@@ -273,13 +245,14 @@ int BPF_PROG(lat_rx_read, struct sock *sk, int ret, int flags)
 	__u32 copied, i, k;
 	__u64 now;
 
-	if (ret <= 0 || !sk || !is_tcp_fullsock(sk))
-		return 0;
-	l = lat_of(sk, 0);
-	if (!l)
+	/* every recvmsg on the host: UDP and unix sockets leave before any lookup */
+	if (ret <= 0 || !sk)
 		return 0;
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp)
+		return 0;
+	l = lat_of(sk, 0);
+	if (!l)
 		return 0;
 	lat_owner(l);
 	copied = tp->copied_seq;

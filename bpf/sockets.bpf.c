@@ -20,6 +20,7 @@
 #include <bpf/bpf_endian.h>
 #include "flow.h"
 #include "sockets.h"
+#include "lib/log2.bpf.h"
 
 #define AF_INET_	2
 #define AF_INET6_	10
@@ -275,22 +276,9 @@ static __always_inline struct sock_record *record_create(struct bpf_sock_ops *sk
 	return r;
 }
 
-static __always_inline __u32 log2_bucket(__u32 v)
-{
-	__u32 b = 0;
-
-	/* bounded: at most 31 shifts */
-	if (v >= 1 << 16) { v >>= 16; b += 16; }
-	if (v >= 1 << 8) { v >>= 8; b += 8; }
-	if (v >= 1 << 4) { v >>= 4; b += 4; }
-	if (v >= 1 << 2) { v >>= 2; b += 2; }
-	if (v >= 1 << 1) { b += 1; }
-	return b < RTT_HIST_BUCKETS ? b : RTT_HIST_BUCKETS - 1;
-}
-
 static __always_inline void rtt_sample(struct sock_record *r, __u32 us)
 {
-	__u32 b = log2_bucket(us);
+	__u32 b = log2_bucket(us, RTT_HIST_BUCKETS - 1);
 
 	if (b < RTT_HIST_BUCKETS)
 		r->rtt_hist[b]++;
@@ -344,13 +332,7 @@ static __always_inline void agg_closed(const struct sock_record *r)
 	struct conn_agg *a;
 	__u32 i;
 
-	__builtin_memcpy(k.laddr, r->laddr, 16);
-	__builtin_memcpy(k.raddr, r->raddr, 16);
-	k.cgroup_id = r->owner.cgroup_id;
-	__builtin_memcpy(k.comm, r->owner.comm, 16);
-	k.netns_ino = r->netns_ino;
-	k.role = r->role;
-	k.port = r->role == ROLE_SERVER ? r->lport : r->rport;
+	conn_agg_key_of(r, &k);
 	a = bpf_map_lookup_elem(&conn_agg, &k);
 	if (!a) {
 		struct conn_agg init = { .first_ns = r->connect_ns };

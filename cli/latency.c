@@ -81,22 +81,9 @@ static struct lat_row *row_add(struct rows *t)
 	return &t->v[t->n++];
 }
 
-/* bucket b holds [2^b, 2^(b+1)) ns: its geometric middle, as hist_percentile */
 static double lat_percentile(const struct lat_hist *h, double p)
 {
-	uint64_t total = 0, seen = 0;
-	int i;
-
-	for (i = 0; i < LAT_BUCKETS; i++)
-		total += h->hist[i];
-	if (!total)
-		return 0;
-	for (i = 0; i < LAT_BUCKETS; i++) {
-		seen += h->hist[i];
-		if (seen >= p * total)
-			break;
-	}
-	return i ? ldexp(M_SQRT2, i) : 1;
+	return hist_percentile_n(h->hist, LAT_BUCKETS, p);	/* ns */
 }
 
 static void hist_merge(struct lat_hist *dst, const struct lat_hist *src)
@@ -248,8 +235,8 @@ static void add_agg_rtt(int agg_fd, struct rows *t)
 		if (bpf_map_lookup_elem(agg_fd, &t->v[i].key, v))
 			continue;
 		for (c = 0; c < ncpu; c++) {
-			t->v[i].conns += v[c].ended[0] + v[c].ended[1] + v[c].ended[2] + v[c].ended[3] +
-					 v[c].ended[4] + v[c].ended[5];
+			for (b = 0; b < SOCK_END_MAX; b++)
+				t->v[i].conns += v[c].ended[b];
 			for (b = 0; b < RTT_HIST_BUCKETS; b++)
 				t->v[i].rtt_hist[b] += v[c].rtt_hist[b];
 		}
@@ -591,11 +578,15 @@ out:
 	socktab_free(&st);
 	free(lr.v);
 	free(t.v);
-	for (s = 0; s < 5; s++) {
-		int fd = (int[]){ lat_fd, edge_fd, socks_fd, agg_fd, names_fd }[s];
-
-		if (fd >= 0)
-			close(fd);
-	}
+	if (lat_fd >= 0)
+		close(lat_fd);
+	if (edge_fd >= 0)
+		close(edge_fd);
+	if (socks_fd >= 0)
+		close(socks_fd);
+	if (agg_fd >= 0)
+		close(agg_fd);
+	if (names_fd >= 0)
+		close(names_fd);
 	return err;
 }

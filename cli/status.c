@@ -63,7 +63,7 @@ int do_status(int argc, char **argv)
 	uint32_t max_socks = 0;
 	uint64_t sstats[SSTAT_MAX] = {}, lstats[LSTAT_MAX] = {};
 	static const char *const lstat_names[LSTAT_MAX] = LSTAT_NAMES;
-	int lstats_fd;
+	int lstats_fd, have_lstats;
 	char b1[32], b2[32], b3[64];
 	unsigned int i;
 
@@ -113,12 +113,13 @@ int do_status(int argc, char **argv)
 		percpu_array_sum(sstats_fd, sstats, SSTAT_MAX);
 	/* latency stages are optional too (netprofd --no-latency); a plain array */
 	lstats_fd = pins_open_map(g.pin_dir, LAT_STATS_MAP, 1);
-	for (i = 0; lstats_fd >= 0 && i < LSTAT_MAX; i++) {
+	have_lstats = lstats_fd >= 0;
+	for (i = 0; have_lstats && i < LSTAT_MAX; i++) {
 		__u32 k = i;
 
 		bpf_map_lookup_elem(lstats_fd, &k, &lstats[i]);
 	}
-	if (lstats_fd >= 0)
+	if (have_lstats)
 		close(lstats_fd);
 	live = map_count_entries(flows_fd);
 	ended = map_count_entries(ended_fd);
@@ -200,7 +201,7 @@ int do_status(int argc, char **argv)
 		jw_u64(jw, "ended_flows_dropped", info.ended_dropped);
 		for (i = 0; sstats_fd >= 0 && i < SSTAT_MAX; i++)
 			jw_u64(jw, sock_stat_name(i), sstats[i]);
-		for (i = 0; lstats_fd >= 0 && i < LSTAT_MAX; i++)
+		for (i = 0; have_lstats && i < LSTAT_MAX; i++)
 			jw_u64(jw, lstat_names[i], lstats[i]);
 		jw_object_end(jw);
 		jw_object_end(jw);
@@ -212,7 +213,7 @@ int do_status(int argc, char **argv)
 		printf("  %-28s %llu\n", "ended_flows_dropped", (unsigned long long)info.ended_dropped);
 		for (i = 0; sstats_fd >= 0 && i < SSTAT_MAX; i++)
 			printf("  %-28s %llu\n", sock_stat_name(i), (unsigned long long)sstats[i]);
-		for (i = 0; lstats_fd >= 0 && i < LSTAT_MAX; i++)
+		for (i = 0; have_lstats && i < LSTAT_MAX; i++)
 			printf("  %-28s %llu\n", lstat_names[i], (unsigned long long)lstats[i]);
 	}
 	err = 0;

@@ -75,35 +75,72 @@ static int attach_cgroup_prog(struct np_daemon *d, struct bpf_program *prog, con
 	return pin_link(bpf_program__attach_cgroup(prog, d->cgroup_fd), path);
 }
 
-/* tracepoints: a raw_tp link cannot be updated, so the new one replaces it. */
-static int attach_trace_prog(struct np_daemon *d, struct bpf_program *prog, const char *name)
+/* Detach the link pinned under this name, if any, and remove the pin. */
+static void unpin_link(struct np_daemon *d, const char *name)
 {
 	char path[512];
-	int fd, err;
+	int fd;
 
-	err = link_pin_path(d, name, path, sizeof(path));
-	if (err)
-		return err;
+	if (link_pin_path(d, name, path, sizeof(path)))
+		return;
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
 		bpf_link_detach(fd);
 		close(fd);
-		unlink(path);
 	}
+	unlink(path);
+}
+
+/* tracepoints: a raw_tp link cannot be updated, so the new one replaces it. */
+static int attach_trace_prog(struct np_daemon *d, struct bpf_program *prog, const char *name)
+{
+	char path[512];
+	int err;
+
+	err = link_pin_path(d, name, path, sizeof(path));
+	if (err)
+		return err;
+	unpin_link(d, name);
 	return pin_link(bpf_program__attach_trace(prog), path);
 }
 
-static const struct {
+/* A program of a skeleton and the name its link is pinned under. */
+struct prog_link {
 	const char *pin;
-	size_t prog_off;	/* offsetof the program in the skeleton's progs */
-	int cgroup;
-} sock_links[] = {
+	size_t prog_off;	/* offsetof the program in the skeleton */
+	int cgroup;		/* on the followed cgroup; else a tracepoint */
+};
+
+#define N_LINKS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct prog_link sock_links[] = {
 	{ "sockops", offsetof(struct sockets_bpf, progs.sockops_tcp), 1 },
 	{ "tp_sock_send", offsetof(struct sockets_bpf, progs.sock_send), 0 },
 	{ "tp_sock_recv", offsetof(struct sockets_bpf, progs.sock_recv), 0 },
 	{ "tp_tcp_send_reset", offsetof(struct sockets_bpf, progs.tcp_send_reset), 0 },
 	{ "tp_tcp_receive_reset", offsetof(struct sockets_bpf, progs.tcp_receive_reset), 0 },
 };
+
+/* Attach and pin every program of a table; an error says which failed. */
+static int attach_links(struct np_daemon *d, void *skel, const struct prog_link *l, size_t n,
+			int *adopted)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		struct bpf_program *prog = *(struct bpf_program **)((char *)skel + l[i].prog_off);
+
+		err = l[i].cgroup ? attach_cgroup_prog(d, prog, l[i].pin, adopted)
+				  : attach_trace_prog(d, prog, l[i].pin);
+		if (err) {
+			pr_err("cannot attach %s (cgroup %s): %s", l[i].pin, d->cgroup_path,
+			       strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
 
 /* Before anything is attached: the cgroup must exist. */
 int sockets__check(struct np_daemon *d)
@@ -133,7 +170,6 @@ int sockets__start(struct np_daemon *d)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
 	struct sockets_bpf *skel;
-	unsigned int i;
 	int err, adopted = 0;
 
 	skel = sockets_bpf__open_opts(&opts);
@@ -164,17 +200,9 @@ int sockets__start(struct np_daemon *d)
 	d->socks_closed_fd = bpf_map__fd(skel->maps.socks_closed);
 	d->cgroup_names_fd = bpf_map__fd(skel->maps.cgroup_names);
 
-	for (i = 0; i < sizeof(sock_links) / sizeof(sock_links[0]); i++) {
-		struct bpf_program *prog = *(struct bpf_program **)((char *)skel + sock_links[i].prog_off);
-
-		err = sock_links[i].cgroup ? attach_cgroup_prog(d, prog, sock_links[i].pin, &adopted)
-					   : attach_trace_prog(d, prog, sock_links[i].pin);
-		if (err) {
-			pr_err("cannot attach %s to %s: %s", sock_links[i].pin, d->cgroup_path,
-			       strerror(-err));
-			return err;
-		}
-	}
+	err = attach_links(d, skel, sock_links, N_LINKS(sock_links), &adopted);
+	if (err)
+		return err;
 	pr_info("%s TCP socket tracking on cgroup %s\n", adopted ? "adopted" : "attached",
 		d->cgroup_path);
 	if (!d->no_latency && latency_start(d))
@@ -183,10 +211,7 @@ int sockets__start(struct np_daemon *d)
 	return 0;
 }
 
-static const struct {
-	const char *pin;
-	size_t prog_off;	/* offsetof the program in the skeleton's progs */
-} lat_links[] = {
+static const struct prog_link lat_links[] = {
 	{ "tp_lat_rx_netif", offsetof(struct latency_bpf, progs.lat_rx_netif) },
 	{ "tp_lat_rx_tcp", offsetof(struct latency_bpf, progs.lat_rx_tcp) },
 	{ "tp_lat_rx_read", offsetof(struct latency_bpf, progs.lat_rx_read) },
@@ -205,7 +230,6 @@ static int latency_start(struct np_daemon *d)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
 	struct latency_bpf *skel;
-	unsigned int i;
 	int err;
 
 	skel = latency_bpf__open_opts(&opts);
@@ -224,33 +248,9 @@ static int latency_start(struct np_daemon *d)
 		return err;
 	}
 	d->latency = skel;
-	for (i = 0; i < sizeof(lat_links) / sizeof(lat_links[0]); i++) {
-		struct bpf_program *prog = *(struct bpf_program **)((char *)skel + lat_links[i].prog_off);
-
-		err = attach_trace_prog(d, prog, lat_links[i].pin);
-		if (err) {
-			pr_err("cannot attach %s: %s (or run with --no-latency)", lat_links[i].pin,
-			       strerror(-err));
-			return err;
-		}
-	}
-	return 0;
+	return attach_links(d, skel, lat_links, N_LINKS(lat_links), NULL);
 }
 
-static void unpin_links(struct np_daemon *d, const char *pin)
-{
-	char path[512];
-	int fd;
-
-	if (link_pin_path(d, pin, path, sizeof(path)))
-		return;
-	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		bpf_link_detach(fd);
-		close(fd);
-	}
-	unlink(path);
-}
 
 /* Run an iterator program to its end (it writes nothing: it fills maps). */
 static int run_iter(struct bpf_program *prog)
@@ -339,10 +339,10 @@ void sockets__stop(struct np_daemon *d)
 
 	if (!d->sockets)
 		return;
-	for (i = 0; !d->keep && i < sizeof(sock_links) / sizeof(sock_links[0]); i++)
-		unpin_links(d, sock_links[i].pin);
-	for (i = 0; !d->keep && d->latency && i < sizeof(lat_links) / sizeof(lat_links[0]); i++)
-		unpin_links(d, lat_links[i].pin);
+	for (i = 0; !d->keep && i < N_LINKS(sock_links); i++)
+		unpin_link(d, sock_links[i].pin);
+	for (i = 0; !d->keep && d->latency && i < N_LINKS(lat_links); i++)
+		unpin_link(d, lat_links[i].pin);
 	latency_bpf__destroy(d->latency);
 	d->latency = NULL;
 	sockets_bpf__destroy(d->sockets);

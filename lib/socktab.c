@@ -190,24 +190,27 @@ double rtt_percentile(const struct sock_record *r, double p)
 	return hist_percentile(r->rtt_hist, p);
 }
 
-double hist_percentile(const uint32_t *hist, double p)
+double hist_percentile_n(const uint32_t *hist, int n, double p)
 {
 	uint64_t total = 0, seen = 0;
-	double v;
 	int i;
 
-	for (i = 0; i < RTT_HIST_BUCKETS; i++)
+	for (i = 0; i < n; i++)
 		total += hist[i];
 	if (!total)
 		return 0;
-	for (i = 0; i < RTT_HIST_BUCKETS; i++) {
+	for (i = 0; i < n; i++) {
 		seen += hist[i];
 		if (seen >= p * total)
 			break;
 	}
-	/* bucket i holds [2^i, 2^(i+1)) µs; bucket 0 also holds 0 and 1 */
-	v = i ? ldexp(M_SQRT2, i) : 1;
-	return v;
+	/* bucket i holds [2^i, 2^(i+1)); bucket 0 also holds 0 and 1 */
+	return i ? ldexp(M_SQRT2, i) : 1;
+}
+
+double hist_percentile(const uint32_t *hist, double p)
+{
+	return hist_percentile_n(hist, RTT_HIST_BUCKETS, p);
 }
 
 void rtt_hist_add(uint32_t *dst, const struct sock_record *r)

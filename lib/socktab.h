@@ -43,6 +43,8 @@ const char *sock_stat_name(unsigned int idx);
  */
 double rtt_percentile(const struct sock_record *r, double p);
 double hist_percentile(const uint32_t *hist, double p);	/* the same over a merged histogram */
+/* any log2 histogram of n buckets, in its own unit (the bucket's geometric middle) */
+double hist_percentile_n(const uint32_t *hist, int n, double p);
 /*
  * A cgroup id's path: from netprofd's cgroup_names map (names_fd, may be
  * -1; it keeps names of cgroups that are gone), else from the hierarchy.

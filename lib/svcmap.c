@@ -106,18 +106,6 @@ static int read_agg(int fd, struct halves *h)
 			      (size_t)c.ncpu * sizeof(struct conn_agg), add_agg, &c);
 }
 
-static void key_of(const struct sock_record *r, struct conn_agg_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	memcpy(k->laddr, r->laddr, 16);
-	memcpy(k->raddr, r->raddr, 16);
-	k->cgroup_id = r->owner.cgroup_id;
-	memcpy(k->comm, r->owner.comm, 16);
-	k->netns_ino = r->netns_ino;
-	k->role = r->role;
-	k->port = r->role == ROLE_SERVER ? r->lport : r->rport;
-}
-
 /* the open sockets, as halves with what they carry so far */
 static int read_open(int fd, uint64_t now, struct halves *h)
 {
@@ -137,7 +125,7 @@ static int read_open(int fd, uint64_t now, struct halves *h)
 			err = -ENOMEM;
 			break;
 		}
-		key_of(r, &x->k);
+		conn_agg_key_of(r, &x->k);	/* halves_add zeroed it */
 		x->open = 1;
 		x->a.bytes_acked = sock_payload_sent(r);
 		x->a.bytes_received = sock_payload_received(r);

@@ -172,6 +172,21 @@ struct conn_agg_key {
 	__u8	pad;
 };
 
+/*
+ * The edge half a connection belongs to (conn_agg's and edge_lat's key).
+ * k starts zeroed: the padding is part of the key.
+ */
+static inline void conn_agg_key_of(const struct sock_record *r, struct conn_agg_key *k)
+{
+	__builtin_memcpy(k->laddr, r->laddr, 16);
+	__builtin_memcpy(k->raddr, r->raddr, 16);
+	k->cgroup_id = r->owner.cgroup_id;
+	__builtin_memcpy(k->comm, r->owner.comm, 16);
+	k->netns_ino = r->netns_ino;
+	k->role = r->role;
+	k->port = r->role == ROLE_SERVER ? r->lport : r->rport;
+}
+
 struct conn_agg {
 	__u64	ended[SOCK_END_MAX];	/* connections ended, by enum sock_end */
 	__u64	bytes_acked;		/* payload this end sent, acknowledged */

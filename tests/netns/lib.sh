@@ -99,6 +99,31 @@ veth_pair() {
 	ip netns exec "$ns2" sysctl -qw net.ipv6.conf.all.router_solicitations=0 2>/dev/null
 }
 
+# delay_rig NET: a known delay on the path, 10 ms each way, added by a
+# userspace bridge in a router namespace (tests/unit/delaybridge.c; no
+# netem here):
+#   netns $P-c cli NET.1 -- rc [$P-r: delaybridge 10 ms] rs -- srv NET.2 netns $P-s
+delay_rig() {
+	local net=$1 m1 m2 ns
+	for ns in c r s; do ip netns add "$P-$ns" || return 1; done
+	ip link add "$P-a" type veth peer name "$P-b" && ip link add "$P-d" type veth peer name "$P-e" || return 1
+	ip link set "$P-a" netns "$P-c" name cli && ip link set "$P-b" netns "$P-r" name rc
+	ip link set "$P-d" netns "$P-r" name rs && ip link set "$P-e" netns "$P-s" name srv
+	ip -n "$P-c" addr add "$net.1/24" dev cli
+	ip -n "$P-s" addr add "$net.2/24" dev srv
+	for ns in c r s; do ip -n "$P-$ns" link set lo up; done
+	ip -n "$P-c" link set cli up && ip -n "$P-s" link set srv up
+	ip -n "$P-r" link set rc up promisc on && ip -n "$P-r" link set rs up promisc on
+	# frames cross a packet socket: checksums must be complete, segments real
+	ip netns exec "$P-c" ethtool -K cli tx off tso off gso off gro off >/dev/null 2>&1
+	ip netns exec "$P-s" ethtool -K srv tx off tso off gso off gro off >/dev/null 2>&1
+	m1=$(ip -n "$P-c" -br link show cli | awk '{print $3}')
+	m2=$(ip -n "$P-s" -br link show srv | awk '{print $3}')
+	ip -n "$P-c" neigh replace "$net.2" lladdr "$m2" dev cli nud permanent
+	ip -n "$P-s" neigh replace "$net.1" lladdr "$m1" dev srv nud permanent
+	start_bg "$P-r" "$ROOT/.output/tests/delaybridge" rc rs 10
+}
+
 # The test cgroup, created on first use; with CGSUB=NAME, the cgroup NAME
 # below it (one per service in the service-map rig).
 test_cgroup() {

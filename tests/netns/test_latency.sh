@@ -109,23 +109,7 @@ PY
 # server: the network share grows to the kernel's RTT for the connection
 # (within 10%), the host stages stay below 1 ms.
 test_delay_bridge() {
-	local m1 m2 ns
-	for ns in c r s; do ip netns add "$P-$ns" || return 1; done
-	ip link add "$P-a" type veth peer name "$P-b" && ip link add "$P-d" type veth peer name "$P-e" || return 1
-	ip link set "$P-a" netns "$P-c" name cli && ip link set "$P-b" netns "$P-r" name rc
-	ip link set "$P-d" netns "$P-r" name rs && ip link set "$P-e" netns "$P-s" name srv
-	ip -n "$P-c" addr add 10.221.0.1/24 dev cli
-	ip -n "$P-s" addr add 10.221.0.2/24 dev srv
-	for ns in c r s; do ip -n "$P-$ns" link set lo up; done
-	ip -n "$P-c" link set cli up && ip -n "$P-s" link set srv up
-	ip -n "$P-r" link set rc up promisc on && ip -n "$P-r" link set rs up promisc on
-	ip netns exec "$P-c" ethtool -K cli tx off tso off gso off gro off >/dev/null 2>&1
-	ip netns exec "$P-s" ethtool -K srv tx off tso off gso off gro off >/dev/null 2>&1
-	m1=$(ip -n "$P-c" -br link show cli | awk '{print $3}')
-	m2=$(ip -n "$P-s" -br link show srv | awk '{print $3}')
-	ip -n "$P-c" neigh replace 10.221.0.2 lladdr "$m2" dev cli nud permanent
-	ip -n "$P-s" neigh replace 10.221.0.1 lladdr "$m1" dev srv nud permanent
-	start_bg "$P-r" "$ROOT/.output/tests/delaybridge" rc rs 10
+	delay_rig 10.221.0 || return 1
 	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" --rtt-from-start || return 1
 	start_bg "$P-s" python3 "$ROOT/tests/lib/sleepyserver.py" server 7000 0 "$WORK/slept.log"
 	wait_port "$P-s" 7000 || return 1

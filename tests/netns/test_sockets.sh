@@ -228,33 +228,12 @@ assert s["total_retrans"] == ti["total_retrans"], "retransmits differ"
 PY
 }
 
-# A known delay on the path: 10 ms each way, added by a userspace bridge in
-# a router namespace (tests/unit/delaybridge.c; no netem here).
-#
-#   netns $P-c cli 10.202.0.1 -- rc [$P-r: delaybridge 10 ms] rs -- srv 10.202.0.2 netns $P-s
-#
+# A known delay on the path (delay_rig: 10 ms each way, 10.202.0.1 -> .2).
 # netprof's srtt must be within 10% of the kernel's tcpi_rtt for the socket,
 # and its min RTT within 10% of the configured 20 ms. 5 s of traffic: the
 # per-ACK RTT samples start at netprofd's first pass after the handshake.
 test_rtt_delay() {
-	local m1 m2 ns
-	for ns in c r s; do ip netns add "$P-$ns" || return 1; done
-	ip link add "$P-a" type veth peer name "$P-b" && ip link add "$P-d" type veth peer name "$P-e" || return 1
-	ip link set "$P-a" netns "$P-c" name cli && ip link set "$P-b" netns "$P-r" name rc
-	ip link set "$P-d" netns "$P-r" name rs && ip link set "$P-e" netns "$P-s" name srv
-	ip -n "$P-c" addr add 10.202.0.1/24 dev cli
-	ip -n "$P-s" addr add 10.202.0.2/24 dev srv
-	for ns in c r s; do ip -n "$P-$ns" link set lo up; done
-	ip -n "$P-c" link set cli up && ip -n "$P-s" link set srv up
-	ip -n "$P-r" link set rc up promisc on && ip -n "$P-r" link set rs up promisc on
-	# frames cross a packet socket: checksums must be complete, segments real
-	ip netns exec "$P-c" ethtool -K cli tx off tso off gso off gro off >/dev/null 2>&1
-	ip netns exec "$P-s" ethtool -K srv tx off tso off gso off gro off >/dev/null 2>&1
-	m1=$(ip -n "$P-c" -br link show cli | awk '{print $3}')
-	m2=$(ip -n "$P-s" -br link show srv | awk '{print $3}')
-	ip -n "$P-c" neigh replace 10.202.0.2 lladdr "$m2" dev cli nud permanent
-	ip -n "$P-s" neigh replace 10.202.0.1 lladdr "$m1" dev srv nud permanent
-	start_bg "$P-r" "$ROOT/.output/tests/delaybridge" rc rs 10
+	delay_rig 10.202.0 || return 1
 	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" $NETPROFD_ARGS || return 1
 	start_bg "$P-s" socat -u TCP-LISTEN:9000,reuseaddr OPEN:/dev/null
 	wait_port "$P-s" 9000 || return 1
