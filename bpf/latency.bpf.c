@@ -10,8 +10,9 @@
  * Per-packet state is bounded and needs no cleanup: a packet between two
  * hooks of one call chain is remembered in a per-CPU slot (overwritten by
  * the next packet), a packet given to a queueing qdisc in an LRU hash keyed
- * by skb address (one the qdisc drops ages out), and bytes waiting in a socket as sequence-number marks in the
- * connection's own record, which goes away with the connection.
+ * by socket and end sequence (one the qdisc drops ages out), and bytes
+ * waiting in a socket as sequence-number marks in the connection's own
+ * record, which goes away with the connection.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -75,6 +76,7 @@ struct lat_cpu {
 	struct { __u64 skb, head, ns; } rx[RX_SLOTS];	/* the last netif_receive_skb calls */
 	__u32	rx_next;
 	__u64	q_skb, q_ns, q_cookie;		/* net_dev_queue, noqueue devices */
+	__u32	q_end, q_pad;
 	__u64	x_skb, x_qns, x_ns, x_cookie;	/* net_dev_start_xmit */
 };
 
@@ -85,17 +87,21 @@ struct {
 	__type(value, struct lat_cpu);
 } lat_cpu SEC(".maps");
 
-struct queued {
-	__u64	ns;		/* net_dev_queue */
+struct held_key {
 	__u64	cookie;
+	__u32	end;		/* end sequence: the packet's last segment has it too */
+	__u32	pad;
 };
 
-/* packets a qdisc holds; LRU: one dropped inside the qdisc ages out */
+/*
+ * Packets a qdisc holds, with the time they were queued; LRU: one the qdisc
+ * drops ages out.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
-	__type(key, __u64);			/* skb address */
-	__type(value, struct queued);
+	__type(key, struct held_key);
+	__type(value, __u64);
 } qdisc_held SEC(".maps");
 
 static __always_inline void lstat_add(__u32 i)
@@ -304,17 +310,17 @@ int BPF_PROG(lat_tx_write, const struct sock *sk, const struct msghdr *msg,
 	return 0;
 }
 
-/* __dev_queue_xmit(), after TC egress, before the qdisc */
-SEC("tp_btf/net_dev_queue")
-int BPF_PROG(lat_tx_queue, struct sk_buff *skb)
+/*
+ * The followed connection an outgoing skb belongs to, and the sequence range
+ * [*seq, *end) it carries; 0 if none. skb->sk is RCU-protected, which helpers
+ * refuse: it is read as plain memory. A followed socket has its cookie since
+ * sockops asked for it.
+ */
+static __always_inline __u64 tx_seg(const struct sk_buff *skb, __u32 *seq, __u32 *end)
 {
-	/* skb->sk is RCU-protected, which helpers refuse: read it as plain memory */
 	struct sock *sk = BPF_CORE_READ(skb, sk);
-	struct lat_cpu *c;
-	struct sock_lat *l;
 	unsigned char *head;
-	__u32 seq, end, th_off, doff, i, k;
-	__u64 now, cookie;
+	__u32 th_off, s;
 	__u8 b12, state;
 
 	if (!sk)
@@ -323,8 +329,27 @@ int BPF_PROG(lat_tx_queue, struct sk_buff *skb)
 	if (state == TCP_TIME_WAIT_ || state == TCP_NEW_SYN_RECV_ ||
 	    BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP_)
 		return 0;
-	/* a followed socket has its cookie since sockops asked for it */
-	cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	head = BPF_CORE_READ(skb, head);
+	th_off = BPF_CORE_READ(skb, transport_header);
+	if (bpf_probe_read_kernel(&s, 4, head + th_off + 4) ||
+	    bpf_probe_read_kernel(&b12, 1, head + th_off + 12))
+		return 0;
+	*seq = bpf_ntohl(s);
+	*end = *seq + BPF_CORE_READ(skb, len) -
+	       (th_off - (__u32)(BPF_CORE_READ(skb, data) - head)) - (b12 >> 4) * 4;
+	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+}
+
+/* __dev_queue_xmit(), after TC egress, before the qdisc */
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(lat_tx_queue, struct sk_buff *skb)
+{
+	struct lat_cpu *c;
+	struct sock_lat *l;
+	__u32 seq, end, i, k;
+	__u64 now, cookie;
+
+	cookie = tx_seg(skb, &seq, &end);
 	if (!cookie)
 		return 0;
 	l = bpf_map_lookup_elem(&sock_lat, &cookie);
@@ -332,42 +357,33 @@ int BPF_PROG(lat_tx_queue, struct sk_buff *skb)
 	if (!l || !c)
 		return 0;
 	now = bpf_ktime_get_ns();
-	if (l->tx_n) {
-		/* the segment [seq, end): the marks it carries leave TCP now */
-		head = skb->head;
-		th_off = skb->transport_header;
-		if (bpf_probe_read_kernel(&seq, 4, head + th_off + 4) ||
-		    bpf_probe_read_kernel(&b12, 1, head + th_off + 12))
-			goto slot;
-		doff = (b12 >> 4) * 4;
-		end = bpf_ntohl(seq) + skb->len - (th_off - (__u32)(skb->data - head)) - doff;
-		for (k = 0; k < LAT_RING; k++) {
-			if (!l->tx_n)
-				break;
-			i = l->tx_head & (LAT_RING - 1);
-			if ((__s32)(l->tx[i].seq - end) >= 0)
-				break;
-			lat_add(&l->st[LAT_TX_SOCKQ], now - l->tx[i].ns);
-			l->tx_head = (l->tx_head + 1) & (LAT_RING - 1);
-			l->tx_n--;
-		}
+	/* the segment [seq, end): the write marks it carries leave TCP now */
+	for (k = 0; k < LAT_RING; k++) {
+		if (!l->tx_n)
+			break;
+		i = l->tx_head & (LAT_RING - 1);
+		if ((__s32)(l->tx[i].seq - end) >= 0)
+			break;
+		lat_add(&l->st[LAT_TX_SOCKQ], now - l->tx[i].ns);
+		l->tx_head = (l->tx_head + 1) & (LAT_RING - 1);
+		l->tx_n--;
 	}
-slot:
 	if (BPF_CORE_READ(skb, dev, qdisc, enqueue)) {
 		/*
-		 * A queueing qdisc (not noqueue): the packet may leave later, on
-		 * another CPU, after other packets, so remember it by address.
+		 * A queueing qdisc (not noqueue): the packet leaves later, on
+		 * any CPU, after other packets, perhaps cut into segments (GSO
+		 * done in software after the qdisc, or tbf's own): remember it
+		 * by connection and end sequence, which its last segment keeps.
 		 */
-		struct queued v = { .ns = now, .cookie = cookie };
-		__u64 key = (__u64)skb;
+		struct held_key key = { .cookie = cookie, .end = end };
 
-		bpf_map_update_elem(&qdisc_held, &key, &v, BPF_ANY);
-		c->q_skb = 0;
+		bpf_map_update_elem(&qdisc_held, &key, &now, BPF_ANY);
 		return 0;
 	}
 	c->q_skb = (__u64)skb;
 	c->q_ns = now;
 	c->q_cookie = cookie;
+	c->q_end = end;
 	return 0;
 }
 
@@ -375,25 +391,38 @@ SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(lat_tx_start, const struct sk_buff *skb, const struct net_device *dev)
 {
 	struct lat_cpu *c = this_cpu();
-	__u64 key = (__u64)skb;
-	struct queued *v;
+	struct held_key key = {};
+	__u32 seq, end;
+	__u64 *ns;
 
 	if (!c)
 		return 0;
-	if (c->q_skb == key) {
+	if (c->q_skb == (__u64)skb) {
 		/* straight through: a device without a queue (noqueue) */
 		c->x_qns = c->q_ns;
 		c->x_cookie = c->q_cookie;
 		c->q_skb = 0;
-	} else {
-		v = bpf_map_lookup_elem(&qdisc_held, &key);
-		if (!v)
-			return 0;
-		c->x_qns = v->ns;
-		c->x_cookie = v->cookie;
-		bpf_map_delete_elem(&qdisc_held, &key);
+		goto start;
 	}
-	c->x_skb = key;
+	key.cookie = tx_seg(skb, &seq, &end);
+	if (!key.cookie)
+		return 0;
+	key.end = end;
+	if (c->q_skb && c->q_cookie == key.cookie && c->q_end == end) {
+		/* the last segment of a packet GSO cut up on its way through */
+		c->x_qns = c->q_ns;
+		c->x_cookie = key.cookie;
+		c->q_skb = 0;
+		goto start;
+	}
+	ns = bpf_map_lookup_elem(&qdisc_held, &key);
+	if (!ns)
+		return 0;
+	c->x_qns = *ns;
+	c->x_cookie = key.cookie;
+	bpf_map_delete_elem(&qdisc_held, &key);
+start:
+	c->x_skb = (__u64)skb;
 	c->x_ns = bpf_ktime_get_ns();
 	return 0;
 }

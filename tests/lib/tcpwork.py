@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Request/response over TCP where the server sleeps before each read.
+"""TCP traffic with a known shape, for the latency tests.
 
-  sleepyserver.py server PORT SLEEP_MS LOG   accept one connection; for each
+Request/response where the server sleeps before each read:
+  tcpwork.py server PORT SLEEP_MS LOG        accept one connection; for each
                                              request: sleep, read it, answer;
                                              LOG gets one line per request
                                              with the sleep it really took (ns)
-  sleepyserver.py client HOST PORT COUNT [NETPROF]
+  tcpwork.py client HOST PORT COUNT [NETPROF]
                                              COUNT requests of 100 bytes, each
                                              after the previous answer; with
                                              NETPROF, before closing, print
@@ -13,6 +14,14 @@
                                               "latency": netprof latency --json}
 The sleep the server measures itself is the test's ground truth for how long
 requests wait in its socket's receive queue.
+
+One bulk connection:
+  tcpwork.py sink PORT                       accept one connection, read it
+                                             until the peer closes
+  tcpwork.py pour HOST PORT SECONDS [NETPROF]
+                                             write as fast as TCP takes it for
+                                             SECONDS; with NETPROF, print the
+                                             same JSON as client before closing
 """
 import json
 import socket
@@ -43,6 +52,38 @@ def server(port, sleep_ms, log):
             out.flush()
 
 
+def report(s, netprof):
+    """tcp_info's RTT and what netprof says about this connection, as JSON"""
+    raw = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232)
+    rtt = struct.unpack_from("<24I", raw, 8)[15]     # tcpi_rtt, µs
+    lport = s.getsockname()[1]
+    out = subprocess.run([netprof, "latency", "--json", f"port {lport}"],
+                         capture_output=True, text=True, check=True)
+    print(json.dumps({"local_port": lport, "tcp_info": {"rtt": rtt},
+                      "latency": json.loads(out.stdout)}))
+
+
+def sink(port):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(4)
+    c, _ = ls.accept()
+    while c.recv(1 << 16):
+        pass
+
+
+def pour(host, port, seconds, netprof=None):
+    s = socket.create_connection((host, port), timeout=30)
+    chunk = b"b" * (1 << 16)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        s.sendall(chunk)
+    if netprof:
+        report(s, netprof)
+    s.close()
+
+
 def client(host, port, count, netprof=None):
     s = socket.create_connection((host, port), timeout=30)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -55,19 +96,18 @@ def client(host, port, count, netprof=None):
                 sys.exit("server closed early")
             got += len(d)
     if netprof:
-        raw = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232)
-        rtt = struct.unpack_from("<24I", raw, 8)[15]     # tcpi_rtt, µs
-        lport = s.getsockname()[1]
-        out = subprocess.run([netprof, "latency", "--json", f"port {lport}"],
-                             capture_output=True, text=True, check=True)
-        print(json.dumps({"local_port": lport, "tcp_info": {"rtt": rtt},
-                          "latency": json.loads(out.stdout)}))
+        report(s, netprof)
     s.close()
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "server":
         server(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4])
+    elif sys.argv[1] == "sink":
+        sink(int(sys.argv[2]))
+    elif sys.argv[1] == "pour":
+        pour(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]),
+             sys.argv[5] if len(sys.argv) > 5 else None)
     else:
         client(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
                sys.argv[5] if len(sys.argv) > 5 else None)
