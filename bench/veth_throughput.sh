@@ -2,14 +2,21 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
 # Throughput over a veth pair between two namespaces, in one run, for:
-#   none     no programs
-#   empty    empty XDP + TC ingress + TC egress programs on both ends
-#            (bench/empty.bpf.c): the cost of the hooks themselves
-#   netprof  netprofd following both namespaces (XDP + TC both ways)
+#   none       no programs
+#   empty      empty XDP + TC ingress + TC egress programs on both ends
+#              (bench/empty.bpf.c): the cost of the hooks themselves
+#   flows      netprofd following both namespaces (XDP + TC both ways),
+#              no socket tracking (--no-sockets)
+#   empty-all  empty: plus empty programs on every tracepoint and the
+#              sock_ops hook netprof's sockets and latency stages use
+#              (bench/empty_hooks.bpf.c), sock_ops on the bench cgroup
+#   all        netprofd with everything: flows on both namespaces, sockets
+#              and latency stages on the bench cgroup
 # Workloads: iperf3 TCP unlimited (Gbit/s received) and 64-byte UDP frames
 # (18-byte payload, packets/s received), client pinned to CPU 0 and server
-# to CPU 1. Modes are interleaved round by round; medians and ratios
-# against `empty` are printed.
+# to CPU 1, both in the bench cgroup. Modes are interleaved round by round;
+# medians and ratios against each mode's baseline (flows: empty, all:
+# empty-all) are printed, and the median of per-round ratios.
 #
 #   netns $P-a  10.210.0.1 --veth-- 10.210.0.2  netns $P-b (iperf3 -s)
 #
@@ -19,8 +26,9 @@
 ROUNDS=${1:-5}
 SECS=${2:-3}
 EMPTY=$ROOT/.output/bench/empty.bpf.o
-# extra modes for diagnosis: netprof-tc (--xdp off), netprof-precise (--precise-clock)
-MODES=${MODES:-"none empty netprof"}
+# extra modes for diagnosis: flows-tc (--xdp off), flows-precise
+# (--precise-clock), all-nolat (all but the latency stages)
+MODES=${MODES:-"none empty flows empty-all all"}
 
 mount_bpffs
 ip netns add "$P-a"
@@ -51,28 +59,49 @@ detach_empty() {
 }
 
 setup() {
+	local both=(--netns "$P-a" --netns "$P-b")
 	case $1 in
 	empty) attach_empty "$P-a" va && attach_empty "$P-b" vb ;;
-	netprof) start_netprofd "$WORK/d.log" --netns "$P-a" --netns "$P-b" ;;
-	netprof-tc) start_netprofd "$WORK/d.log" --xdp off --netns "$P-a" --netns "$P-b" ;;
-	netprof-precise) start_netprofd "$WORK/d.log" --precise-clock --netns "$P-a" --netns "$P-b" ;;
+	flows) start_netprofd "$WORK/d.log" --no-sockets "${both[@]}" ;;
+	flows-tc) start_netprofd "$WORK/d.log" --no-sockets --xdp off "${both[@]}" ;;
+	flows-precise) start_netprofd "$WORK/d.log" --no-sockets --precise-clock "${both[@]}" ;;
+	empty-all)
+		attach_empty "$P-a" va && attach_empty "$P-b" vb || return 1
+		"$ROOT/.output/bench/empty_hooks" "$ROOT/.output/bench/empty_hooks.bpf.o" "$CG" \
+			>"$WORK/empty_hooks.log" 2>&1 &
+		EMPTY_PID=$!
+		PIDS+=("$EMPTY_PID")
+		for i in $(seq 100); do
+			grep -q attached "$WORK/empty_hooks.log" && return 0
+			kill -0 "$EMPTY_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		cat "$WORK/empty_hooks.log" >&2
+		return 1 ;;
+	all) start_netprofd "$WORK/d.log" "${both[@]}" ;;
+	all-nolat) start_netprofd "$WORK/d.log" --no-latency "${both[@]}" ;;
 	esac
 }
 
 teardown() {
 	case $1 in
 	empty) detach_empty "$P-a" va; detach_empty "$P-b" vb ;;
-	netprof*) stop_netprofd ;;
+	empty-all)
+		kill "$EMPTY_PID"; wait "$EMPTY_PID" 2>/dev/null
+		detach_empty "$P-a" va; detach_empty "$P-b" vb ;;
+	flows*|all*)
+		stop_netprofd
+		"$NETPROFD" --remove -p "$PIN" >/dev/null 2>&1 ;;
 	esac
 }
 
 tcp_gbps() {
-	ip netns exec "$P-a" iperf3 -c 10.210.0.2 -A 0,1 -t "$SECS" -J |
+	in_cg "$P-a" iperf3 -c 10.210.0.2 -A 0,1 -t "$SECS" -J |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9)'
 }
 
 udp_pps() {
-	ip netns exec "$P-a" iperf3 -c 10.210.0.2 -A 0,1 -u -b 0 -l 18 -t "$SECS" -J |
+	in_cg "$P-a" iperf3 -c 10.210.0.2 -A 0,1 -u -b 0 -l 18 -t "$SECS" -J |
 		python3 -c '
 import json, sys
 s = json.load(sys.stdin)["end"]["sum"]
@@ -98,14 +127,24 @@ import statistics, sys
 rounds, secs, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
 modes = {rest[i]: (list(map(float, rest[i + 1].split())), list(map(float, rest[i + 2].split())))
          for i in range(0, len(rest), 3)}
+base = {"flows": "empty", "flows-tc": "empty", "flows-precise": "empty", "all": "empty-all", "all-nolat": "empty-all",
+        "empty-all": "empty"}
 stats = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
 print(f"veth between two namespaces, {rounds} rounds x {secs} s, medians; kernel.bpf_stats_enabled={stats}")
-print(f"{'mode':15} {'TCP Gbit/s':>11} {'vs empty':>9} {'UDP 64B kpps':>13} {'vs empty':>9}")
-te = statistics.median(modes["empty"][0]) if "empty" in modes else 1
-ue = statistics.median(modes["empty"][1]) if "empty" in modes else 1
+print(f"{'mode':15} {'TCP Gbit/s':>11} {'vs base':>8} {'paired':>7} "
+      f"{'UDP 64B kpps':>13} {'vs base':>8} {'paired':>7}  base")
+def ratios(name, w):
+    b = base.get(name)
+    if b not in modes:
+        return "", ""
+    mine, theirs = modes[name][w], modes[b][w]
+    med = statistics.median(mine) / statistics.median(theirs)
+    paired = statistics.median(x / y for x, y in zip(mine, theirs))
+    return f"{med:8.1%}", f"{paired:7.1%}"
 for name, (t, u) in modes.items():
-    mt, mu = statistics.median(t), statistics.median(u)
-    print(f"{name:15} {mt:11.2f} {mt / te:9.1%} {mu / 1e3:13.1f} {mu / ue:9.1%}")
+    (tr, tp), (ur, up) = ratios(name, 0), ratios(name, 1)
+    print(f"{name:15} {statistics.median(t):11.2f} {tr:>8} {tp:>7} "
+          f"{statistics.median(u) / 1e3:13.1f} {ur:>8} {up:>7}  {base.get(name, '')}")
 for name, (t, u) in modes.items():
     print(f"raw {name}: TCP {[round(x, 2) for x in t]} UDP {[round(x) for x in u]}")
 PY

@@ -57,7 +57,7 @@ struct {
 } edge_lat SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LSTAT_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
@@ -75,8 +75,10 @@ struct {
 struct lat_cpu {
 	struct { __u64 skb, head, ns; } rx[RX_SLOTS];	/* the last netif_receive_skb calls */
 	__u32	rx_next;
-	__u64	q_skb, q_ns, q_cookie;		/* net_dev_queue, noqueue devices */
-	__u32	q_end, q_pad;
+	__u32	rx_pending;			/* rx[] slots in use */
+	__u64	win;				/* budget window: the jiffy */
+	__u32	rx_budget, mark_budget;		/* left in this window */
+	__u64	q_skb, q_dev, q_ns, q_cookie;	/* net_dev_queue, noqueue devices */
 	__u64	x_skb, x_qns, x_ns, x_cookie;	/* net_dev_start_xmit */
 };
 
@@ -109,7 +111,7 @@ static __always_inline void lstat_add(__u32 i)
 	__u64 *v = bpf_map_lookup_elem(&lat_stats, &i);
 
 	if (v)
-		__sync_fetch_and_add(v, 1);
+		*v += 1;	/* per CPU */
 }
 
 static __always_inline struct lat_cpu *this_cpu(void)
@@ -178,18 +180,52 @@ static __always_inline void lat_owner(struct sock_lat *l)
 
 /* ---- receive ---- */
 
+/* A new budget window: LAT_RX_BUDGET packets and marks to time in it. */
+static __always_inline void budget_refill(struct lat_cpu *c)
+{
+	/* tracing programs may not read the coarse clock; jiffies they may */
+	__u64 w = bpf_jiffies64();
+
+	if (c->win != w) {
+		c->win = w;
+		c->rx_budget = LAT_RX_BUDGET;
+		c->mark_budget = LAT_RX_BUDGET;
+	}
+}
+
+#define ETH_P_IP_	0x0800
+#define ETH_P_IPV6_	0x86DD
+
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(lat_rx_netif, struct sk_buff *skb)
 {
 	struct lat_cpu *c = this_cpu();
+	unsigned char *nh;
+	__u8 proto = 0;
 	__u32 i;
 
-	if (c) {
-		i = c->rx_next++ & (RX_SLOTS - 1);
-		c->rx[i].skb = (__u64)skb;
-		c->rx[i].head = (__u64)skb->head;
-		c->rx[i].ns = bpf_ktime_get_ns();
+	if (!c)
+		return 0;
+	budget_refill(c);
+	if (!c->rx_budget) {
+		lstat_add(LSTAT_RX_UNSAMPLED);
+		return 0;
 	}
+	c->rx_budget--;
+	/* only TCP reaches tcp_probe: other packets would hold a slot for nothing */
+	nh = skb->head + skb->network_header;
+	if (skb->protocol == bpf_htons(ETH_P_IP_))
+		bpf_probe_read_kernel(&proto, 1, nh + 9);
+	else if (skb->protocol == bpf_htons(ETH_P_IPV6_))
+		bpf_probe_read_kernel(&proto, 1, nh + 6);
+	if (proto != IPPROTO_TCP_)
+		return 0;
+	i = c->rx_next++ & (RX_SLOTS - 1);
+	if (!c->rx[i].skb)
+		c->rx_pending++;
+	c->rx[i].skb = (__u64)skb;
+	c->rx[i].head = (__u64)skb->head;
+	c->rx[i].ns = bpf_ktime_get_ns();
 	return 0;
 }
 
@@ -201,12 +237,23 @@ int BPF_PROG(lat_rx_tcp, struct sock *sk, const struct sk_buff *skb)
 	struct tcp_skb_cb *cb = (void *)skb->cb;
 	__u32 i;
 	__u32 seq = cb->seq, end = cb->end_seq;
+	int mark = 0;
 	struct sock_lat *l;
-	__u64 now;
+	__u64 now, t;
 
 	if (!c)
 		return 0;
-	l = lat_of(sk, end != seq);
+	if (end != seq) {
+		budget_refill(c);
+		if (c->mark_budget)
+			mark = 1;
+		else
+			lstat_add(LSTAT_MARK_UNSAMPLED);
+	}
+	/* the common case under load: nothing to time, no lookup */
+	if (!mark && !c->rx_pending)
+		return 0;
+	l = lat_of(sk, mark);
 	if (!l)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -214,17 +261,23 @@ int BPF_PROG(lat_rx_tcp, struct sock *sk, const struct sk_buff *skb)
 	 * Slots are only ever overwritten, so one may be left from a packet
 	 * long gone whose skb (and buffer) were reused for one that came in on
 	 * another CPU: the buffer must match too, and a second is too old.
+	 * Old slots are let go here, so rx_pending drops back to zero.
 	 */
-	for (i = 0; i < RX_SLOTS; i++) {
+	for (i = 0; i < RX_SLOTS && c->rx_pending; i++) {
+		if (!c->rx[i].skb)
+			continue;
+		t = c->rx[i].ns;
 		if (c->rx[i].skb == (__u64)skb && c->rx[i].head == (__u64)skb->head) {
-			if (now - c->rx[i].ns < RX_SLOT_MAX_NS)
-				lat_add(&l->st[LAT_RX_STACK], now - c->rx[i].ns);
-			c->rx[i].skb = 0;
-			break;
+			if (now - t < RX_SLOT_MAX_NS)
+				lat_add(&l->st[LAT_RX_STACK], now - t);
+		} else if (now - t < RX_SLOT_MAX_NS) {
+			continue;
 		}
+		c->rx[i].skb = 0;
+		c->rx_pending--;
 	}
-	if (end == seq)
-		return 0;	/* no data: nothing to wait for a read */
+	if (!mark)
+		return 0;	/* no data, or past the budget */
 	if (l->rx_n) {
 		__u32 last = (l->rx_head + l->rx_n - 1) & (LAT_RING - 1);
 
@@ -235,6 +288,7 @@ int BPF_PROG(lat_rx_tcp, struct sock *sk, const struct sk_buff *skb)
 		lstat_add(LSTAT_RING_FULL);
 		return 0;
 	}
+	c->mark_budget--;
 	i = (l->rx_head + l->rx_n) & (LAT_RING - 1);
 	l->rx[i].seq = end;
 	l->rx[i].ns = now;
@@ -318,26 +372,26 @@ int BPF_PROG(lat_tx_write, const struct sock *sk, const struct msghdr *msg,
  */
 static __always_inline __u64 tx_seg(const struct sk_buff *skb, __u32 *seq, __u32 *end)
 {
-	struct sock *sk = BPF_CORE_READ(skb, sk);
+	/* skb and what it points to are BTF pointers here: plain loads, no helpers */
+	struct sock *sk = skb->sk;
 	unsigned char *head;
 	__u32 th_off, s;
 	__u8 b12, state;
 
 	if (!sk)
 		return 0;
-	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	state = sk->__sk_common.skc_state;
 	if (state == TCP_TIME_WAIT_ || state == TCP_NEW_SYN_RECV_ ||
-	    BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP_)
+	    sk->sk_protocol != IPPROTO_TCP_)
 		return 0;
-	head = BPF_CORE_READ(skb, head);
-	th_off = BPF_CORE_READ(skb, transport_header);
+	head = skb->head;
+	th_off = skb->transport_header;
 	if (bpf_probe_read_kernel(&s, 4, head + th_off + 4) ||
 	    bpf_probe_read_kernel(&b12, 1, head + th_off + 12))
 		return 0;
 	*seq = bpf_ntohl(s);
-	*end = *seq + BPF_CORE_READ(skb, len) -
-	       (th_off - (__u32)(BPF_CORE_READ(skb, data) - head)) - (b12 >> 4) * 4;
-	return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	*end = *seq + skb->len - (th_off - (__u32)(skb->data - head)) - (b12 >> 4) * 4;
+	return sk->__sk_common.skc_cookie.counter;
 }
 
 /* __dev_queue_xmit(), after TC egress, before the qdisc */
@@ -368,7 +422,7 @@ int BPF_PROG(lat_tx_queue, struct sk_buff *skb)
 		l->tx_head = (l->tx_head + 1) & (LAT_RING - 1);
 		l->tx_n--;
 	}
-	if (BPF_CORE_READ(skb, dev, qdisc, enqueue)) {
+	if (skb->dev->qdisc->enqueue) {
 		/*
 		 * A queueing qdisc (not noqueue): the packet leaves later, on
 		 * any CPU, after other packets, perhaps cut into segments (GSO
@@ -381,9 +435,9 @@ int BPF_PROG(lat_tx_queue, struct sk_buff *skb)
 		return 0;
 	}
 	c->q_skb = (__u64)skb;
+	c->q_dev = (__u64)skb->dev;
 	c->q_ns = now;
 	c->q_cookie = cookie;
-	c->q_end = end;
 	return 0;
 }
 
@@ -397,24 +451,25 @@ int BPF_PROG(lat_tx_start, const struct sk_buff *skb, const struct net_device *d
 
 	if (!c)
 		return 0;
-	if (c->q_skb == (__u64)skb) {
-		/* straight through: a device without a queue (noqueue) */
+	if (c->q_skb && (c->q_skb == (__u64)skb || c->q_dev == (__u64)dev)) {
+		/*
+		 * Straight through a device without a queue (noqueue): nothing
+		 * transmits on this CPU between net_dev_queue and here, so
+		 * this is the packet, or its first segment when GSO cut it
+		 * up on the way (validate_xmit_skb).
+		 */
 		c->x_qns = c->q_ns;
 		c->x_cookie = c->q_cookie;
 		c->q_skb = 0;
 		goto start;
 	}
+	/* every segment of every packet: leave at once on noqueue devices */
+	if (!dev->qdisc->enqueue)
+		return 0;
 	key.cookie = tx_seg(skb, &seq, &end);
 	if (!key.cookie)
 		return 0;
 	key.end = end;
-	if (c->q_skb && c->q_cookie == key.cookie && c->q_end == end) {
-		/* the last segment of a packet GSO cut up on its way through */
-		c->x_qns = c->q_ns;
-		c->x_cookie = key.cookie;
-		c->q_skb = 0;
-		goto start;
-	}
 	ns = bpf_map_lookup_elem(&qdisc_held, &key);
 	if (!ns)
 		return 0;

@@ -111,16 +111,13 @@ int do_status(int argc, char **argv)
 	}
 	if (sstats_fd >= 0)
 		percpu_array_sum(sstats_fd, sstats, SSTAT_MAX);
-	/* latency stages are optional too (netprofd --no-latency); a plain array */
+	/* latency stages are optional too (netprofd --no-latency) */
 	lstats_fd = pins_open_map(g.pin_dir, LAT_STATS_MAP, 1);
 	have_lstats = lstats_fd >= 0;
-	for (i = 0; have_lstats && i < LSTAT_MAX; i++) {
-		__u32 k = i;
-
-		bpf_map_lookup_elem(lstats_fd, &k, &lstats[i]);
-	}
-	if (have_lstats)
+	if (have_lstats) {
+		percpu_array_sum(lstats_fd, lstats, LSTAT_MAX);
 		close(lstats_fd);
+	}
 	live = map_count_entries(flows_fd);
 	ended = map_count_entries(ended_fd);
 	max_live = map_max_entries(flows_fd);

@@ -38,7 +38,12 @@ static int link_pin_path(struct np_daemon *d, const char *name, char *buf, size_
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* Pin a new link and let go of our reference: the pin keeps it attached. */
+/*
+ * Pin a new link and let go of our reference: the pin keeps it attached.
+ * Destroying an fd-based link closes the fd; it detaches only when no pin
+ * is left (bpf_link__disconnect would keep the fd open until exit, and
+ * removing the pin would then not detach).
+ */
 static int pin_link(struct bpf_link *link, const char *path)
 {
 	int err;
@@ -46,7 +51,6 @@ static int pin_link(struct bpf_link *link, const char *path)
 	if (!link)
 		return -errno;
 	err = bpf_link__pin(link, path);
-	bpf_link__disconnect(link);
 	bpf_link__destroy(link);
 	return err;
 }
