@@ -47,7 +47,7 @@ wait_port "$P-b" 5201 || exit 1
 attach_empty() {
 	local ns=$1 dev=$2
 	ip -n "$ns" link set dev "$dev" xdpdrv obj "$EMPTY" sec xdp || return 1
-	ip netns exec "$ns" tc qdisc add dev "$dev" clsact
+	ip netns exec "$ns" tc qdisc replace dev "$dev" clsact
 	ip netns exec "$ns" tc filter add dev "$dev" ingress bpf da obj "$EMPTY" sec tc
 	ip netns exec "$ns" tc filter add dev "$dev" egress bpf da obj "$EMPTY" sec tc
 }
