@@ -674,6 +674,15 @@ int scan_tcp(struct bpf_iter__tcp *ctx)
 		if (!(rec->flags & SOCK_F_RTT_CB) &&
 		    !bpf_setsockopt(tp, SOL_TCP_, TCP_BPF_SOCK_OPS_CB_FLAGS, &flags, sizeof(flags)))
 			rec->flags |= SOCK_F_RTT_CB;
+		/* and its counters as of now, whatever its callbacks did */
+		rec->srtt_us = tp->srtt_us >> 3;
+		rec->min_rtt_us = tp->rtt_min.s[0].v;
+		rec->total_retrans = tp->total_retrans;
+		rec->bytes_acked = tp->bytes_acked;
+		rec->bytes_received = tp->bytes_received;
+		rec->segs_in = tp->segs_in;
+		rec->segs_out = tp->segs_out;
+		rec->updated_ns = bpf_ktime_get_ns();
 		return 0;
 	}
 	o = bpf_sk_storage_get(&sk_owner, tp, 0, 0);

@@ -457,24 +457,27 @@ static void sweep_closed(struct np_daemon *d, uint64_t now)
 }
 
 /*
- * Connections start without the per-ACK RTT callback (bpf/sockets.bpf.c);
- * those still open at a pass get it from scan_tcp, run in each namespace
- * that has one. A namespace is entered through a process of its owner.
+ * The pass, every sweep, in each namespace with an open connection:
+ * scan_tcp (bpf/sockets.bpf.c) turns the per-ACK RTT callback on for
+ * connections still without it (they start without it) and refreshes the
+ * counters of every open connection from its tcp_sock, so a connection
+ * whose callbacks are quiet (a receiver, no state change) is never more
+ * than a pass stale. A namespace is entered through a process of an owner.
  */
-struct rtt_ctx {
+struct pass_ctx {
 	struct { __u32 ino, tgid; } ns[64];
 	int n;
 };
 
-static int want_rtt(void *ctx, const void *keys, const void *vals, __u32 n)
+static int pass_netns(void *ctx, const void *keys, const void *vals, __u32 n)
 {
-	struct rtt_ctx *c = ctx;
+	struct pass_ctx *c = ctx;
 	const struct sock_record *r = vals;
 	__u32 i;
 	int j;
 
 	for (i = 0; i < n; i++) {
-		if ((r[i].flags & SOCK_F_RTT_CB) || !r[i].established_ns || !r[i].owner.tgid)
+		if (!r[i].owner.tgid)
 			continue;
 		for (j = 0; j < c->n && c->ns[j].ino != r[i].netns_ino; j++)
 			;
@@ -487,18 +490,17 @@ static int want_rtt(void *ctx, const void *keys, const void *vals, __u32 n)
 	return 0;
 }
 
-static void rtt_pass(struct np_daemon *d)
+static void socket_pass(struct np_daemon *d)
 {
-	struct rtt_ctx c = { .n = 0 };
+	struct pass_ctx c = { .n = 0 };
 	char path[64];
 	struct stat st;
 	int i, fd, err;
 
-	if (d->rtt_from_start ||
-	    map_walk_batch(d->socks_fd, sizeof(__u64), sizeof(struct sock_record), want_rtt, &c))
+	if (map_walk_batch(d->socks_fd, sizeof(__u64), sizeof(struct sock_record), pass_netns, &c))
 		return;
 	for (i = 0; i < c.n; i++) {
-		pr_debug("RTT pass: netns %u via pid %u\n", c.ns[i].ino, c.ns[i].tgid);
+		pr_debug("socket pass: netns %u via pid %u\n", c.ns[i].ino, c.ns[i].tgid);
 		snprintf(path, sizeof(path), "/proc/%u/ns/net", c.ns[i].tgid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
@@ -506,7 +508,7 @@ static void rtt_pass(struct np_daemon *d)
 		if (fstat(fd, &st) == 0 && st.st_ino == c.ns[i].ino && setns(fd, CLONE_NEWNET) == 0) {
 			err = run_iter(d->sockets->progs.scan_tcp);
 			if (err)
-				pr_debug("RTT pass in netns %u: %s\n", c.ns[i].ino, strerror(-err));
+				pr_debug("socket pass in netns %u: %s\n", c.ns[i].ino, strerror(-err));
 			netns_leave(d);
 		}
 		close(fd);
@@ -519,7 +521,7 @@ void sockets__sweep(struct np_daemon *d, uint64_t now)
 
 	if (!d->sockets)
 		return;
-	rtt_pass(d);
+	socket_pass(d);
 	if (last && now - last < SOCK_SWEEP_NS)
 		return;
 	last = now;

@@ -152,6 +152,22 @@ start_netprofd() {
 	fail "netprofd did not start"
 }
 
+# wait_sweep: until netprofd has begun and finished a sweep after this call
+# (open sockets' counters are as of the last sweep's pass at most).
+wait_sweep() {
+	local t0 t ago i
+	t0=$(date +%s%N)
+	for i in $(seq 50); do
+		sleep 0.1
+		t=$(date +%s%N)
+		ago=$("$NETPROF" status --json 2>/dev/null |
+			python3 -c 'import json, sys; print(json.load(sys.stdin)["daemon"]["last_sweep_ago_ns"])') || continue
+		# 0: no sweep yet
+		[ "$ago" -gt 0 ] && [ $((t - t0)) -gt "$ago" ] && return 0
+	done
+	fail "netprofd did not sweep in 5 s"
+}
+
 stop_netprofd() {
 	kill -INT "$NETPROFD_PID" 2>/dev/null
 	wait "$NETPROFD_PID" 2>/dev/null

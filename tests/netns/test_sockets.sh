@@ -95,6 +95,9 @@ test_pid_attribution() {
 		wait "${p%%:*}" || { fail "curl ${p%%:*} failed"; cat "$WORK/nginx-error.log" >&2; return 1; }
 	done
 	sleep 0.3
+	# the old connection's receiving end as the kernel counts it
+	ip netns exec "$P-s" ss -Htin state established "sport = :9001" >"$WORK/old_srv.ss"
+	wait_sweep || return 1	# the old connection's counters: as of a pass
 	"$NETPROF" sockets --json >"$WORK/socks.json" || return 1
 	# flows name the process at their local end: on srv, nginx's worker
 	"$NETPROF" flows --json --netns "$P-s" -i srv 'tcp port 80' >"$WORK/flows.json" || return 1
@@ -109,12 +112,13 @@ for f in flows:
     assert s is None, f"the client's socket is in another namespace: {s}"
 PY
 	python3 - "$WORK/socks.json" "$NGINX_WORKER" "$PYTHON_PID" "/netprof-test-$$" \
-		"$OLD_CLIENT" "$OLD_CHILD" "$(cat "$WORK/acked")" "${pids[@]}" <<'PY'
-import json, sys
+		"$OLD_CLIENT" "$OLD_CHILD" "$(cat "$WORK/acked")" "$WORK/old_srv.ss" "${pids[@]}" <<'PY'
+import json, re, sys
 socks = json.load(open(sys.argv[1]))["sockets"]
 worker, python, cgroup = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 old_client, old_child, old_acked = int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
-clients = [(c.split(":")[0], int(c.split(":")[1].split(":")[0]), int(c.split(":")[2])) for c in sys.argv[8:]]
+old_received = int(re.search(r"bytes_received:(\d+)", open(sys.argv[8]).read()).group(1))
+clients = [(c.split(":")[0], int(c.split(":")[1].split(":")[0]), int(c.split(":")[2])) for c in sys.argv[9:]]
 errors = []
 # the connection that predates netprofd: both ends, owners, and kept current since
 old = [s for s in socks if 9001 in (s["local_port"], s["remote_port"])]
@@ -126,6 +130,9 @@ elif oc[0]["bytes_acked"] != old_acked:
     errors.append(f"old client bytes_acked {oc[0]['bytes_acked']}, kernel {old_acked}")
 if len(os_) != 1 or os_[0]["pid"] != old_child or os_[0]["comm"] != "socat":
     errors.append(f"old server socket: {os_} (socat child {old_child})")
+elif os_[0]["bytes_received"] != old_received:
+    # a pure receiver has no RTT samples: only the daemon's pass refreshes it
+    errors.append(f"old server bytes_received {os_[0]['bytes_received']}, kernel {old_received}")
 socks = [s for s in socks if s not in old]
 for comm, pid, port in clients:
     mine = [s for s in socks if s["role"] == "client" and s["pid"] == pid]
