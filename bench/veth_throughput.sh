@@ -71,13 +71,7 @@ setup() {
 			>"$WORK/empty_hooks.log" 2>&1 &
 		EMPTY_PID=$!
 		PIDS+=("$EMPTY_PID")
-		for i in $(seq 100); do
-			grep -q attached "$WORK/empty_hooks.log" && return 0
-			kill -0 "$EMPTY_PID" 2>/dev/null || break
-			sleep 0.05
-		done
-		cat "$WORK/empty_hooks.log" >&2
-		return 1 ;;
+		wait_log "$WORK/empty_hooks.log" attached "$EMPTY_PID" empty_hooks ;;
 	all) start_netprofd "$WORK/d.log" "${both[@]}" ;;
 	all-nolat) start_netprofd "$WORK/d.log" --no-latency "${both[@]}" ;;
 	esac

@@ -131,6 +131,45 @@ static __always_inline void lat_add(struct lat_hist *h, __u64 ns)
 		h->hist[b]++;
 }
 
+/* the newest mark, or NULL */
+static __always_inline struct lat_mark *ring_last(struct lat_ring *r)
+{
+	return r->n ? &r->m[(r->head + r->n - 1) & (LAT_RING - 1)] : NULL;
+}
+
+/* A new mark; -1 when the ring is full (counted: that sample is skipped). */
+static __always_inline int ring_push(struct lat_ring *r, __u32 seq, __u64 ns)
+{
+	struct lat_mark *m;
+
+	if (r->n >= LAT_RING) {
+		lstat_add(LSTAT_RING_FULL);
+		return -1;
+	}
+	m = &r->m[(r->head + r->n) & (LAT_RING - 1)];
+	m->seq = seq;
+	m->ns = ns;
+	r->n++;
+	return 0;
+}
+
+/* Every mark before sequence upto has crossed the stage's end: sample it into h. */
+static __always_inline void ring_pop(struct lat_ring *r, __u32 upto, struct lat_hist *h,
+				     __u64 now)
+{
+	struct lat_mark *m;
+	__u32 k;
+
+	for (k = 0; k < LAT_RING && r->n; k++) {
+		m = &r->m[r->head & (LAT_RING - 1)];
+		if ((__s32)(m->seq - upto) >= 0)
+			break;
+		lat_add(h, now - m->ns);
+		r->head = (r->head + 1) & (LAT_RING - 1);
+		r->n--;
+	}
+}
+
 static __always_inline void owner_key(struct sock_lat *l, __u32 tgid)
 {
 	l->owner_tgid = tgid;
@@ -235,10 +274,10 @@ int BPF_PROG(lat_rx_tcp, struct sock *sk, const struct sk_buff *skb)
 {
 	struct lat_cpu *c = this_cpu();
 	struct tcp_skb_cb *cb = (void *)skb->cb;
-	__u32 i;
-	__u32 seq = cb->seq, end = cb->end_seq;
-	int mark = 0;
+	__u32 i, seq = cb->seq, end = cb->end_seq;
+	struct lat_mark *last;
 	struct sock_lat *l;
+	int mark = 0;
 	__u64 now, t;
 
 	if (!c)
@@ -278,21 +317,11 @@ int BPF_PROG(lat_rx_tcp, struct sock *sk, const struct sk_buff *skb)
 	}
 	if (!mark)
 		return 0;	/* no data, or past the budget */
-	if (l->rx_n) {
-		__u32 last = (l->rx_head + l->rx_n - 1) & (LAT_RING - 1);
-
-		if ((__s32)(end - l->rx[last].seq) <= 0)
-			return 0;	/* a retransmission of data already marked */
-	}
-	if (l->rx_n >= LAT_RING) {
-		lstat_add(LSTAT_RING_FULL);
-		return 0;
-	}
-	c->mark_budget--;
-	i = (l->rx_head + l->rx_n) & (LAT_RING - 1);
-	l->rx[i].seq = end;
-	l->rx[i].ns = now;
-	l->rx_n++;
+	last = ring_last(&l->rx);
+	if (last && (__s32)(end - last->seq) <= 0)
+		return 0;	/* a retransmission of data already marked */
+	if (!ring_push(&l->rx, end, now))
+		c->mark_budget--;
 	return 0;
 }
 
@@ -302,8 +331,6 @@ int BPF_PROG(lat_rx_read, struct sock *sk, int ret, int flags)
 {
 	struct sock_lat *l;
 	struct tcp_sock *tp;
-	__u32 copied, i, k;
-	__u64 now;
 
 	/* every recvmsg on the host: UDP and unix sockets leave before any lookup */
 	if (ret <= 0 || !sk)
@@ -315,18 +342,8 @@ int BPF_PROG(lat_rx_read, struct sock *sk, int ret, int flags)
 	if (!l)
 		return 0;
 	lat_owner(l);
-	copied = tp->copied_seq;
-	now = bpf_ktime_get_ns();
-	for (k = 0; k < LAT_RING; k++) {
-		if (!l->rx_n)
-			break;
-		i = l->rx_head & (LAT_RING - 1);
-		if ((__s32)(l->rx[i].seq - copied) > 0)
-			break;
-		lat_add(&l->st[LAT_RX_SOCKQ], now - l->rx[i].ns);
-		l->rx_head = (l->rx_head + 1) & (LAT_RING - 1);
-		l->rx_n--;
-	}
+	/* marks at or before copied_seq: the application has read them */
+	ring_pop(&l->rx, tp->copied_seq + 1, &l->st[LAT_RX_SOCKQ], bpf_ktime_get_ns());
 	return 0;
 }
 
@@ -338,8 +355,9 @@ int BPF_PROG(lat_tx_write, const struct sock *sk, const struct msghdr *msg,
 	     const struct sk_buff *skb, int size_goal)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	struct lat_mark *last;
 	struct sock_lat *l;
-	__u32 seq, i;
+	__u32 seq;
 
 	if (!tp)
 		return 0;
@@ -348,19 +366,10 @@ int BPF_PROG(lat_tx_write, const struct sock *sk, const struct msghdr *msg,
 		return 0;
 	lat_owner(l);
 	seq = tp->write_seq;
-	if (l->tx_n) {
-		i = (l->tx_head + l->tx_n - 1) & (LAT_RING - 1);
-		if (l->tx[i].seq == seq)
-			return 0;	/* the same write's next chunk */
-	}
-	if (l->tx_n >= LAT_RING) {
-		lstat_add(LSTAT_RING_FULL);
-		return 0;
-	}
-	i = (l->tx_head + l->tx_n) & (LAT_RING - 1);
-	l->tx[i].seq = seq;
-	l->tx[i].ns = bpf_ktime_get_ns();
-	l->tx_n++;
+	last = ring_last(&l->tx);
+	if (last && last->seq == seq)
+		return 0;	/* the same write's next chunk */
+	ring_push(&l->tx, seq, bpf_ktime_get_ns());
 	return 0;
 }
 
@@ -400,7 +409,7 @@ int BPF_PROG(lat_tx_queue, struct sk_buff *skb)
 {
 	struct lat_cpu *c;
 	struct sock_lat *l;
-	__u32 seq, end, i, k;
+	__u32 seq, end;
 	__u64 now, cookie;
 
 	cookie = tx_seg(skb, &seq, &end);
@@ -412,16 +421,7 @@ int BPF_PROG(lat_tx_queue, struct sk_buff *skb)
 		return 0;
 	now = bpf_ktime_get_ns();
 	/* the segment [seq, end): the write marks it carries leave TCP now */
-	for (k = 0; k < LAT_RING; k++) {
-		if (!l->tx_n)
-			break;
-		i = l->tx_head & (LAT_RING - 1);
-		if ((__s32)(l->tx[i].seq - end) >= 0)
-			break;
-		lat_add(&l->st[LAT_TX_SOCKQ], now - l->tx[i].ns);
-		l->tx_head = (l->tx_head + 1) & (LAT_RING - 1);
-		l->tx_n--;
-	}
+	ring_pop(&l->tx, end, &l->st[LAT_TX_SOCKQ], now);
 	if (skb->dev->qdisc->enqueue) {
 		/*
 		 * A queueing qdisc (not noqueue): the packet leaves later, on

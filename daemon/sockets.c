@@ -398,45 +398,11 @@ static void name_cgroup(struct np_daemon *d, uint64_t id, uint64_t now)
 
 /*
  * Owners' cgroup ids get a path in cgroup_names while the cgroup exists, so
- * `netprof sockets` can name the cgroup of a container that is gone.
- *
- * Under connection churn the table holds tens of thousands of records, so
- * the sweep reads in batches (map_walk_batch): one syscall per record per
- * sweep cost a measurable share of a CPU (docs/PERFORMANCE.md).
- */
-/*
- * A pass every 10 s: new cgroups get their name within 10 s (the CLI looks
- * up any it does not find in cgroup_names), and a pass over a churning
- * table is not free.
+ * `netprof sockets` can name the cgroup of a container that is gone. Every
+ * 10 s: new cgroups get their name within 10 s (the CLI looks up any it
+ * does not find in cgroup_names), and naming is not free under churn.
  */
 #define SOCK_SWEEP_NS (10ULL * 1000000000ULL)
-
-struct name_ctx {
-	struct np_daemon	*d;
-	uint64_t		now;
-};
-
-static int name_owners(void *ctx, const void *keys, const void *vals, __u32 n)
-{
-	struct name_ctx *c = ctx;
-	const struct sock_record *r = vals;
-	__u32 i;
-
-	for (i = 0; i < n; i++)
-		name_cgroup(c->d, r[i].owner.cgroup_id, c->now);
-	return 0;
-}
-
-/* Name the cgroups of open sockets. */
-static void sweep_open(struct np_daemon *d, uint64_t now)
-{
-	struct name_ctx c = { d, now };
-	int err = map_walk_batch(d->socks_fd, sizeof(__u64), sizeof(struct sock_record),
-				 name_owners, &c);
-
-	if (err)
-		pr_warn("sweep: cannot read the socket table: %s\n", strerror(-err));
-}
 
 /*
  * Name the cgroups of sockets closed since the last pass (short-lived ones
@@ -463,20 +429,31 @@ static void sweep_closed(struct np_daemon *d, uint64_t now)
  * counters of every open connection from its tcp_sock, so a connection
  * whose callbacks are quiet (a receiver, no state change) is never more
  * than a pass stale. A namespace is entered through a process of an owner.
+ *
+ * One read of the open table per sweep finds those namespaces and, when
+ * due, names the owners' cgroups. Under connection churn the table holds
+ * tens of thousands of records, so it is read in batches (map_walk_batch):
+ * one syscall per record per sweep cost a measurable share of a CPU
+ * (docs/PERFORMANCE.md).
  */
-struct pass_ctx {
+struct open_ctx {
+	struct np_daemon	*d;
+	uint64_t		now;
+	int			name;	/* name the owners' cgroups too */
 	struct { __u32 ino, tgid; } ns[64];
-	int n;
+	int			n;
 };
 
-static int pass_netns(void *ctx, const void *keys, const void *vals, __u32 n)
+static int open_batch(void *ctx, const void *keys, const void *vals, __u32 n)
 {
-	struct pass_ctx *c = ctx;
+	struct open_ctx *c = ctx;
 	const struct sock_record *r = vals;
 	__u32 i;
 	int j;
 
 	for (i = 0; i < n; i++) {
+		if (c->name)
+			name_cgroup(c->d, r[i].owner.cgroup_id, c->now);
 		if (!r[i].owner.tgid)
 			continue;
 		for (j = 0; j < c->n && c->ns[j].ino != r[i].netns_ino; j++)
@@ -490,25 +467,22 @@ static int pass_netns(void *ctx, const void *keys, const void *vals, __u32 n)
 	return 0;
 }
 
-static void socket_pass(struct np_daemon *d)
+static void socket_pass(struct np_daemon *d, const struct open_ctx *c)
 {
-	struct pass_ctx c = { .n = 0 };
 	char path[64];
 	struct stat st;
 	int i, fd, err;
 
-	if (map_walk_batch(d->socks_fd, sizeof(__u64), sizeof(struct sock_record), pass_netns, &c))
-		return;
-	for (i = 0; i < c.n; i++) {
-		pr_debug("socket pass: netns %u via pid %u\n", c.ns[i].ino, c.ns[i].tgid);
-		snprintf(path, sizeof(path), "/proc/%u/ns/net", c.ns[i].tgid);
+	for (i = 0; i < c->n; i++) {
+		pr_debug("socket pass: netns %u via pid %u\n", c->ns[i].ino, c->ns[i].tgid);
+		snprintf(path, sizeof(path), "/proc/%u/ns/net", c->ns[i].tgid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;	/* the owner is gone; the next pass may find another */
-		if (fstat(fd, &st) == 0 && st.st_ino == c.ns[i].ino && setns(fd, CLONE_NEWNET) == 0) {
+		if (fstat(fd, &st) == 0 && st.st_ino == c->ns[i].ino && setns(fd, CLONE_NEWNET) == 0) {
 			err = run_iter(d->sockets->progs.scan_tcp);
 			if (err)
-				pr_debug("socket pass in netns %u: %s\n", c.ns[i].ino, strerror(-err));
+				pr_debug("socket pass in netns %u: %s\n", c->ns[i].ino, strerror(-err));
 			netns_leave(d);
 		}
 		close(fd);
@@ -519,12 +493,21 @@ void sockets__sweep(struct np_daemon *d, uint64_t now)
 {
 	static uint64_t last;
 
+	struct open_ctx c = { .d = d, .now = now };
+	int err;
+
 	if (!d->sockets)
 		return;
-	socket_pass(d);
-	if (last && now - last < SOCK_SWEEP_NS)
+	c.name = !last || now - last >= SOCK_SWEEP_NS;
+	err = map_walk_batch(d->socks_fd, sizeof(__u64), sizeof(struct sock_record),
+			     open_batch, &c);
+	if (err) {
+		pr_warn("sweep: cannot read the socket table: %s\n", strerror(-err));
 		return;
-	last = now;
-	sweep_open(d, now);
-	sweep_closed(d, now);
+	}
+	socket_pass(d, &c);
+	if (c.name) {
+		last = now;
+		sweep_closed(d, now);
+	}
 }

@@ -36,6 +36,13 @@ struct lat_mark {
 	__u64	ns;
 };
 
+/* marks in sequence order, oldest at head */
+struct lat_ring {
+	__u8	head, n;
+	__u8	pad[6];
+	struct lat_mark m[LAT_RING];
+};
+
 /*
  * Per connection, keyed by socket cookie (map sock_lat). Created at the
  * connection's first data in either direction, folded into its edge
@@ -44,9 +51,9 @@ struct lat_mark {
 struct sock_lat {
 	struct conn_agg_key key;	/* the service-map edge half it belongs to */
 	__u32	owner_tgid;		/* whose cgroup and command key holds */
-	__u8	rx_head, rx_n, tx_head, tx_n;
-	struct lat_mark rx[LAT_RING];	/* end_seq of data received, when */
-	struct lat_mark tx[LAT_RING];	/* write_seq when a write began, when */
+	__u32	pad;
+	struct lat_ring rx;		/* end_seq of data received, when */
+	struct lat_ring tx;		/* write_seq when a write began, when */
 	struct lat_hist st[LAT_STAGES];
 };
 

@@ -15,9 +15,7 @@ Request/response where the server sleeps before each read:
 The sleep the server measures itself is the test's ground truth for how long
 requests wait in its socket's receive queue.
 
-One bulk connection:
-  tcpwork.py sink PORT                       accept one connection, read it
-                                             until the peer closes
+One bulk connection (the server: socat -u TCP-LISTEN:PORT OPEN:/dev/null):
   tcpwork.py pour HOST PORT SECONDS [NETPROF]
                                              write as fast as TCP takes it for
                                              SECONDS; with NETPROF, print the
@@ -25,10 +23,11 @@ One bulk connection:
 """
 import json
 import socket
-import struct
 import subprocess
 import sys
 import time
+
+from tcpclient import tcp_info
 
 
 def server(port, sleep_ms, log):
@@ -54,23 +53,12 @@ def server(port, sleep_ms, log):
 
 def report(s, netprof):
     """tcp_info's RTT and what netprof says about this connection, as JSON"""
-    raw = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232)
-    rtt = struct.unpack_from("<24I", raw, 8)[15]     # tcpi_rtt, µs
+    rtt = tcp_info(s)["rtt"]     # µs
     lport = s.getsockname()[1]
     out = subprocess.run([netprof, "latency", "--json", f"port {lport}"],
                          capture_output=True, text=True, check=True)
     print(json.dumps({"local_port": lport, "tcp_info": {"rtt": rtt},
                       "latency": json.loads(out.stdout)}))
-
-
-def sink(port):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("0.0.0.0", port))
-    ls.listen(4)
-    c, _ = ls.accept()
-    while c.recv(1 << 16):
-        pass
 
 
 def pour(host, port, seconds, netprof=None):
@@ -103,8 +91,6 @@ def client(host, port, count, netprof=None):
 if __name__ == "__main__":
     if sys.argv[1] == "server":
         server(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4])
-    elif sys.argv[1] == "sink":
-        sink(int(sys.argv[2]))
     elif sys.argv[1] == "pour":
         pour(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]),
              sys.argv[5] if len(sys.argv) > 5 else None)

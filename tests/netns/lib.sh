@@ -131,10 +131,23 @@ test_cgroup() {
 	mkdir -p "$CG${CGSUB:+/$CGSUB}"
 }
 
+# wait_log FILE PATTERN PID WHAT: until PATTERN is in FILE (5 s at most);
+# if PID dies or time runs out, FILE goes to stderr and WHAT did not start.
+wait_log() {
+	local i
+	for i in $(seq 100); do
+		grep -q "$2" "$1" && return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$1" >&2
+	fail "$4 did not start"
+}
+
 # start_netprofd LOGFILE ARGS...: start in the background, wait until it runs.
 # Socket tracking follows the test cgroup unless ARGS say otherwise.
 start_netprofd() {
-	local log=$1 i extra=()
+	local log=$1 extra=()
 	shift
 	case " $* " in
 	*" --cgroup "*|*" --no-sockets "*) ;;
@@ -143,13 +156,7 @@ start_netprofd() {
 	"$NETPROFD" -p "$PIN" "${extra[@]}" "$@" >"$log" 2>&1 &
 	NETPROFD_PID=$!
 	PIDS+=("$NETPROFD_PID")
-	for i in $(seq 100); do
-		grep -q 'running (pid' "$log" && return 0
-		kill -0 "$NETPROFD_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$log" >&2
-	fail "netprofd did not start"
+	wait_log "$log" 'running (pid' "$NETPROFD_PID" netprofd
 }
 
 # wait_sweep: until netprofd has begun and finished a sweep after this call
@@ -175,16 +182,12 @@ stop_netprofd() {
 
 # start_capture NS IF FILE: tcpdump in the namespace, returns once it listens.
 start_capture() {
-	local ns=$1 ifc=$2 file=$3 i
+	local ns=$1 ifc=$2 file=$3
 	ip netns exec "$ns" tcpdump -i "$ifc" -B 65536 --immediate-mode -U -n -w "$file" \
 		2>"$file.log" &
 	CAPTURE_PID=$!
 	PIDS+=("$CAPTURE_PID")
-	for i in $(seq 100); do
-		grep -q 'listening on' "$file.log" && return 0
-		sleep 0.05
-	done
-	fail "tcpdump did not start on $ifc"
+	wait_log "$file.log" 'listening on' "$CAPTURE_PID" "tcpdump on $ifc"
 }
 
 stop_capture() {

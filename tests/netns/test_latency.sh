@@ -71,7 +71,7 @@ test_qdisc_tbf() {
 	ip netns exec "$P-c" ip link set dev eth0 gso_max_segs 1 || return 1
 	ip netns exec "$P-c" tc qdisc add dev eth0 root tbf rate 10mbit burst 32kbit latency 20ms || return 1
 	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" || return 1
-	start_bg "$P-s" python3 "$ROOT/tests/lib/tcpwork.py" sink 7000
+	start_bg "$P-s" socat -u TCP-LISTEN:7000,reuseaddr OPEN:/dev/null
 	wait_port "$P-s" 7000 || return 1
 	( for i in $(seq 60); do
 		ip netns exec "$P-c" tc -s -j qdisc show dev eth0; echo; sleep 0.05
