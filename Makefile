@@ -25,7 +25,7 @@ LIBS       := -lbpf -lelf -lz -lpcap -lmnl -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__BPF__ \
 	      -Wall -Werror -I$(OUTPUT) -Imaps -Ibpf
 
-BPF_OBJS   := flow sockets latency
+BPF_OBJS   := flow sockets latency profile
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_HDRS   := $(wildcard bpf/lib/*.bpf.h) $(wildcard maps/*.h)
 SKELS      := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_OBJS))
@@ -37,7 +37,7 @@ CLI_OBJS   := $(patsubst cli/%.c,$(OUTPUT)/cli/%.o,$(wildcard cli/*.c))
 HDRS       := $(wildcard lib/*.h maps/*.h daemon/*.h cli/*.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
-TEST_TOOLS := $(OUTPUT)/tests/delaybridge
+TEST_TOOLS := $(OUTPUT)/tests/delaybridge $(OUTPUT)/tests/hotwork
 BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
 
 .PHONY: all deps demo check test-unit test-netns bench clean
@@ -60,7 +60,7 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
 # sockets.bpf.c takes ring slots with an atomic fetch-and-add (BPF v3)
-$(OUTPUT)/sockets.bpf.o $(OUTPUT)/latency.bpf.o: BPF_CFLAGS += -mcpu=v3
+$(OUTPUT)/sockets.bpf.o $(OUTPUT)/latency.bpf.o $(OUTPUT)/profile.bpf.o: BPF_CFLAGS += -mcpu=v3
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(OUTPUT)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
@@ -97,6 +97,14 @@ $(OUTPUT)/netprof: $(CLI_OBJS) $(LIB_OBJS)
 $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/test.h $(LIB_OBJS) $(HDRS) $(SKELS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LIBS) -o $@
+
+# the profiler's workload: every function a frame, leaves included (clang:
+# gcc 12 drops the frame pointer of leaf functions despite the flag; no
+# shrink-wrapping, which sets the frame up only after a hot loop)
+$(OUTPUT)/tests/hotwork: tests/lib/hotwork.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CLANG) -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+		-fno-optimize-sibling-calls -mllvm -enable-shrink-wrap=false -Wall -Werror $< -o $@
 
 $(OUTPUT)/bench/%: bench/%.c $(LIB_OBJS) $(HDRS) $(SKELS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)

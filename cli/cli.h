@@ -16,6 +16,7 @@ extern struct cli_globals g;
 int do_flows(int argc, char **argv);
 int do_latency(int argc, char **argv);
 int do_map(int argc, char **argv);
+int do_profile(int argc, char **argv);
 int do_replay(int argc, char **argv);
 int do_sockets(int argc, char **argv);
 int do_status(int argc, char **argv);

@@ -240,10 +240,8 @@ static int selected(const struct sockets_opts *o, const struct sock_record *r,
 	if (o->state >= 0 && (r->closed_ns ? 7 : r->state) != o->state)
 		return 0;
 	if (o->cgroup) {
-		size_t n = strlen(o->cgroup);
-
 		p = cgroup_name(cc, r->owner.cgroup_id, cg, sizeof(cg));
-		if (!p || strncmp(p, o->cgroup, n) || (p[n] && p[n] != '/' && o->cgroup[n - 1] != '/'))
+		if (!cgroup_path_under(p, o->cgroup))
 			return 0;
 	}
 	sock_flow_key(r, &k);

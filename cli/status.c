@@ -20,6 +20,7 @@
 #include "sockets.h"
 #include "latency.h"
 #include "socktab.h"
+#include "profile.h"
 
 static const char status_usage[] =
 "Usage: netprof status [-j]\n"
@@ -47,6 +48,88 @@ static void attach_str(char *buf, size_t len, uint32_t a)
 	snprintf(buf, len, "%s%s%s%s", a & IFACE_XDP_NATIVE ? "xdp(native) " : "",
 		 a & IFACE_XDP_GENERIC ? "xdp(generic) " : "", a & IFACE_TC_INGRESS ? "tc-ingress " : "",
 		 a & IFACE_TC_EGRESS ? "tc-egress" : "");
+}
+
+static int read_sysctl_int(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* The profiler: samples taken, lost, map fill, its own CPU. Absent: says so. */
+static void show_profiler(struct json_writer *jw, uint64_t now)
+{
+	int stats_fd = pins_open_map(g.pin_dir, PROF_STATS_MAP, 1);
+	int daemon_fd = pins_open_map(g.pin_dir, PROF_DAEMON_MAP, 1);
+	struct prof_daemon_stats d = {};
+	uint64_t s[PSTAT_MAX] = {};
+	int running, bpf_stats = read_sysctl_int("/proc/sys/kernel/bpf_stats_enabled");
+	__u32 zero = 0;
+	char b1[32], b2[32], b3[32];
+
+	if (stats_fd < 0 || daemon_fd < 0 || bpf_map_lookup_elem(daemon_fd, &zero, &d) ||
+	    percpu_array_sum(stats_fd, s, PSTAT_MAX)) {
+		if (jw)
+			jw_null(jw, "profiler");
+		else
+			printf("profiler:   never ran on these pins (netprofd --no-profile)\n");
+		goto out;
+	}
+	running = netprofd_alive(d.pid);
+	if (jw) {
+		jw_object_start(jw, "profiler");
+		jw_bool(jw, "running", running);
+		jw_u64(jw, "hz", d.hz);
+		jw_u64(jw, "window_ns", d.window_ns);
+		jw_u64(jw, "samples", s[PSTAT_SAMPLES]);
+		jw_u64(jw, "recorded", s[PSTAT_RECORDED]);
+		jw_u64(jw, "lost", s[PSTAT_COUNTS_FULL]);
+		jw_u64(jw, "connection_samples", s[PSTAT_CONN]);
+		jw_u64(jw, "kernel_stack_errors", s[PSTAT_KSTACK_ERR]);
+		jw_u64(jw, "user_stack_errors", s[PSTAT_USTACK_ERR]);
+		jw_u64(jw, "thread_table_full", s[PSTAT_THREADS_FULL]);
+		json_fill(jw, "map", d.counts_peak, d.counts_max);
+		jw_u64(jw, "drains", d.drains);
+		jw_u64(jw, "last_drain_ago_ns", d.last_drain_ns ? now - d.last_drain_ns : 0);
+		jw_u64(jw, "sideband_lost", d.sideband_lost);
+		jw_u64(jw, "frames_truncated", d.frames_truncated);
+		jw_u64(jw, "procs_from_proc", d.procs_from_proc);
+		jw_u64(jw, "drain_cpu_ns", d.drain_cpu_ns);
+		if (bpf_stats == 1)
+			jw_u64(jw, "bpf_cpu_ns", d.bpf_run_ns);
+		else
+			jw_null(jw, "bpf_cpu_ns");
+		jw_u64(jw, "journal_bytes", d.journal_bytes);
+		jw_object_end(jw);
+	} else {
+		printf("profiler:   %s, %u Hz, %llu samples, %llu lost (count map full), map peak %llu of %llu per drain\n",
+		       running ? "running" : "stopped", d.hz, (unsigned long long)s[PSTAT_SAMPLES],
+		       (unsigned long long)s[PSTAT_COUNTS_FULL], (unsigned long long)d.counts_peak,
+		       (unsigned long long)d.counts_max);
+		printf("            %.0f%% while serving a connection; own CPU: drains %s, BPF %s; last drain %s ago\n",
+		       s[PSTAT_SAMPLES] ? 100.0 * s[PSTAT_CONN] / s[PSTAT_SAMPLES] : 0.0,
+		       fmt_duration(b1, sizeof(b1), d.drain_cpu_ns),
+		       bpf_stats == 1 ? fmt_duration(b2, sizeof(b2), d.bpf_run_ns) :
+		       "unknown (sysctl kernel.bpf_stats_enabled=1 measures it)",
+		       fmt_duration(b3, sizeof(b3), d.last_drain_ns ? now - d.last_drain_ns : 0));
+		printf("            stack errors kernel %llu user %llu, thread table full %llu, side-band records lost %llu,\n"
+		       "            user stacks cut at non-code %llu, processes read late from /proc %llu\n",
+		       (unsigned long long)s[PSTAT_KSTACK_ERR], (unsigned long long)s[PSTAT_USTACK_ERR],
+		       (unsigned long long)s[PSTAT_THREADS_FULL], (unsigned long long)d.sideband_lost,
+		       (unsigned long long)d.frames_truncated, (unsigned long long)d.procs_from_proc);
+	}
+out:
+	if (stats_fd >= 0)
+		close(stats_fd);
+	if (daemon_fd >= 0)
+		close(daemon_fd);
 }
 
 int do_status(int argc, char **argv)
@@ -192,6 +275,7 @@ int do_status(int argc, char **argv)
 	}
 	if (jw) {
 		jw_array_end(jw);
+		show_profiler(jw, now);
 		jw_object_start(jw, "counters");
 		for (i = 0; i < STAT_MAX; i++)
 			jw_u64(jw, np_stat_name(i), stats[i]);
@@ -204,6 +288,7 @@ int do_status(int argc, char **argv)
 		jw_object_end(jw);
 		jw_free(jw);
 	} else {
+		show_profiler(NULL, now);
 		printf("counters (what could not be recorded is counted here):\n");
 		for (i = 0; i < STAT_MAX; i++)
 			printf("  %-28s %llu\n", np_stat_name(i), (unsigned long long)stats[i]);

@@ -22,6 +22,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "flow.skel.h"
+#include "profile.h"
 #include "format.h"
 #include "log.h"
 #include "pins.h"
@@ -54,6 +55,11 @@ static const char usage_text[] =
 "      --rtt-from-start     per-ACK RTT samples from a connection's first ACK\n"
 "                           (default: from the first pass after its handshake;\n"
 "                           costs about 5% of loopback connection churn)\n"
+"      --no-profile         no CPU profiler\n"
+"      --profile-hz N       CPU samples per second on each CPU (default 99)\n"
+"      --profile-window DUR a sample belongs to the socket its thread last sent\n"
+"                           or received on this recently (default 100ms)\n"
+"      --debug-dir DIR      separate debug files (default /usr/lib/debug)\n"
 "      --idle-timeout DUR   end flows idle this long (default 30s)\n"
 "      --closed-timeout DUR end closed TCP flows quiet this long (default 2s)\n"
 "      --keep-ended DUR     keep ended flows and closed sockets visible this long\n"
@@ -73,6 +79,7 @@ static const char usage_text[] =
 enum {
 	OPT_IDLE = 256, OPT_CLOSED, OPT_KEEP_ENDED, OPT_SWEEP, OPT_XDP, OPT_REMOVE, OPT_PRECISE,
 	OPT_MAX_SOCKETS, OPT_NO_SOCKETS, OPT_RTT_START, OPT_NO_LATENCY,
+	OPT_NO_PROFILE, OPT_PROFILE_HZ, OPT_PROFILE_WINDOW, OPT_DEBUG_DIR,
 };
 
 static const struct option long_opts[] = {
@@ -85,6 +92,10 @@ static const struct option long_opts[] = {
 	{ "no-sockets",     no_argument,       NULL, OPT_NO_SOCKETS },
 	{ "rtt-from-start", no_argument,       NULL, OPT_RTT_START },
 	{ "no-latency",     no_argument,       NULL, OPT_NO_LATENCY },
+	{ "no-profile",     no_argument,       NULL, OPT_NO_PROFILE },
+	{ "profile-hz",     required_argument, NULL, OPT_PROFILE_HZ },
+	{ "profile-window", required_argument, NULL, OPT_PROFILE_WINDOW },
+	{ "debug-dir",      required_argument, NULL, OPT_DEBUG_DIR },
 	{ "idle-timeout",   required_argument, NULL, OPT_IDLE },
 	{ "closed-timeout", required_argument, NULL, OPT_CLOSED },
 	{ "keep-ended",     required_argument, NULL, OPT_KEEP_ENDED },
@@ -275,8 +286,10 @@ static int run(struct np_daemon *d)
 			} else if (p == &ev_timer) {
 				uint64_t ticks;
 
-				if (read(tfd, &ticks, sizeof(ticks)) > 0)
+				if (read(tfd, &ticks, sizeof(ticks)) > 0) {
 					sweep(d);
+					profile__drain(d);
+				}
 			} else {
 				rtnl__process(d, p);
 			}
@@ -298,6 +311,7 @@ int main(int argc, char **argv)
 		.flows_fd = -1, .ended_fd = -1, .ifaces_fd = -1, .daemon_fd = -1,
 		.host_netns_fd = -1, .epfd = -1, .cgroup_fd = -1, .socks_fd = -1, .socks_closed_fd = -1,
 		.cgroup_names_fd = -1,
+		.prof_hz = PROF_DEFAULT_HZ, .prof_window_ns = PROF_DEFAULT_WINDOW_NS,
 	};
 	const char *pin_dir = NULL;
 	char **netns_names = NULL;
@@ -349,6 +363,23 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_LATENCY:
 			d.no_latency = 1;
+			break;
+		case OPT_NO_PROFILE:
+			d.no_profile = 1;
+			break;
+		case OPT_PROFILE_HZ:
+			if (parse_u64(optarg, &v) || v < 1 || v > 10000) {
+				pr_err("--profile-hz '%s': give a number from 1 to 10000", optarg);
+				return 2;
+			}
+			d.prof_hz = v;
+			break;
+		case OPT_PROFILE_WINDOW:
+			if (parse_dur_opt("profile-window", optarg, &d.prof_window_ns))
+				return 2;
+			break;
+		case OPT_DEBUG_DIR:
+			d.debug_dir = optarg;
 			break;
 		case OPT_IDLE:
 			if (parse_dur_opt("idle-timeout", optarg, &d.idle_timeout_ns))
@@ -474,6 +505,11 @@ int main(int argc, char **argv)
 		if (err)
 			goto cleanup;
 	}
+	if (!d.no_profile) {
+		err = profile__start(&d);
+		if (err)
+			goto cleanup;
+	}
 	daemon_info_write(&d);
 	err = run(&d);
 cleanup:
@@ -484,6 +520,7 @@ cleanup:
 			d.info.ifaces = 0;
 		daemon_info_write(&d);
 	}
+	profile__stop(&d);
 	sockets__stop(&d);
 	while (d.netns) {
 		ns = d.netns;

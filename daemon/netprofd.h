@@ -10,6 +10,7 @@
 struct flow_bpf;
 struct sockets_bpf;
 struct latency_bpf;
+struct profiler;
 struct mnl_socket;
 
 /* TC filter identity: ours is found, replaced and removed by these. */
@@ -80,6 +81,13 @@ struct np_daemon {
 	int		socks_closed_fd;
 	uint64_t	last_closed_sweep_ns;	/* closed records named up to here */
 	int		cgroup_names_fd;
+
+	/* CPU profiler (profile.c) */
+	int		no_profile;
+	uint32_t	prof_hz;
+	uint64_t	prof_window_ns;
+	const char	*debug_dir;	/* separate debug files; NULL: /usr/lib/debug */
+	struct profiler	*prof;
 };
 
 /* attach.c */
@@ -114,6 +122,11 @@ int sockets__check(struct np_daemon *d);
 int sockets__start(struct np_daemon *d);
 void sockets__stop(struct np_daemon *d);
 void sockets__sweep(struct np_daemon *d, uint64_t now);
+
+/* profile.c */
+int profile__start(struct np_daemon *d);
+void profile__drain(struct np_daemon *d);
+void profile__stop(struct np_daemon *d);
 
 /* sweep.c */
 int sweep(struct np_daemon *d);

@@ -104,3 +104,12 @@ unsigned int cgroup_level(const char *dir)
 			level++;
 	return level;
 }
+
+int cgroup_path_under(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (!path || strncmp(path, prefix, n))
+		return 0;
+	return !path[n] || path[n] == '/' || (n && prefix[n - 1] == '/');
+}

@@ -21,4 +21,7 @@ unsigned int cgroup_level(const char *dir);
 /* Path below the mount ("/" for the root) of a cgroup id; -ENOENT if gone. */
 int cgroup_path_of(uint64_t id, char *out, size_t len);
 
+/* 1 if cgroup path is prefix or below it ("/a" holds "/a/b", not "/ab"). */
+int cgroup_path_under(const char *path, const char *prefix);
+
 #endif

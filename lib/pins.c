@@ -93,3 +93,34 @@ int netprofd_alive(unsigned int pid)
 	fclose(f);
 	return !strncmp(comm, "netprofd", 8);
 }
+
+int pins_state_path(char *buf, size_t len, const char *pin_dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s%s%s%s", NETPROF_STATE_ROOT, pin_dir[0] == '/' ? "" : "/",
+			 pin_dir, name ? "/" : "");
+
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	if (name && (size_t)snprintf(buf + n, len - n, "%s", name) >= len - n)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+	char tmp[512], *p;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}

@@ -4,6 +4,14 @@
 #define NETPROF_PINS_H
 
 #include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Files that go with a pin directory (the profiler's journal) live under
+ * NETPROF_STATE_ROOT followed by the pin directory's path:
+ * /run/netprof/sys/fs/bpf/netprof/profile.log for the default pins.
+ */
+#define NETPROF_STATE_ROOT	"/run/netprof"
 
 /* --pin-dir, else $NETPROF_PIN_DIR, else NETPROF_PIN_DIR. */
 const char *pins_dir(const char *override);
@@ -17,5 +25,10 @@ int pins_open_map(const char *dir, const char *name, int quiet);
 int netprofd_alive(unsigned int pid);
 /* snprintf(dir/name) that reports truncation as -ENAMETOOLONG. */
 int pins_path(char *buf, size_t len, const char *dir, const char *name);
+
+/* NETPROF_STATE_ROOT + pin_dir [+ "/" name]; 0 or -ENAMETOOLONG. */
+int pins_state_path(char *buf, size_t len, const char *pin_dir, const char *name);
+/* mkdir -p; 0 or -errno. */
+int mkdir_p(const char *path, mode_t mode);
 
 #endif

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * profile.bpf.c - CPU samples, counted in the kernel by whole stack, and
+ * the connection each thread serves (maps/profile.h says how).
+ *
+ *  perf_event               one PERF_COUNT_SW_CPU_CLOCK event per CPU
+ *  tp_btf sock_{send,recv}_length
+ *                           the socket this thread last worked on
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "flow.h"
+#include "profile.h"
+
+#define AF_INET_	2
+#define AF_INET6_	10
+#define IPPROTO_TCP_	6
+#define IPPROTO_UDP_	17
+#define PF_KTHREAD_	0x00200000
+
+const volatile __u64 conn_window_ns = PROF_DEFAULT_WINDOW_NS;
+
+/* which count map the program writes: netprofd flips it to drain the other */
+volatile __u32 active_set;
+
+struct counts_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PROF_COUNTS_DEFAULT_MAX);	/* resized at load time */
+	__type(key, struct prof_key);
+	__type(value, __u64);
+};
+struct counts_map prof_counts0 SEC(".maps");
+struct counts_map prof_counts1 SEC(".maps");
+
+/* the key is 1.6 kB: built here, not on the 512-byte stack */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct prof_key);
+} prof_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);			/* thread id */
+	__type(value, struct prof_thread);
+} prof_threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);			/* socket cookie */
+	__type(value, struct prof_conn);
+} prof_conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PSTAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} prof_stats SEC(".maps");
+
+/* written by netprofd only; pinned for `netprof status` */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct prof_daemon_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} prof_daemon SEC(".maps");
+
+static __always_inline void pstat_add(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&prof_stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline int count(void *counts, struct prof_key *k)
+{
+	__u64 one = 1, *v;
+
+	v = bpf_map_lookup_elem(counts, k);
+	if (v) {
+		__sync_fetch_and_add(v, 1);
+		return 0;
+	}
+	/* another CPU may insert the same key between lookup and update */
+	if (!bpf_map_update_elem(counts, k, &one, BPF_NOEXIST))
+		return 0;
+	v = bpf_map_lookup_elem(counts, k);
+	if (v) {
+		__sync_fetch_and_add(v, 1);
+		return 0;
+	}
+	return -1;
+}
+
+SEC("perf_event")
+int profile_sample(struct bpf_perf_event_data *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 id = bpf_get_current_pid_tgid();
+	struct prof_thread *t;
+	struct prof_key *k;
+	__u32 zero = 0, samples = PSTAT_SAMPLES;
+	__u64 *v;
+	long n;
+	int err;
+
+	/*
+	 * Counted before active_set is read, with a locked add (a full
+	 * barrier): netprofd's flip waits until every sample counted here
+	 * before it flipped is counted as done (PSTAT_RECORDED/COUNTS_FULL).
+	 */
+	v = bpf_map_lookup_elem(&prof_stats, &samples);
+	if (v)
+		__sync_fetch_and_add(v, 1);
+	k = bpf_map_lookup_elem(&prof_scratch, &zero);
+	if (!k) {
+		pstat_add(PSTAT_COUNTS_FULL);
+		return 0;
+	}
+	k->tgid = id >> 32;
+	k->tid = (__u32)id;
+	k->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(k->comm, sizeof(k->comm));
+	k->pad = 0;
+	k->cookie = 0;
+	if (k->tid) {
+		t = bpf_map_lookup_elem(&prof_threads, &k->tid);
+		if (t && bpf_ktime_get_ns() - t->ts_ns <= conn_window_ns) {
+			k->cookie = t->cookie;
+			pstat_add(PSTAT_CONN);
+		}
+	}
+
+	/* bpf_get_stack zeroes the buffer past what it wrote: keys compare whole */
+	n = bpf_get_stack(ctx, k->kstack, sizeof(k->kstack), 0);
+	if (n < 0) {
+		pstat_add(PSTAT_KSTACK_ERR);
+		n = 0;
+		__builtin_memset(k->kstack, 0, sizeof(k->kstack));
+	}
+	k->nk = n / 8;
+	n = 0;
+	if (k->tgid && !(task->flags & PF_KTHREAD_)) {
+		n = bpf_get_stack(ctx, k->ustack, sizeof(k->ustack), BPF_F_USER_STACK);
+		if (n < 0) {
+			pstat_add(PSTAT_USTACK_ERR);
+			n = 0;
+		}
+	}
+	if (n == 0)
+		__builtin_memset(k->ustack, 0, sizeof(k->ustack));
+	k->nu = n / 8;
+
+	err = active_set ? count(&prof_counts1, k) : count(&prof_counts0, k);
+	pstat_add(err ? PSTAT_COUNTS_FULL : PSTAT_RECORDED);
+	return 0;	/* 0: perf writes no sample record of its own */
+}
+
+static __always_inline void addr_of(__u8 *dst, __u16 family, __be32 v4, const struct in6_addr *v6)
+{
+	__u32 *d = (__u32 *)dst;
+
+	if (family == AF_INET_) {
+		d[0] = 0;
+		d[1] = 0;
+		d[2] = bpf_htonl(0xffff);
+		d[3] = v4;
+	} else {
+		__builtin_memcpy(dst, v6->in6_u.u6_addr8, 16);
+	}
+}
+
+/* Remember the socket this thread works on (and the socket's addresses). */
+static __always_inline int thread_io(struct sock *sk)
+{
+	struct prof_thread *t, nt = {};
+	struct prof_conn c = {};
+	__u32 tid;
+	__u16 family;
+	__u64 cookie;
+
+	if (!sk)
+		return 0;
+	family = sk->__sk_common.skc_family;
+	if ((family != AF_INET_ && family != AF_INET6_) ||
+	    (sk->sk_protocol != IPPROTO_TCP_ && sk->sk_protocol != IPPROTO_UDP_))
+		return 0;
+	cookie = bpf_get_socket_cookie(sk);
+	tid = (__u32)bpf_get_current_pid_tgid();
+	t = bpf_map_lookup_elem(&prof_threads, &tid);
+	if (t) {
+		t->cookie = cookie;
+		t->ts_ns = bpf_ktime_get_ns();
+	} else {
+		nt.cookie = cookie;
+		nt.ts_ns = bpf_ktime_get_ns();
+		if (bpf_map_update_elem(&prof_threads, &tid, &nt, BPF_ANY))
+			pstat_add(PSTAT_THREADS_FULL);
+	}
+	if (bpf_map_lookup_elem(&prof_conns, &cookie))
+		return 0;
+	addr_of(c.laddr, family, sk->__sk_common.skc_rcv_saddr, &sk->__sk_common.skc_v6_rcv_saddr);
+	addr_of(c.raddr, family, sk->__sk_common.skc_daddr, &sk->__sk_common.skc_v6_daddr);
+	c.lport = sk->__sk_common.skc_num;
+	c.rport = bpf_ntohs(sk->__sk_common.skc_dport);
+	c.family = family == AF_INET_ ? FLOW_FAMILY_IPV4 : FLOW_FAMILY_IPV6;
+	c.proto = sk->sk_protocol;
+	c.netns_ino = sk->__sk_common.skc_net.net->ns.inum;
+	bpf_map_update_elem(&prof_conns, &cookie, &c, BPF_NOEXIST);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(prof_send, struct sock *sk, int ret, int flags)
+{
+	return thread_io(sk);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(prof_recv, struct sock *sk, int ret, int flags)
+{
+	return thread_io(sk);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,139 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# The CPU profiler (netprof profile): hot functions and per-connection CPU
+# against what the workload measures of itself (tests/lib/hotwork.c times
+# each function and each connection with CLOCK_THREAD_CPUTIME_ID), and
+# symbols of processes that exited before the report.
+#
+#   netns $P-c eth0 10.230.0.1 ---- eth0 10.230.0.2 netns $P-s (hotwork server)
+
+. "$(dirname "$0")/lib.sh"
+
+HOTWORK=$ROOT/.output/tests/hotwork
+
+# One server thread serves two clients; a request of client A costs three
+# times one of client B (3 units vs 1). The profile of the server process
+# must give hot_parse and hot_compute the share of its CPU the server
+# measured (within 5 points), and --by-conn must split the server's CPU
+# between the two connections as the server measured (ratio within 20%).
+test_hot_functions_by_connection() {
+	veth_pair "$P-c" eth0 10.230.0.1 "$P-s" eth0 10.230.0.2
+	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" --profile-hz 299 || return 1
+	start_bg "$P-s" "$HOTWORK" server 7100 "$WORK/truth.json"
+	local srv=$LAST_PID
+	wait_port "$P-s" 7100 || return 1
+	in_cg "$P-c" "$HOTWORK" client 10.230.0.2 7100 3 9 >"$WORK/a.out" &
+	local ca=$!
+	in_cg "$P-c" "$HOTWORK" client 10.230.0.2 7100 1 9 >"$WORK/b.out" &
+	local cb=$!
+	sleep 1
+	"$NETPROF" profile --duration 5s --pid "$srv" --json >"$WORK/prof.json" || return 1
+	"$NETPROF" profile --last 6s --pid "$srv" --folded >"$WORK/prof.folded" || return 1
+	"$NETPROF" profile --last 6s --pid "$srv" --by-conn --svg "$WORK/prof.svg" || return 1
+	wait "$ca" "$cb" || { fail "a client failed"; return 1; }
+	kill -TERM "$srv"
+	wait "$srv" 2>/dev/null
+	python3 - "$WORK/truth.json" "$WORK/prof.json" "$WORK/prof.folded" "$WORK/prof.svg" <<'PY' || return 1
+import json, re, sys, xml.etree.ElementTree as ET
+truth = json.load(open(sys.argv[1]))
+prof = json.load(open(sys.argv[2]))
+n = sum(s["count"] for s in prof["stacks"])
+assert n == prof["samples"] and n >= 500, f"{n} samples, expected at least 500 (5 s at 299 Hz)"
+def share(fn):
+    return 100.0 * sum(s["count"] for s in prof["stacks"] if fn in s["frames"]) / n
+for fn in ("hot_parse", "hot_compute"):
+    want = 100.0 * truth[fn + "_ns"] / truth["cpu_ns"]
+    got = share(fn)
+    print(f"  {fn}: netprof {got:.1f}% of the server's samples, server measured {want:.1f}%")
+    assert abs(got - want) <= 5, f"{fn}: {got:.1f}% vs {want:.1f}%"
+# mix_round is called by hot_compute: the stack says so (but for samples
+# on its first or last instruction, where its frame is not set up yet)
+mix = [s for s in prof["stacks"] if "mix_round" in s["frames"]]
+ok = sum(s["count"] for s in mix if "hot_compute" in s["frames"][:s["frames"].index("mix_round")])
+assert ok >= 0.95 * sum(s["count"] for s in mix), f"mix_round under hot_compute in {ok} of {sum(s['count'] for s in mix)}"
+# per connection: samples by the client's port against the server's own CPU per connection
+by_port = {}
+for s in prof["stacks"]:
+    c = s["connection"]
+    if c:
+        port = c["remote"].rsplit(":", 1)[1]
+        by_port[port] = by_port.get(port, 0) + s["count"]
+conns = truth["conns"]
+assert set(conns) <= set(by_port), f"connections {sorted(by_port)}, server saw {sorted(conns)}"
+(pa, ta), (pb, tb) = sorted(conns.items(), key=lambda kv: -kv[1]["cpu_ns"])
+want = ta["cpu_ns"] / tb["cpu_ns"]
+got = by_port[pa] / by_port[pb]
+print(f"  CPU ratio of the two connections: netprof {got:.2f} ({by_port[pa]}:{by_port[pb]} samples), server measured {want:.2f}")
+assert abs(got / want - 1) <= 0.20, f"ratio {got:.2f} vs {want:.2f}"
+attributed = sum(by_port.values()) / n
+assert attributed >= 0.9, f"only {attributed:.0%} of the busy server's samples tied to a connection"
+# folded: flamegraph.pl's input, "comm;frame;...;leaf COUNT", root first
+lines = open(sys.argv[3]).read().splitlines()
+assert lines and all(re.fullmatch(r"hotwork(;[^;]+)+ \d+", l) for l in lines), lines[:3]
+assert sum(int(l.rsplit(" ", 1)[1]) for l in lines) >= n
+assert any(";handle_request;hot_compute;mix_round " in l for l in lines)
+# the flame graph: valid SVG, a frame per connection at the root, hover titles
+svg = ET.parse(sys.argv[4]).getroot()
+titles = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}title")]
+for p in (pa, pb):
+    assert any(t and t.startswith("[tcp 10.230.0.2:7100 10.230.0.1:" + p + "]") for t in titles), (p, titles[:5])
+assert any(t and t.startswith("hot_compute (") for t in titles)
+PY
+}
+
+# Processes that exit before anyone asks are still named: two short
+# burners (300 ms of CPU in burn_briefly -> hot_parse), both stripped of
+# their symbol tables; one finds them through .gnu_debuglink (no build id),
+# the other through its build id under netprofd's --debug-dir. The report
+# is made after both exited.
+test_exited_and_stripped() {
+	local bin=$WORK/bin dbg=$WORK/debug id p1 p2
+	mkdir -p "$bin/.debug" "$dbg"
+	# by .gnu_debuglink, from .debug/ beside the binary
+	objcopy --only-keep-debug "$HOTWORK" "$bin/.debug/hw-link.debug" &&
+		objcopy --strip-all --remove-section .note.gnu.build-id \
+			--add-gnu-debuglink="$bin/.debug/hw-link.debug" "$HOTWORK" "$bin/hw-link" || return 1
+	# by build id, under --debug-dir
+	id=$(readelf -n "$HOTWORK" | awk '/Build ID/ { print $3 }')
+	[ -n "$id" ] || { fail "hotwork has no build id"; return 1; }
+	mkdir -p "$dbg/.build-id/${id:0:2}"
+	objcopy --only-keep-debug "$HOTWORK" "$dbg/.build-id/${id:0:2}/${id:2}.debug" &&
+		objcopy --strip-all "$HOTWORK" "$bin/hw-id" || return 1
+	nm "$bin/hw-link" 2>&1 | grep -q burn_briefly && { fail "hw-link still has its symbols"; return 1; }
+
+	start_netprofd "$WORK/d.log" --no-sockets -i lo --debug-dir "$dbg" || return 1
+	p1=$("$bin/hw-link" burn 300) || return 1
+	p2=$("$bin/hw-id" burn 300) || return 1
+	kill -0 "$p1" 2>/dev/null && { fail "burner $p1 still runs"; return 1; }
+	sleep 2.5	# two drains
+	for p in "$p1" "$p2"; do
+		"$NETPROF" profile --last 30s --pid "$p" --folded >"$WORK/$p.folded" || return 1
+		if ! grep -q '^hw-[a-z]*;.*burn_briefly;hot_parse ' "$WORK/$p.folded"; then
+			cat "$WORK/$p.folded" >&2
+			fail "pid $p: no burn_briefly;hot_parse in its profile"
+			return 1
+		fi
+		echo "  pid $p: $(grep -c . "$WORK/$p.folded") stacks, named after exit"
+	done
+}
+
+# The profiler's own accounting is in netprof status.
+test_status_counts() {
+	start_netprofd "$WORK/d.log" --no-sockets -i lo --profile-hz 199 || return 1
+	"$HOTWORK" burn 1500 >/dev/null
+	sleep 2
+	"$NETPROF" status --json >"$WORK/status.json" || return 1
+	python3 - "$WORK/status.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))["profiler"]
+print("  " + ", ".join(f"{k} {p[k]}" for k in ("samples", "recorded", "lost", "drains")))
+assert p["running"] and p["hz"] == 199
+# 1.5 s of one busy CPU at 199 Hz, and the idle CPU's samples
+assert p["samples"] >= 250, p
+assert p["recorded"] + p["lost"] <= p["samples"] <= p["recorded"] + p["lost"] + 8, p
+assert p["drains"] >= 2 and p["map"]["max_entries"] > 0
+PY
+}
+
+run_tests test_hot_functions_by_connection test_exited_and_stripped test_status_counts
