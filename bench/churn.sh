@@ -25,8 +25,8 @@ test_cgroup || exit 1
 
 setup() {
 	case $1 in
-	sockets) start_netprofd "$WORK/d.log" --netns "$P-idle" --no-latency ;;
-	all) start_netprofd "$WORK/d.log" --netns "$P-b" ;;
+	sockets) start_netprofd "$WORK/d.log" --netns "$P-idle" --no-latency --no-profile ;;
+	all) start_netprofd "$WORK/d.log" --netns "$P-b" --no-profile ;;
 	esac
 }
 

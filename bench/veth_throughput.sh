@@ -10,8 +10,9 @@
 #   empty-all  empty: plus empty programs on every tracepoint and the
 #              sock_ops hook netprof's sockets and latency stages use
 #              (bench/empty_hooks.bpf.c), sock_ops on the bench cgroup
-#   all        netprofd with everything: flows on both namespaces, sockets
-#              and latency stages on the bench cgroup
+#   all        netprofd with flows on both namespaces, sockets and latency
+#              stages on the bench cgroup (--no-profile: issue 5's set)
+#   all-prof   (diagnostic) all plus the CPU profiler at its default 99 Hz
 # Workloads: iperf3 TCP unlimited (Gbit/s received) and 64-byte UDP frames
 # (18-byte payload, packets/s received), client pinned to CPU 0 and server
 # to CPU 1, both in the bench cgroup. Modes are interleaved round by round;
@@ -62,9 +63,9 @@ setup() {
 	local both=(--netns "$P-a" --netns "$P-b")
 	case $1 in
 	empty) attach_empty "$P-a" va && attach_empty "$P-b" vb ;;
-	flows) start_netprofd "$WORK/d.log" --no-sockets "${both[@]}" ;;
-	flows-tc) start_netprofd "$WORK/d.log" --no-sockets --xdp off "${both[@]}" ;;
-	flows-precise) start_netprofd "$WORK/d.log" --no-sockets --precise-clock "${both[@]}" ;;
+	flows) start_netprofd "$WORK/d.log" --no-sockets --no-profile "${both[@]}" ;;
+	flows-tc) start_netprofd "$WORK/d.log" --no-sockets --no-profile --xdp off "${both[@]}" ;;
+	flows-precise) start_netprofd "$WORK/d.log" --no-sockets --no-profile --precise-clock "${both[@]}" ;;
 	empty-all)
 		attach_empty "$P-a" va && attach_empty "$P-b" vb || return 1
 		"$ROOT/.output/bench/empty_hooks" "$ROOT/.output/bench/empty_hooks.bpf.o" "$CG" \
@@ -72,8 +73,9 @@ setup() {
 		EMPTY_PID=$!
 		PIDS+=("$EMPTY_PID")
 		wait_log "$WORK/empty_hooks.log" attached "$EMPTY_PID" empty_hooks ;;
-	all) start_netprofd "$WORK/d.log" "${both[@]}" ;;
-	all-nolat) start_netprofd "$WORK/d.log" --no-latency "${both[@]}" ;;
+	all) start_netprofd "$WORK/d.log" --no-profile "${both[@]}" ;;
+	all-prof) start_netprofd "$WORK/d.log" "${both[@]}" ;;
+	all-nolat) start_netprofd "$WORK/d.log" --no-profile --no-latency "${both[@]}" ;;
 	esac
 }
 
@@ -121,7 +123,7 @@ import statistics, sys
 rounds, secs, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
 modes = {rest[i]: (list(map(float, rest[i + 1].split())), list(map(float, rest[i + 2].split())))
          for i in range(0, len(rest), 3)}
-base = {"flows": "empty", "flows-tc": "empty", "flows-precise": "empty", "all": "empty-all", "all-nolat": "empty-all",
+base = {"flows": "empty", "flows-tc": "empty", "flows-precise": "empty", "all": "empty-all", "all-nolat": "empty-all", "all-prof": "empty-all",
         "empty-all": "empty"}
 stats = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
 print(f"veth between two namespaces, {rounds} rounds x {secs} s, medians; kernel.bpf_stats_enabled={stats}")

@@ -20,6 +20,7 @@ int do_profile(int argc, char **argv);
 int do_replay(int argc, char **argv);
 int do_sockets(int argc, char **argv);
 int do_status(int argc, char **argv);
+int do_top(int argc, char **argv);
 
 /* Interface names from the pinned ifaces map; NULL-safe lookups. */
 struct iface_names;

@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "map",    do_map,    "service map: which services call which, how much, how fast, failures" },
 	{ "latency", do_latency, "where TCP connections' time goes: stack, socket queues, qdisc, network" },
 	{ "profile", do_profile, "CPU profile: hot functions and stacks, by process and by connection" },
+	{ "top",    do_top,    "per process and connection: CPU beside bytes/s, RTT, retransmits" },
 	{ "replay", do_replay, "run the datapath over a pcap/pcapng file, print its flows" },
 };
 

@@ -18,6 +18,9 @@
  *                               [UNITS/2, 3*UNITS/2] (a fixed cost would beat
  *                               with the sampling period and bias it)
  *   hotwork burn MS             print its pid, spin MS ms in burn_briefly, exit
+ *   hotwork jit MS              the same in code it writes at run time into
+ *                               anonymous memory (x86-64), named only by
+ *                               the /tmp/perf-PID.map it writes, as JITs do
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,6 +100,42 @@ NOINLINE static void burn_briefly(uint64_t ms)
 
 	while (cpu_ns() < end)
 		hot_parse(100);
+}
+
+/* push rbp; mov rbp,rsp; mov rcx,N; 1: dec rcx; jnz 1b; pop rbp; ret */
+static const unsigned char jit_code[] = {
+	0x55, 0x48, 0x89, 0xe5, 0x48, 0xb9, 0x40, 0x42, 0x0f, 0, 0, 0, 0, 0,
+	0x48, 0xff, 0xc9, 0x75, 0xfb, 0x5d, 0xc3,
+};
+
+NOINLINE static int jit_run(uint64_t ms)
+{
+	void (*fn)(void);
+	uint64_t end = cpu_ns() + ms * 1000000ULL;
+	char path[64];
+	FILE *f;
+	void *mem;
+
+#ifndef __x86_64__
+	fprintf(stderr, "hotwork: jit is x86-64 only\n");
+	return 2;
+#endif
+	mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		return 1;
+	memcpy(mem, jit_code, sizeof(jit_code));
+	if (mprotect(mem, 4096, PROT_READ | PROT_EXEC))
+		return 1;
+	snprintf(path, sizeof(path), "/tmp/perf-%d.map", getpid());
+	f = fopen(path, "w");
+	if (!f)
+		return 1;
+	fprintf(f, "%lx %zx jit_spin_loop\n", (unsigned long)mem, sizeof(jit_code));
+	fclose(f);
+	fn = (void (*)(void))mem;
+	while (cpu_ns() < end)
+		fn();
+	return 0;
 }
 
 static void on_term(int sig)
@@ -217,6 +257,11 @@ int main(int argc, char **argv)
 		burn_briefly(atoi(argv[2]));
 		return 0;
 	}
-	fprintf(stderr, "usage: hotwork server PORT STATS | client HOST PORT UNITS SECONDS | burn MS\n");
+	if (argc == 3 && !strcmp(argv[1], "jit")) {
+		printf("%d\n", getpid());
+		fflush(stdout);
+		return jit_run(atoi(argv[2]));
+	}
+	fprintf(stderr, "usage: hotwork server PORT STATS | client HOST PORT UNITS SECONDS | burn MS | jit MS\n");
 	return 2;
 }

@@ -28,14 +28,23 @@ test_hot_functions_by_connection() {
 	in_cg "$P-c" "$HOTWORK" client 10.230.0.2 7100 1 9 >"$WORK/b.out" &
 	local cb=$!
 	sleep 1
+	# netprof top alongside, with the server's CPU ticks from /proc around it
+	( awk '{ print $14 + $15 }' "/proc/$srv/stat" >"$WORK/ticks"
+	  "$NETPROF" top --count 1 --interval 3s --json >"$WORK/top.json"
+	  awk '{ print $14 + $15 }' "/proc/$srv/stat" >>"$WORK/ticks"
+	  date +%s%N >>"$WORK/ticks" ) &
+	local topper=$! t0
+	t0=$(date +%s%N)
 	"$NETPROF" profile --duration 5s --pid "$srv" --json >"$WORK/prof.json" || return 1
+	wait "$topper" || { fail "netprof top failed"; return 1; }
 	"$NETPROF" profile --last 6s --pid "$srv" --folded >"$WORK/prof.folded" || return 1
 	"$NETPROF" profile --last 6s --pid "$srv" --by-conn --svg "$WORK/prof.svg" || return 1
 	wait "$ca" "$cb" || { fail "a client failed"; return 1; }
 	kill -TERM "$srv"
 	wait "$srv" 2>/dev/null
-	python3 - "$WORK/truth.json" "$WORK/prof.json" "$WORK/prof.folded" "$WORK/prof.svg" <<'PY' || return 1
-import json, re, sys, xml.etree.ElementTree as ET
+	python3 - "$WORK/truth.json" "$WORK/prof.json" "$WORK/prof.folded" "$WORK/prof.svg" \
+		"$WORK/top.json" "$WORK/ticks" "$t0" "$WORK/a.out" "$WORK/b.out" <<'PY' || return 1
+import json, os, re, sys, xml.etree.ElementTree as ET
 truth = json.load(open(sys.argv[1]))
 prof = json.load(open(sys.argv[2]))
 n = sum(s["count"] for s in prof["stacks"])
@@ -79,6 +88,20 @@ titles = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}title")]
 for p in (pa, pb):
     assert any(t and t.startswith("[tcp 10.230.0.2:7100 10.230.0.1:" + p + "]") for t in titles), (p, titles[:5])
 assert any(t and t.startswith("hot_compute (") for t in titles)
+# netprof top: the server's CPU against its own ticks, each connection's
+# received bytes/s against the requests its client made (4 bytes each)
+top = json.load(open(sys.argv[5]))
+ticks = [int(x) for x in open(sys.argv[6]).read().split()]
+hz = os.sysconf("SC_CLK_TCK")
+want = 100.0 * (ticks[1] - ticks[0]) / hz / (top["interval_ns"] / 1e9)
+row = [r for r in top["processes"] if r["pid"] == truth["pid"]][0]
+print(f"  top: server CPU {row['cpu_percent']:.0f}%, /proc says {want:.0f}%")
+assert abs(row["cpu_percent"] - want) <= 15, (row, want)
+reqs = [int(open(f).read()) for f in sys.argv[8:10]]
+want_rx = 4 * sum(reqs) / 9.0                        # both clients ran 9 s
+got_rx = sum(r["rx_bytes_per_sec"] for r in top["connections"] if r["pid"] == truth["pid"])
+print(f"  top: server receives {got_rx:.0f} B/s, clients sent {want_rx:.0f} B/s")
+assert abs(got_rx / want_rx - 1) <= 0.25, (got_rx, want_rx)
 PY
 }
 
@@ -118,6 +141,23 @@ test_exited_and_stripped() {
 	done
 }
 
+# JIT code has no file: it is named by the JIT's /tmp/perf-PID.map. hotwork
+# writes a loop into anonymous memory, lists it there, runs it, exits.
+test_jit_perf_map() {
+	local p
+	start_netprofd "$WORK/d.log" --no-sockets -i lo || return 1
+	p=$("$HOTWORK" jit 400) || return 1
+	sleep 2.5
+	"$NETPROF" profile --last 30s --pid "$p" --folded >"$WORK/jit.folded"
+	rm -f "/tmp/perf-$p.map"
+	if ! grep -q '^hotwork;.*;jit_run;jit_spin_loop ' "$WORK/jit.folded"; then
+		cat "$WORK/jit.folded" >&2
+		fail "no jit_spin_loop under jit_run"
+		return 1
+	fi
+	echo "  $(awk '/jit_spin_loop / { n += $NF } END { print n }' "$WORK/jit.folded") samples in jit_spin_loop"
+}
+
 # The profiler's own accounting is in netprof status.
 test_status_counts() {
 	start_netprofd "$WORK/d.log" --no-sockets -i lo --profile-hz 199 || return 1
@@ -136,4 +176,5 @@ assert p["drains"] >= 2 and p["map"]["max_entries"] > 0
 PY
 }
 
-run_tests test_hot_functions_by_connection test_exited_and_stripped test_status_counts
+run_tests test_hot_functions_by_connection test_exited_and_stripped test_jit_perf_map \
+	test_status_counts

@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * netprof top: per process and per connection, the CPU the profiler saw
+ * beside the bytes per second, RTT and retransmits the socket table has,
+ * refreshed like top. CPU comes from the profile journal (samples drained
+ * between two refreshes, over the time between those drains); traffic from
+ * the open sockets' counters (their change between two refreshes).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "cli.h"
+#include "format.h"
+#include "json.h"
+#include "log.h"
+#include "pins.h"
+#include "profile.h"
+#include "profjournal.h"
+#include "sockets.h"
+#include "socktab.h"
+
+static const char top_usage[] =
+"Usage: netprof top [OPTIONS]\n"
+"Per process and per connection: CPU (from the profiler) beside bytes/s,\n"
+"RTT and retransmits (from the socket table), refreshed like top.\n"
+"\n"
+"  -d, --interval DUR  refresh every DUR (default 2s)\n"
+"  -c, --count N       N refreshes, then exit (default: until Ctrl-C; 1 with --json)\n"
+"  -s, --sort KEY      cpu (default), bytes, rtt or retrans\n"
+"  -p, --pid PID       only this process\n"
+"  -n, --limit N       rows per table (default 15)\n"
+"  -j, --json          JSON, one document per refresh\n"
+"  -h, --help          this text\n"
+"\n"
+"CPU%% is of one CPU (200%% = two CPUs busy). A connection's CPU is what its\n"
+"threads spent while serving it (netprof profile --by-conn). Traffic is TCP\n"
+"payload, for the connections of the cgroup netprofd follows.\n";
+
+enum top_sort { TS_CPU, TS_BYTES, TS_RTT, TS_RETRANS };
+
+struct row {
+	uint64_t	cookie;		/* 0 for process rows */
+	uint32_t	tgid;
+	char		comm[17];
+	char		conn[160];
+	uint64_t	samples;
+	uint64_t	tx, rx;		/* bytes in the interval */
+	uint32_t	retrans;	/* segments in the interval */
+	uint32_t	srtt_us;
+	uint32_t	conns;
+	double		cpu, tx_rate, rx_rate;
+};
+
+struct rows {
+	struct row	*v;
+	size_t		n, cap;
+};
+
+struct prev_sock {
+	uint64_t	cookie, tx, rx;
+	uint32_t	retrans;
+};
+
+struct top_ctx {
+	long		pid;
+	struct rows	procs, conns;
+};
+
+static struct row *row_get(struct rows *r, uint32_t tgid, uint64_t cookie)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->v[i].tgid == tgid && r->v[i].cookie == cookie)
+			return &r->v[i];
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct row *v = realloc(r->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		r->v = v;
+		r->cap = cap;
+	}
+	memset(&r->v[r->n], 0, sizeof(r->v[0]));
+	r->v[r->n].tgid = tgid;
+	r->v[r->n].cookie = cookie;
+	return &r->v[r->n++];
+}
+
+static int on_sample(void *ctx, const struct prof_sample *s)
+{
+	struct top_ctx *c = ctx;
+	struct row *r;
+
+	if (c->pid >= 0 && s->tgid != (uint32_t)c->pid)
+		return 0;
+	if (!s->tgid)
+		return 0;	/* idle */
+	r = row_get(&c->procs, s->tgid, 0);
+	if (!r)
+		return -ENOMEM;
+	r->samples += s->count;
+	snprintf(r->comm, sizeof(r->comm), "%s", s->comm);
+	if (!s->cookie)
+		return 0;
+	r = row_get(&c->conns, s->tgid, s->cookie);
+	if (!r)
+		return -ENOMEM;
+	r->samples += s->count;
+	snprintf(r->comm, sizeof(r->comm), "%s", s->comm);
+	if (s->proto)
+		snprintf(r->conn, sizeof(r->conn), "%s %s %s", s->proto == 6 ? "tcp" : "udp", s->local,
+			 s->remote);
+	return 0;
+}
+
+static enum top_sort sort_key;
+
+static double sort_val(const struct row *r)
+{
+	switch (sort_key) {
+	case TS_BYTES: return r->tx_rate + r->rx_rate;
+	case TS_RTT: return r->srtt_us;
+	case TS_RETRANS: return r->retrans;
+	default: return r->cpu;
+	}
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	double x = sort_val(a), y = sort_val(b);
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Traffic of open sockets since the last refresh, into connection and process rows. */
+static void add_traffic(struct top_ctx *c, const struct sock_table *st, struct prev_sock **prev,
+			size_t *nprev, double secs)
+{
+	struct prev_sock *next = calloc(st->n + 1, sizeof(*next));
+	size_t i, j;
+
+	for (i = 0; next && i < st->n; i++) {
+		const struct sock_record *r = &st->v[i].r;
+		uint64_t cookie = st->v[i].cookie, tx = sock_payload_sent(r), rx = sock_payload_received(r);
+		struct prev_sock *p = NULL;
+		struct row *cr, *pr;
+		char l[64], rm[64];
+
+		next[i] = (struct prev_sock){ cookie, tx, rx, r->total_retrans };
+		if (c->pid >= 0 && r->owner.tgid != (uint32_t)c->pid)
+			continue;
+		for (j = 0; j < *nprev; j++)
+			if ((*prev)[j].cookie == cookie) {
+				p = &(*prev)[j];
+				break;
+			}
+		if (!p || !r->owner.tgid)
+			continue;	/* new since the last refresh: from the next one on */
+		cr = row_get(&c->conns, r->owner.tgid, cookie);
+		pr = row_get(&c->procs, r->owner.tgid, 0);
+		if (!cr || !pr)
+			continue;
+		if (!cr->conn[0]) {
+			fmt_endpoint(l, sizeof(l), r->laddr, r->lport, r->family, 1);
+			fmt_endpoint(rm, sizeof(rm), r->raddr, r->rport, r->family, 1);
+			snprintf(cr->conn, sizeof(cr->conn), "tcp %s %s", l, rm);
+		}
+		if (!cr->comm[0])
+			snprintf(cr->comm, sizeof(cr->comm), "%s", r->owner.comm);
+		if (!pr->comm[0])
+			snprintf(pr->comm, sizeof(pr->comm), "%s", r->owner.comm);
+		cr->tx = tx - p->tx;
+		cr->rx = rx - p->rx;
+		cr->retrans = r->total_retrans - p->retrans;
+		cr->srtt_us = r->srtt_us;
+		pr->tx += cr->tx;
+		pr->rx += cr->rx;
+		pr->retrans += cr->retrans;
+		pr->conns++;
+		if (r->srtt_us > pr->srtt_us)
+			pr->srtt_us = r->srtt_us;	/* the process's worst */
+	}
+	free(*prev);
+	*prev = next;
+	*nprev = next ? st->n : 0;
+	(void)secs;
+}
+
+static void finish(struct rows *r, double cpu_secs, double hz, double secs)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		r->v[i].cpu = cpu_secs > 0 && hz > 0 ? 100.0 * r->v[i].samples / (hz * cpu_secs) : 0;
+		r->v[i].tx_rate = secs > 0 ? r->v[i].tx / secs : 0;
+		r->v[i].rx_rate = secs > 0 ? r->v[i].rx / secs : 0;
+	}
+	qsort(r->v, r->n, sizeof(*r->v), row_cmp);
+}
+
+static void print_rows(struct json_writer *jw, const char *name, const struct rows *r, long limit,
+		       int conns)
+{
+	char b1[32], b2[32], b3[32];
+	size_t i;
+
+	if (jw) {
+		jw_array_start(jw, name);
+		for (i = 0; i < r->n; i++) {
+			const struct row *x = &r->v[i];
+
+			jw_object_start(jw, NULL);
+			jw_u64(jw, "pid", x->tgid);
+			jw_str(jw, "comm", x->comm);
+			if (conns) {
+				jw_u64(jw, "cookie", x->cookie);
+				jw_str(jw, "connection", x->conn[0] ? x->conn : "?");
+			} else {
+				jw_u64(jw, "connections", x->conns);
+			}
+			jw_u64(jw, "samples", x->samples);
+			jw_double(jw, "cpu_percent", x->cpu);
+			jw_double(jw, "tx_bytes_per_sec", x->tx_rate);
+			jw_double(jw, "rx_bytes_per_sec", x->rx_rate);
+			jw_u64(jw, "srtt_us", x->srtt_us);
+			jw_u64(jw, "retrans", x->retrans);
+			jw_object_end(jw);
+		}
+		jw_array_end(jw);
+		return;
+	}
+	if (conns)
+		printf("\n%7s %-15s %6s %12s %12s %9s %7s  %s\n", "PID", "COMM", "CPU%", "TX", "RX", "SRTT",
+		       "RETRANS", "CONNECTION");
+	else
+		printf("%7s %-15s %6s %12s %12s %9s %7s  %s\n", "PID", "COMM", "CPU%", "TX", "RX",
+		       "SRTT(max)", "RETRANS", "CONNS");
+	for (i = 0; i < r->n && (limit <= 0 || (long)i < limit); i++) {
+		const struct row *x = &r->v[i];
+
+		printf("%7u %-15s %5.1f%% %12s %12s %9s %7u  ", x->tgid, x->comm, x->cpu,
+		       fmt_rate(b1, sizeof(b1), x->tx_rate), fmt_rate(b2, sizeof(b2), x->rx_rate),
+		       x->srtt_us ? fmt_duration(b3, sizeof(b3), x->srtt_us * 1000ULL) : "-", x->retrans);
+		if (conns)
+			printf("%s\n", x->conn[0] ? x->conn : "?");
+		else
+			printf("%u\n", x->conns);
+	}
+}
+
+int do_top(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "interval", required_argument, NULL, 'd' },
+		{ "count",    required_argument, NULL, 'c' },
+		{ "sort",     required_argument, NULL, 's' },
+		{ "pid",      required_argument, NULL, 'p' },
+		{ "limit",    required_argument, NULL, 'n' },
+		{ "json",     no_argument,       NULL, 'j' },
+		{ "help",     no_argument,       NULL, 'h' },
+		{}
+	};
+	uint64_t interval = 2000000000ULL, v, prev_drain, t_prev;
+	long count = -1, limit = 15, pid = -1, iter;
+	struct prev_sock *prev = NULL;
+	struct prof_daemon_stats st;
+	struct prof_journal_info info;
+	char journal[512];
+	size_t nprev = 0;
+	int opt, daemon_fd, socks_fd, err = 0;
+	__u32 zero = 0;
+
+	while ((opt = getopt_long(argc, argv, "d:c:s:p:n:jh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			if (parse_duration(optarg, &interval) || interval < 100000000ULL) {
+				pr_err("--interval '%s': give a duration of at least 100ms, e.g. 2s", optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+		case 'n':
+		case 'p':
+			if (parse_u64(optarg, &v) || (opt == 'c' && !v)) {
+				pr_err("-%c '%s': give a number", opt, optarg);
+				return 2;
+			}
+			*(opt == 'c' ? &count : opt == 'n' ? &limit : &pid) = v;
+			break;
+		case 's':
+			if (!strcmp(optarg, "cpu")) sort_key = TS_CPU;
+			else if (!strcmp(optarg, "bytes")) sort_key = TS_BYTES;
+			else if (!strcmp(optarg, "rtt")) sort_key = TS_RTT;
+			else if (!strcmp(optarg, "retrans")) sort_key = TS_RETRANS;
+			else {
+				pr_err("--sort '%s': use cpu, bytes, rtt or retrans", optarg);
+				return 2;
+			}
+			break;
+		case 'j':
+			g.json = log_json_errors = 1;
+			break;
+		case 'h':
+			printf(top_usage);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'netprof top --help'.\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		pr_err("unexpected argument '%s': see 'netprof top --help'", argv[optind]);
+		return 2;
+	}
+	if (count < 0 && g.json)
+		count = 1;
+	daemon_fd = pins_open_map(g.pin_dir, PROF_DAEMON_MAP, 1);
+	if (daemon_fd < 0 || bpf_map_lookup_elem(daemon_fd, &zero, &st) || !netprofd_alive(st.pid)) {
+		if (daemon_fd < 0)
+			pins_open_map(g.pin_dir, DAEMON_MAP, 0);
+		pr_err("no netprofd is profiling on %s: start netprofd (without --no-profile)", g.pin_dir);
+		return 1;
+	}
+	socks_fd = pins_open_map(g.pin_dir, SOCKS_MAP, 1);	/* none with --no-sockets: CPU only */
+	pins_state_path(journal, sizeof(journal), g.pin_dir, PROF_JOURNAL);
+	if (prof_journal_read(journal, 0, 0, NULL, NULL, &info)) {
+		pr_err("no profile journal at %s: is netprofd profiling on these pins?", journal);
+		return 1;
+	}
+	prev_drain = info.last_drain_ns;
+	t_prev = now_mono_ns();
+	if (socks_fd >= 0) {
+		struct sock_table stab = {};
+		struct top_ctx c0 = { .pid = -1 };
+
+		if (!socktab_read(socks_fd, &stab))
+			add_traffic(&c0, &stab, &prev, &nprev, 0);
+		socktab_free(&stab);
+		free(c0.procs.v);
+		free(c0.conns.v);
+	}
+	for (iter = 0; count < 0 || iter < count; iter++) {
+		struct top_ctx c = { .pid = pid };
+		struct json_writer *jw = NULL;
+		uint64_t now, drain;
+		double secs;
+
+		usleep(interval / 1000);
+		/* the drains up to now: CPU over the time between them */
+		if (prof_journal_read(journal, 0, 0, NULL, NULL, &info)) {
+			err = 1;
+			break;
+		}
+		drain = info.last_drain_ns;
+		if (drain > prev_drain)
+			err = prof_journal_read(journal, prev_drain, drain, on_sample, &c, &info);
+		now = now_mono_ns();
+		secs = (now - t_prev) / 1e9;
+		if (socks_fd >= 0) {
+			struct sock_table stab = {};
+
+			if (!socktab_read(socks_fd, &stab))
+				add_traffic(&c, &stab, &prev, &nprev, secs);
+			socktab_free(&stab);
+		}
+		bpf_map_lookup_elem(daemon_fd, &zero, &st);
+		finish(&c.procs, (drain - prev_drain) / 1e9, st.hz, secs);
+		finish(&c.conns, (drain - prev_drain) / 1e9, st.hz, secs);
+		if (g.json) {
+			jw = jw_new(stdout, 0);
+			jw_object_start(jw, NULL);
+			jw_u64(jw, "interval_ns", now - t_prev);
+			jw_u64(jw, "cpu_interval_ns", drain - prev_drain);
+			jw_u64(jw, "hz", st.hz);
+		} else {
+			if (count != 1)
+				printf("\033[H\033[2J");
+			printf("netprof top: CPU over %.1f s at %u Hz, traffic over %.1f s; sorted by %s\n\n",
+			       (drain - prev_drain) / 1e9, st.hz, secs,
+			       (const char *[]){ "cpu", "bytes", "rtt", "retrans" }[sort_key]);
+		}
+		print_rows(jw, "processes", &c.procs, limit, 0);
+		print_rows(jw, "connections", &c.conns, limit, 1);
+		if (jw) {
+			jw_object_end(jw);
+			jw_free(jw);
+			printf("\n");
+		}
+		fflush(stdout);
+		free(c.procs.v);
+		free(c.conns.v);
+		prev_drain = drain;
+		t_prev = now;
+		if (!netprofd_alive(st.pid)) {
+			pr_err("netprofd (pid %u) stopped", st.pid);
+			err = 1;
+			break;
+		}
+	}
+	free(prev);
+	close(daemon_fd);
+	if (socks_fd >= 0)
+		close(socks_fd);
+	return err ? 1 : 0;
+}
