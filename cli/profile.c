@@ -300,26 +300,21 @@ static void print_json(struct profile_ctx *c, uint64_t from, uint64_t to,
 	strcount_free(&total, NULL);
 }
 
-static int write_svg(struct profile_ctx *c, double secs)
+/* f: opened before profiling, so a bad path fails at once */
+static int write_svg(struct profile_ctx *c, FILE *f, double secs)
 {
 	struct strcount_entry *t = strcount_sorted(&c->stacks);
 	struct flame *fl = flame__new();
 	char title[256];
-	FILE *f;
 	size_t i;
 	int err = 0;
 
-	if (!fl)
+	if (!fl) {
+		fclose(f);
 		return -ENOMEM;
+	}
 	for (i = 0; i < c->stacks.n && !err; i++)
 		err = flame__add(fl, t[i].key, t[i].count);
-	f = fopen(c->o->svg, "w");
-	if (!f) {
-		err = -errno;
-		pr_err("cannot write %s: %s", c->o->svg, strerror(-err));
-		flame__free(fl);
-		return err;
-	}
 	snprintf(title, sizeof(title), "netprof CPU profile: %llu samples in %.1f s%s",
 		 (unsigned long long)c->samples, secs,
 		 c->o->root == ROOT_CONN ? ", by connection" : c->o->root == ROOT_PEER ? ", by peer" : "");
@@ -343,12 +338,17 @@ static int profiler_state(struct prof_daemon_stats *st)
 	int fd = pins_open_map(g.pin_dir, PROF_DAEMON_MAP, 1);
 
 	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, st)) {
+		int dfd;
+
 		if (fd >= 0)
 			close(fd);
-		pins_open_map(g.pin_dir, DAEMON_MAP, 0);	/* says why, if pins are missing */
-		if (fd == -ENOENT)
+		/* no pins at all: say that (and how to fix it) instead */
+		dfd = pins_open_map(g.pin_dir, DAEMON_MAP, 0);
+		if (dfd >= 0) {
+			close(dfd);
 			pr_err("the profiler has never run on %s: start netprofd without --no-profile",
 			       g.pin_dir);
+		}
 		return -ENOENT;
 	}
 	close(fd);
@@ -458,7 +458,8 @@ static int parse_args(int argc, char **argv, struct profile_opts *o)
 		expr = filter_join_args(argc - optind, argv + optind);
 		o->filter = expr ? flow_filter__new(expr, err, sizeof(err)) : NULL;
 		if (!o->filter) {
-			pr_err("filter '%s' does not parse: %s", expr ? expr : "", err);
+			pr_err("bad filter '%s': %s (tcpdump syntax, e.g. 'port 8080')", expr ? expr : "",
+			       err);
 			free(expr);
 			return 2;
 		}
@@ -475,6 +476,7 @@ int do_profile(int argc, char **argv)
 	struct prof_daemon_stats st;
 	uint64_t from, to, deadline;
 	char journal[512];
+	FILE *svg = NULL;
 	int err;
 
 	err = parse_args(argc, argv, &o);
@@ -482,6 +484,20 @@ int do_profile(int argc, char **argv)
 		return err;
 	if (profiler_state(&st))
 		return 1;
+	if (o.svg) {
+		/* fail now, not after the profile; leave no file behind on errors */
+		int existed = !access(o.svg, F_OK);
+
+		svg = fopen(o.svg, "a");
+		if (!svg) {
+			pr_err("cannot write %s: %s", o.svg, strerror(errno));
+			return 1;
+		}
+		fclose(svg);
+		svg = NULL;
+		if (!existed)
+			unlink(o.svg);
+	}
 	if (pins_state_path(journal, sizeof(journal), g.pin_dir, PROF_JOURNAL)) {
 		pr_err("pin directory path %s is too long", g.pin_dir);
 		return 2;
@@ -540,7 +556,14 @@ int do_profile(int argc, char **argv)
 		break;
 	}
 	case OUT_SVG:
-		err = write_svg(&c, (to - from) / 1e9);
+		svg = fopen(o.svg, "w");
+		if (!svg) {
+			pr_err("cannot write %s: %s", o.svg, strerror(errno));
+			err = 1;
+			break;
+		}
+		err = write_svg(&c, svg, (to - from) / 1e9);
+		svg = NULL;
 		break;
 	case OUT_JSON:
 		print_json(&c, from, to, &info);
@@ -549,6 +572,8 @@ int do_profile(int argc, char **argv)
 		print_table(&c, (to - from) / 1e9);
 		break;
 	}
+	if (svg)
+		fclose(svg);
 	strcount_free(&c.stacks, NULL);
 	strcount_free(&c.threads, NULL);
 	flow_filter__free(o.filter);

@@ -74,6 +74,17 @@ test_cli_bad_input() {
 	expect_error nz "cannot read capture /etc/hostname" "$NETPROF" replay /etc/hostname || return 1
 	expect_error nz "cannot read capture /nonexistent.pcap" "$NETPROF" replay /nonexistent.pcap || return 1
 	expect_error nz "replay needs a capture file" "$NETPROF" replay || return 1
+	expect_error nz "bad filter 'port': .*tcpdump syntax" "$NETPROF" profile --last 1s port || return 1
+	expect_error 2 "duration 'soon'" "$NETPROF" profile --duration soon || return 1
+	expect_error 2 "cgroup 'netprof-no-such-cgroup-$$': no such cgroup v2" \
+		"$NETPROF" profile --cgroup netprof-no-such-cgroup-$$ || return 1
+	expect_error 2 "give one" "$NETPROF" profile --folded --svg /tmp/x.svg || return 1
+	expect_error nz "cannot write /nonexistent-dir/p.svg" \
+		"$NETPROF" profile --last 1s --svg /nonexistent-dir/p.svg || return 1
+	expect_error 2 "sort 'mem'" "$NETPROF" top --sort mem || return 1
+	expect_error nz "the profiler has never run on /sys/fs/bpf/netprof-none-$$|no netprof maps pinned" \
+		"$NETPROF" --pin-dir /sys/fs/bpf/netprof-none-$$ profile || return 1
+	expect_error nz "profile-hz '0': give a number" "$NETPROFD" --profile-hz 0 || return 1
 	# a capture cut in the middle of a frame
 	head -c 3000 "$ROOT/../shared/pcaps/tcpdump-ssh.pcap" >"$WORK/cut.pcap"
 	expect_error nz "corrupt capture" "$NETPROF" replay "$WORK/cut.pcap" || return 1
