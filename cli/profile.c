@@ -26,6 +26,7 @@
 #include "sockets.h"
 #include "socktab.h"
 #include "strcount.h"
+#include "svcmap.h"
 
 static const char profile_usage[] =
 "Usage: netprof profile [OPTIONS] [FILTER]\n"
@@ -41,6 +42,8 @@ static const char profile_usage[] =
 "  -c, --cgroup PATH   only this cgroup v2 and below\n"
 "      --by-conn       the connection served as the root frame\n"
 "      --by-peer       the peer service served as the root frame\n"
+"      --by-edge       the service-map edge served (client -> server, as\n"
+"                      netprof map names them) as the root frame\n"
 "      --folded        folded stacks (comm;frame;...;leaf count), for flamegraph.pl\n"
 "      --svg FILE      write a flame graph SVG (click zooms, hover shows shares)\n"
 "  -n, --limit N       rows in the table (default 25)\n"
@@ -53,7 +56,7 @@ static const char profile_usage[] =
 "received on, if within netprofd's --profile-window.\n";
 
 enum prof_out { OUT_TABLE, OUT_FOLDED, OUT_SVG, OUT_JSON };
-enum prof_root { ROOT_NONE, ROOT_CONN, ROOT_PEER };
+enum prof_root { ROOT_NONE, ROOT_CONN, ROOT_PEER, ROOT_EDGE };
 
 struct profile_opts {
 	uint64_t		duration_ns, last_ns;
@@ -72,7 +75,100 @@ struct profile_ctx {
 	struct strcount		stacks;		/* root;...;leaf -> samples */
 	struct strcount		threads;	/* JSON: tgid tid comm cookie conn... stack */
 	uint64_t		samples, conn_samples;
+	/* --by-edge: the socket table (open and closed), by cookie */
+	struct sock_table	socks;
+	struct sock_index	*ix;
+	uint32_t		netns[64];	/* namespaces the table has sockets in */
+	unsigned int		nnetns;
+	struct strcount		edges;		/* cookie -> "[edge ...]" (data) */
 };
+
+static int by_cookie(const void *a, const void *b)
+{
+	const struct sock_entry *x = a, *y = b;
+
+	return x->cookie < y->cookie ? -1 : x->cookie > y->cookie;
+}
+
+static int edges_load(struct profile_ctx *c)
+{
+	int fd = pins_open_map(g.pin_dir, SOCKS_MAP, 1), cfd;
+
+	if (fd < 0)
+		return 0;	/* --no-sockets: edges from addresses alone */
+	socktab_read(fd, &c->socks);
+	close(fd);
+	cfd = pins_open_map(g.pin_dir, SOCKS_CLOSED_MAP, 1);
+	if (cfd >= 0) {
+		socktab_append_closed(cfd, 0, &c->socks);
+		close(cfd);
+	}
+	qsort(c->socks.v, c->socks.n, sizeof(*c->socks.v), by_cookie);
+	c->ix = sock_index__new(&c->socks);
+	for (size_t i = 0; i < c->socks.n; i++) {
+		unsigned int j;
+
+		for (j = 0; j < c->nnetns && c->netns[j] != c->socks.v[i].r.netns_ino; j++)
+			;
+		if (j == c->nnetns && c->nnetns < 64)
+			c->netns[c->nnetns++] = c->socks.v[i].r.netns_ino;
+	}
+	return 0;
+}
+
+/* The other end of r on this host: in r's namespace, else in any other (veth pairs). */
+static const struct sock_record *peer_of(const struct profile_ctx *c, const struct sock_record *r)
+{
+	const struct sock_record *p;
+	unsigned int i;
+
+	p = sock_index__find(c->ix, r->netns_ino, r->raddr, r->rport, r->laddr, r->lport);
+	for (i = 0; !p && i < c->nnetns; i++)
+		if (c->netns[i] != r->netns_ino)
+			p = sock_index__find(c->ix, c->netns[i], r->raddr, r->rport, r->laddr, r->lport);
+	return p;
+}
+
+/*
+ * "[edge client -> server]": both ends named as `netprof map` names them.
+ * The socket's record gives its owner and role; the peer is the socket at
+ * the other end on this host, else its address (with the port when it is
+ * the server). Without a record (UDP, or long gone): the sample's own
+ * process, and the lower port taken as the server's.
+ */
+static const char *edge_label(struct profile_ctx *c, const struct prof_sample *s)
+{
+	char key[24], me[SVC_NAME_LEN], peer[SVC_NAME_LEN], label[2 * SVC_NAME_LEN + 16];
+	const struct sock_record *r = NULL, *pr = NULL;
+	struct sock_entry want = { .cookie = s->cookie }, *e;
+	struct strcount_entry *ce;
+	int client;
+
+	snprintf(key, sizeof(key), "%llu", (unsigned long long)s->cookie);
+	ce = strcount_add(&c->edges, key, strlen(key), 0);
+	if (ce && ce->data)
+		return ce->data;
+	e = c->socks.n ? bsearch(&want, c->socks.v, c->socks.n, sizeof(want), by_cookie) : NULL;
+	if (e) {
+		r = &e->r;
+		pr = peer_of(c, r);
+		svc_local_name(c->names_fd, r->owner.cgroup_id, r->owner.comm, me, sizeof(me));
+		client = r->role == ROLE_CLIENT;
+	} else {
+		svc_local_name(c->names_fd, s->cgroup_id, s->comm, me, sizeof(me));
+		client = s->lport > s->rport;
+	}
+	if (pr)
+		svc_local_name(c->names_fd, pr->owner.cgroup_id, pr->owner.comm, peer, sizeof(peer));
+	else if (s->proto)
+		fmt_endpoint(peer, sizeof(peer), s->raddr, s->rport, s->family, client);
+	else
+		snprintf(peer, sizeof(peer), "?");
+	snprintf(label, sizeof(label), "[edge %s -> %s]", client ? me : peer, client ? peer : me);
+	if (ce)
+		ce->data = strdup(label);
+	return ce && ce->data ? ce->data : "[edge ?]";
+}
 
 static const char *conn_label(const struct prof_sample *s, char *buf, size_t len)
 {
@@ -137,6 +233,8 @@ static int on_sample(void *ctx, const struct prof_sample *s)
 	else if (c->o->root == ROOT_PEER)
 		root = !s->cookie ? "[no connection]" :
 		       (snprintf(label, sizeof(label), "[peer %s]", s->proto ? s->peer : "?"), label);
+	else if (c->o->root == ROOT_EDGE)
+		root = !s->cookie ? "[no connection]" : edge_label(c, s);
 	n = snprintf(key, sizeof(key), "%s%s%s", root ? root : "", root ? ";" : "", s->stack);
 	if (n < 0 || (size_t)n >= sizeof(key))
 		n = sizeof(key) - 1;
@@ -207,7 +305,8 @@ static void print_table(struct profile_ctx *c, double secs)
 				strcount_add(&roots, c->stacks.v[i].key, strcspn(c->stacks.v[i].key, ";"),
 					     c->stacks.v[i].count);
 		t = strcount_sorted(&roots);
-		printf("\n %7s %8s  %s\n", "CPU%", "SAMPLES", c->o->root == ROOT_CONN ? "CONNECTION" : "PEER");
+		printf("\n %7s %8s  %s\n", "CPU%", "SAMPLES", c->o->root == ROOT_CONN ? "CONNECTION" :
+		       c->o->root == ROOT_PEER ? "PEER" : "EDGE");
 		for (i = 0; i < roots.n && (c->o->limit <= 0 || (long)i < c->o->limit); i++)
 			printf(" %6.1f%% %8llu  %s\n", 100.0 * t[i].count / c->samples,
 			       (unsigned long long)t[i].count, t[i].key);
@@ -317,7 +416,8 @@ static int write_svg(struct profile_ctx *c, FILE *f, double secs)
 		err = flame__add(fl, t[i].key, t[i].count);
 	snprintf(title, sizeof(title), "netprof CPU profile: %llu samples in %.1f s%s",
 		 (unsigned long long)c->samples, secs,
-		 c->o->root == ROOT_CONN ? ", by connection" : c->o->root == ROOT_PEER ? ", by peer" : "");
+		 c->o->root == ROOT_CONN ? ", by connection" : c->o->root == ROOT_PEER ? ", by peer" :
+		 c->o->root == ROOT_EDGE ? ", by service-map edge" : "");
 	if (!err)
 		err = flame__write_svg(fl, f, title, "samples");
 	if (fclose(f) && !err)
@@ -357,7 +457,7 @@ static int profiler_state(struct prof_daemon_stats *st)
 
 static int parse_args(int argc, char **argv, struct profile_opts *o)
 {
-	enum { O_LAST = 256, O_TID, O_COMM, O_BYCONN, O_BYPEER, O_FOLDED, O_SVG };
+	enum { O_LAST = 256, O_TID, O_COMM, O_BYCONN, O_BYPEER, O_BYEDGE, O_FOLDED, O_SVG };
 	static const struct option opts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "last",     required_argument, NULL, O_LAST },
@@ -367,6 +467,7 @@ static int parse_args(int argc, char **argv, struct profile_opts *o)
 		{ "cgroup",   required_argument, NULL, 'c' },
 		{ "by-conn",  no_argument,       NULL, O_BYCONN },
 		{ "by-peer",  no_argument,       NULL, O_BYPEER },
+		{ "by-edge",  no_argument,       NULL, O_BYEDGE },
 		{ "folded",   no_argument,       NULL, O_FOLDED },
 		{ "svg",      required_argument, NULL, O_SVG },
 		{ "limit",    required_argument, NULL, 'n' },
@@ -414,6 +515,9 @@ static int parse_args(int argc, char **argv, struct profile_opts *o)
 			break;
 		case O_BYPEER:
 			o->root = ROOT_PEER;
+			break;
+		case O_BYEDGE:
+			o->root = ROOT_EDGE;
 			break;
 		case O_FOLDED:
 			o->out = OUT_FOLDED;
@@ -534,6 +638,8 @@ int do_profile(int argc, char **argv)
 		to = info.last_drain_ns;
 	}
 	c.names_fd = pins_open_map(g.pin_dir, CGROUP_NAMES_MAP, 1);
+	if (o.root == ROOT_EDGE)
+		edges_load(&c);
 	err = prof_journal_read(journal, from, to, on_sample, &c, &info);
 	if (err == -ENOENT) {
 		pr_err("no profile journal at %s: start netprofd (without --no-profile) on these pins",
@@ -576,6 +682,9 @@ int do_profile(int argc, char **argv)
 		fclose(svg);
 	strcount_free(&c.stacks, NULL);
 	strcount_free(&c.threads, NULL);
+	strcount_free(&c.edges, free);
+	sock_index__free(c.ix);
+	socktab_free(&c.socks);
 	flow_filter__free(o.filter);
 	if (c.names_fd >= 0)
 		close(c.names_fd);

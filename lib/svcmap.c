@@ -274,20 +274,29 @@ static void node_add_comm(struct svc_node *n, const char *comm)
 		memcpy(n->comms[n->ncomms++], comm, 16);
 }
 
+enum svc_kind svc_local_name(int names_fd, uint64_t cgroup_id, const char *comm16, char *buf,
+			     size_t len)
+{
+	char path[SVC_NAME_LEN];
+	const char *p = cgroup_name_lookup(names_fd, cgroup_id, path, sizeof(path));
+
+	if (p && cgroup_is_service(p)) {
+		snprintf(buf, len, "%s", p);
+		return SVC_CGROUP;
+	}
+	snprintf(buf, len, "%.16s", comm16[0] ? comm16 : "?");
+	return SVC_COMMAND;
+}
+
 static int local_node(struct node_tab *t, int names_fd, const struct conn_agg_key *k,
 		      unsigned int *idx)
 {
-	char path[SVC_NAME_LEN], comm[17];
-	const char *p = cgroup_name_lookup(names_fd, k->cgroup_id, path, sizeof(path));
+	char name[SVC_NAME_LEN];
+	enum svc_kind kind = svc_local_name(names_fd, k->cgroup_id, k->comm, name, sizeof(name));
 	struct svc_node *n;
 	int err;
 
-	memcpy(comm, k->comm, 16);
-	comm[16] = 0;
-	if (p && cgroup_is_service(p))
-		err = node_find_or_add(t, p, SVC_CGROUP, idx);
-	else
-		err = node_find_or_add(t, comm[0] ? comm : "?", SVC_COMMAND, idx);
+	err = node_find_or_add(t, name, kind, idx);
 	if (err)
 		return err;
 	n = &t->m->nodes[*idx];

@@ -62,5 +62,11 @@ int svcmap_build(int agg_fd, int socks_fd, int names_fd, uint64_t now, struct sv
 void svcmap_free(struct svc_map *m);
 
 uint64_t svc_edge_failed(const struct svc_edge *e);	/* refused + reset + timed out */
+/*
+ * The service a local socket belongs to, as the map names it: its cgroup
+ * when that names a service, else its command (comm16: up to 16 bytes).
+ */
+enum svc_kind svc_local_name(int names_fd, uint64_t cgroup_id, const char *comm16, char *buf,
+			     size_t len);
 
 #endif

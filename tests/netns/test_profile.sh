@@ -20,12 +20,13 @@ HOTWORK=$ROOT/.output/tests/hotwork
 test_hot_functions_by_connection() {
 	veth_pair "$P-c" eth0 10.230.0.1 "$P-s" eth0 10.230.0.2
 	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" --profile-hz 299 || return 1
-	start_bg "$P-s" "$HOTWORK" server 7100 "$WORK/truth.json"
+	# server and clients in cgroups of their own: the service map's names
+	CGSUB=srv start_bg "$P-s" "$HOTWORK" server 7100 "$WORK/truth.json"
 	local srv=$LAST_PID
 	wait_port "$P-s" 7100 || return 1
-	in_cg "$P-c" "$HOTWORK" client 10.230.0.2 7100 3 9 >"$WORK/a.out" &
+	CGSUB=cli in_cg "$P-c" "$HOTWORK" client 10.230.0.2 7100 3 9 >"$WORK/a.out" &
 	local ca=$!
-	in_cg "$P-c" "$HOTWORK" client 10.230.0.2 7100 1 9 >"$WORK/b.out" &
+	CGSUB=cli in_cg "$P-c" "$HOTWORK" client 10.230.0.2 7100 1 9 >"$WORK/b.out" &
 	local cb=$!
 	sleep 1
 	# netprof top alongside, with the server's CPU ticks from /proc around it
@@ -39,11 +40,13 @@ test_hot_functions_by_connection() {
 	wait "$topper" || { fail "netprof top failed"; return 1; }
 	"$NETPROF" profile --last 6s --pid "$srv" --folded >"$WORK/prof.folded" || return 1
 	"$NETPROF" profile --last 6s --pid "$srv" --by-conn --svg "$WORK/prof.svg" || return 1
+	"$NETPROF" profile --last 6s --pid "$srv" --by-edge --folded >"$WORK/edge.folded" || return 1
 	wait "$ca" "$cb" || { fail "a client failed"; return 1; }
 	kill -TERM "$srv"
 	wait "$srv" 2>/dev/null
 	python3 - "$WORK/truth.json" "$WORK/prof.json" "$WORK/prof.folded" "$WORK/prof.svg" \
-		"$WORK/top.json" "$WORK/ticks" "$t0" "$WORK/a.out" "$WORK/b.out" <<'PY' || return 1
+		"$WORK/top.json" "$WORK/ticks" "$t0" "$WORK/a.out" "$WORK/b.out" "$WORK/edge.folded" \
+		"${CG#$CGROOT}" <<'PY' || return 1
 import json, os, re, sys, xml.etree.ElementTree as ET
 truth = json.load(open(sys.argv[1]))
 prof = json.load(open(sys.argv[2]))
@@ -102,6 +105,16 @@ want_rx = 4 * sum(reqs) / 9.0                        # both clients ran 9 s
 got_rx = sum(r["rx_bytes_per_sec"] for r in top["connections"] if r["pid"] == truth["pid"])
 print(f"  top: server receives {got_rx:.0f} B/s, clients sent {want_rx:.0f} B/s")
 assert abs(got_rx / want_rx - 1) <= 0.25, (got_rx, want_rx)
+# --by-edge: the server's CPU under the edge the service map draws, from
+# the clients' cgroup to the server's
+edge = f"[edge {sys.argv[11]}/cli -> {sys.argv[11]}/srv]"
+by_root = {}
+for l in open(sys.argv[10]):
+    stack, count = l.rsplit(" ", 1)
+    root = stack.split(";", 1)[0]
+    by_root[root] = by_root.get(root, 0) + int(count)
+print(f"  by edge: {by_root}")
+assert by_root.get(edge, 0) >= 0.9 * sum(by_root.values()), (edge, by_root)
 PY
 }
 
