@@ -315,7 +315,7 @@ int main(int argc, char **argv)
 	};
 	const char *pin_dir = NULL;
 	char **netns_names = NULL;
-	int n_netns = 0, opt, verbose = 0, remove = 0, err, i;
+	int n_netns = 0, opt, verbose = 0, remove = 0, prof_asked = 0, err, i;
 	struct np_netns *ns, **tail = &d.netns;
 	uint64_t v;
 
@@ -373,10 +373,12 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			d.prof_hz = v;
+			prof_asked = 1;
 			break;
 		case OPT_PROFILE_WINDOW:
 			if (parse_dur_opt("profile-window", optarg, &d.prof_window_ns))
 				return 2;
+			prof_asked = 1;
 			break;
 		case OPT_DEBUG_DIR:
 			d.debug_dir = optarg;
@@ -507,6 +509,12 @@ int main(int argc, char **argv)
 	}
 	if (!d.no_profile) {
 		err = profile__start(&d);
+		/* on by default: where perf events are not allowed, run without it */
+		if (err && !prof_asked) {
+			pr_warn("running without the CPU profiler (pass --no-profile to say so, or fix the error above)\n");
+			profile__stop(&d);
+			err = 0;
+		}
 		if (err)
 			goto cleanup;
 	}

@@ -785,7 +785,7 @@ static int open_events(struct np_daemon *d, struct profiler *p)
 			       MAP_SHARED, e->fd, 0);
 		if (e->ring == MAP_FAILED) {
 			e->ring = NULL;
-			pr_warn("profiler: no side-band ring on CPU %d (%s): mappings from /proc only",
+			pr_warn("profiler: no side-band ring on CPU %d (%s): mappings from /proc only\n",
 				c, strerror(errno));
 		}
 		e->link = bpf_program__attach_perf_event(p->skel->progs.profile_sample, e->fd);
@@ -845,7 +845,7 @@ int profile__start(struct np_daemon *d)
 
 	p->ksyms = ksyms__load();
 	if (!p->ksyms)
-		pr_warn("profiler: cannot read kernel symbols from /proc/kallsyms (%s): kernel frames stay [unknown]",
+		pr_warn("profiler: cannot read kernel symbols from /proc/kallsyms (%s): kernel frames stay [unknown]\n",
 			strerror(errno));
 	p->syms = symcache__new(d->debug_dir);
 	if (!p->syms)
