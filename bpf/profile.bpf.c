@@ -22,6 +22,19 @@
 #define PF_KTHREAD_	0x00200000
 
 const volatile __u64 conn_window_ns = PROF_DEFAULT_WINDOW_NS;
+/* netprofd --profile-pid / --profile-cgroup / --profile-comm (0 / off: any) */
+const volatile __u32 filter_tgid;
+const volatile bool filter_cgroup;
+const volatile bool filter_comm_on;
+const volatile char filter_comm[16];
+
+/* --profile-cgroup: the cgroup, for bpf_current_task_under_cgroup */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} prof_cgroup SEC(".maps");
 
 /* which count map the program writes: netprofd flips it to drain the other */
 volatile __u32 active_set;
@@ -122,6 +135,11 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	v = bpf_map_lookup_elem(&prof_stats, &samples);
 	if (v)
 		__sync_fetch_and_add(v, 1);
+	if ((filter_tgid && (id >> 32) != filter_tgid) ||
+	    (filter_cgroup && bpf_current_task_under_cgroup(&prof_cgroup, 0) != 1)) {
+		pstat_add(PSTAT_FILTERED);
+		return 0;
+	}
 	k = bpf_map_lookup_elem(&prof_scratch, &zero);
 	if (!k) {
 		pstat_add(PSTAT_COUNTS_FULL);
@@ -131,6 +149,18 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	k->tid = (__u32)id;
 	k->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(k->comm, sizeof(k->comm));
+	if (filter_comm_on) {
+		int i;
+
+		for (i = 0; i < 16; i++) {
+			if (k->comm[i] != filter_comm[i]) {
+				pstat_add(PSTAT_FILTERED);
+				return 0;
+			}
+			if (!k->comm[i])
+				break;
+		}
+	}
 	k->pad = 0;
 	k->cookie = 0;
 	if (k->tid) {

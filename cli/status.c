@@ -91,6 +91,7 @@ static void show_profiler(struct json_writer *jw, uint64_t now)
 		jw_u64(jw, "samples", s[PSTAT_SAMPLES]);
 		jw_u64(jw, "recorded", s[PSTAT_RECORDED]);
 		jw_u64(jw, "lost", s[PSTAT_COUNTS_FULL]);
+		jw_u64(jw, "filtered", s[PSTAT_FILTERED]);
 		jw_u64(jw, "connection_samples", s[PSTAT_CONN]);
 		jw_u64(jw, "kernel_stack_errors", s[PSTAT_KSTACK_ERR]);
 		jw_u64(jw, "user_stack_errors", s[PSTAT_USTACK_ERR]);
@@ -119,6 +120,8 @@ static void show_profiler(struct json_writer *jw, uint64_t now)
 		       bpf_stats == 1 ? fmt_duration(b2, sizeof(b2), d.bpf_run_ns) :
 		       "unknown (sysctl kernel.bpf_stats_enabled=1 measures it)",
 		       fmt_duration(b3, sizeof(b3), d.last_drain_ns ? now - d.last_drain_ns : 0));
+		printf("            %llu samples of other processes left out (--profile-pid/-cgroup/-comm)\n",
+		       (unsigned long long)s[PSTAT_FILTERED]);
 		printf("            stack errors kernel %llu user %llu, thread table full %llu, side-band records lost %llu,\n"
 		       "            user stacks cut at non-code %llu, processes read late from /proc %llu\n",
 		       (unsigned long long)s[PSTAT_KSTACK_ERR], (unsigned long long)s[PSTAT_USTACK_ERR],

@@ -26,6 +26,7 @@
 #include "latency.h"
 #include "log.h"
 #include "pins.h"
+#include "profile.h"
 #include "format.h"
 #include "netprofd.h"
 
@@ -414,6 +415,7 @@ int remove_pinned(struct np_daemon *d)
 		SOCKS_MAP, SOCKS_CLOSED_MAP, SOCKS_CLOSED_HEAD_MAP, SK_OWNER_MAP, SOCK_STATS_MAP,
 		CGROUP_NAMES_MAP, CONN_AGG_MAP, LISTEN_OWNERS_MAP,
 		SOCK_LAT_MAP, EDGE_LAT_MAP, LAT_STATS_MAP,
+		PROF_STATS_MAP, PROF_DAEMON_MAP,
 	};
 	char path[512];
 	struct dirent *de;
@@ -471,6 +473,16 @@ int remove_pinned(struct np_daemon *d)
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		if (!pins_path(path, sizeof(path), d->pin_dir, maps[i]))
 			unlink(path);
+	}
+	/* the profile journal that goes with these pins */
+	if (!pins_state_path(path, sizeof(path), d->pin_dir, PROF_JOURNAL)) {
+		char old[520];
+
+		unlink(path);
+		snprintf(old, sizeof(old), "%s.1", path);
+		unlink(old);
+		if (!pins_state_path(path, sizeof(path), d->pin_dir, NULL))
+			rmdir(path);
 	}
 	if (rmdir(d->pin_dir) && errno != ENOENT) {
 		pr_err("cannot remove %s: %s", d->pin_dir, strerror(errno));

@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 #include "flow.skel.h"
 #include "profile.h"
+#include "cgroup.h"
 #include "format.h"
 #include "log.h"
 #include "pins.h"
@@ -59,6 +60,9 @@ static const char usage_text[] =
 "      --profile-hz N       CPU samples per second on each CPU (default 99)\n"
 "      --profile-window DUR a sample belongs to the socket its thread last sent\n"
 "                           or received on this recently (default 100ms)\n"
+"      --profile-pid PID    profile only this process\n"
+"      --profile-cgroup PATH profile only this cgroup v2 and below\n"
+"      --profile-comm NAME  profile only threads with this command name\n"
 "      --debug-dir DIR      separate debug files (default /usr/lib/debug)\n"
 "      --idle-timeout DUR   end flows idle this long (default 30s)\n"
 "      --closed-timeout DUR end closed TCP flows quiet this long (default 2s)\n"
@@ -80,6 +84,7 @@ enum {
 	OPT_IDLE = 256, OPT_CLOSED, OPT_KEEP_ENDED, OPT_SWEEP, OPT_XDP, OPT_REMOVE, OPT_PRECISE,
 	OPT_MAX_SOCKETS, OPT_NO_SOCKETS, OPT_RTT_START, OPT_NO_LATENCY,
 	OPT_NO_PROFILE, OPT_PROFILE_HZ, OPT_PROFILE_WINDOW, OPT_DEBUG_DIR,
+	OPT_PROFILE_PID, OPT_PROFILE_CGROUP, OPT_PROFILE_COMM,
 };
 
 static const struct option long_opts[] = {
@@ -96,6 +101,9 @@ static const struct option long_opts[] = {
 	{ "profile-hz",     required_argument, NULL, OPT_PROFILE_HZ },
 	{ "profile-window", required_argument, NULL, OPT_PROFILE_WINDOW },
 	{ "debug-dir",      required_argument, NULL, OPT_DEBUG_DIR },
+	{ "profile-pid",    required_argument, NULL, OPT_PROFILE_PID },
+	{ "profile-cgroup", required_argument, NULL, OPT_PROFILE_CGROUP },
+	{ "profile-comm",   required_argument, NULL, OPT_PROFILE_COMM },
 	{ "idle-timeout",   required_argument, NULL, OPT_IDLE },
 	{ "closed-timeout", required_argument, NULL, OPT_CLOSED },
 	{ "keep-ended",     required_argument, NULL, OPT_KEEP_ENDED },
@@ -312,6 +320,7 @@ int main(int argc, char **argv)
 		.host_netns_fd = -1, .epfd = -1, .cgroup_fd = -1, .socks_fd = -1, .socks_closed_fd = -1,
 		.cgroup_names_fd = -1,
 		.prof_hz = PROF_DEFAULT_HZ, .prof_window_ns = PROF_DEFAULT_WINDOW_NS,
+		.prof_cgroup_fd = -1,
 	};
 	const char *pin_dir = NULL;
 	char **netns_names = NULL;
@@ -382,6 +391,27 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DEBUG_DIR:
 			d.debug_dir = optarg;
+			break;
+		case OPT_PROFILE_PID:
+			if (parse_u64(optarg, &v) || !v || v > 0x7fffffff) {
+				pr_err("--profile-pid '%s': give a process id", optarg);
+				return 2;
+			}
+			d.prof_pid = v;
+			prof_asked = 1;
+			break;
+		case OPT_PROFILE_CGROUP:
+			d.prof_cgroup = optarg;
+			prof_asked = 1;
+			break;
+		case OPT_PROFILE_COMM:
+			if (!*optarg || strlen(optarg) > 15) {
+				pr_err("--profile-comm '%s': give a command name of 1 to 15 characters (as in /proc/PID/comm)",
+				       optarg);
+				return 2;
+			}
+			d.prof_comm = optarg;
+			prof_asked = 1;
 			break;
 		case OPT_IDLE:
 			if (parse_dur_opt("idle-timeout", optarg, &d.idle_timeout_ns))
@@ -454,6 +484,20 @@ int main(int argc, char **argv)
 		return 1;
 	if (!d.no_sockets && sockets__check(&d))
 		return 1;
+	if (d.prof_cgroup && !d.no_profile) {
+		char dir[4096];
+		int e = cgroup_resolve(d.prof_cgroup, dir, sizeof(dir));
+
+		if (e == -ENODEV) {
+			pr_err("--profile-cgroup: cgroup v2 is not mounted: mount it (mount -t cgroup2 none /sys/fs/cgroup)");
+			return 1;
+		}
+		if (e || (d.prof_cgroup_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			pr_err("--profile-cgroup '%s' not found: give a cgroup v2 directory (e.g. system.slice/nginx.service)",
+			       d.prof_cgroup);
+			return 1;
+		}
+	}
 
 	/* Open every namespace first: a typo fails before anything is attached. */
 	for (i = 0; i < (n_netns ? n_netns : 1); i++) {

@@ -87,6 +87,10 @@ struct np_daemon {
 	uint32_t	prof_hz;
 	uint64_t	prof_window_ns;
 	const char	*debug_dir;	/* separate debug files; NULL: /usr/lib/debug */
+	uint32_t	prof_pid;	/* --profile-pid, 0: any */
+	const char	*prof_comm;	/* --profile-comm, NULL: any */
+	const char	*prof_cgroup;	/* --profile-cgroup, NULL: any */
+	int		prof_cgroup_fd;	/* its directory, -1 */
 	struct profiler	*prof;
 };
 

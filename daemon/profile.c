@@ -604,20 +604,21 @@ static void emit(struct profiler *p, const struct prof_key *k, uint64_t count, u
 
 /*
  * Wait until every sample that started before the flip is done: per CPU,
- * done (recorded + full) catches up with samples as read after the flip.
+ * done (recorded + full + filtered) catches up with samples as read after the flip.
  * Samples that start later read the new active_set (profile.bpf.c).
  */
 static void wait_inflight(struct profiler *p)
 {
 	int fd = bpf_map__fd(p->skel->maps.prof_stats), c, tries;
-	uint64_t *s, *r, *f;
+	uint64_t *s, *r, *f, *x;
 	__u32 k;
 
-	s = calloc(p->ncpu * 3, sizeof(*s));
+	s = calloc(p->ncpu * 4, sizeof(*s));
 	if (!s)
 		return;
 	r = s + p->ncpu;
 	f = r + p->ncpu;
+	x = f + p->ncpu;
 	k = PSTAT_SAMPLES;
 	if (bpf_map_lookup_elem(fd, &k, s))
 		goto out;
@@ -630,8 +631,11 @@ static void wait_inflight(struct profiler *p)
 		k = PSTAT_COUNTS_FULL;
 		if (bpf_map_lookup_elem(fd, &k, f))
 			break;
+		k = PSTAT_FILTERED;
+		if (bpf_map_lookup_elem(fd, &k, x))
+			break;
 		for (c = 0; c < p->ncpu; c++)
-			busy |= r[c] + f[c] < s[c];
+			busy |= r[c] + f[c] + x[c] < s[c];
 		if (!busy)
 			break;
 		usleep(100);
@@ -831,10 +835,27 @@ int profile__start(struct np_daemon *d)
 	bpf_map__set_max_entries(p->skel->maps.prof_counts0, ncounts);
 	bpf_map__set_max_entries(p->skel->maps.prof_counts1, ncounts);
 	p->skel->rodata->conn_window_ns = d->prof_window_ns;
+	p->skel->rodata->filter_tgid = d->prof_pid;
+	p->skel->rodata->filter_cgroup = d->prof_cgroup_fd >= 0;
+	if (d->prof_comm) {
+		p->skel->rodata->filter_comm_on = true;
+		strncpy((char *)p->skel->rodata->filter_comm, d->prof_comm, 15);
+	}
 	err = profile_bpf__load(p->skel);
 	if (err) {
 		pr_err("loading the profiler's BPF programs: %s", strerror(-err));
 		return err;
+	}
+	if (d->prof_cgroup_fd >= 0) {
+		__u32 zero = 0;
+
+		err = bpf_map_update_elem(bpf_map__fd(p->skel->maps.prof_cgroup), &zero,
+					  &d->prof_cgroup_fd, BPF_ANY);
+		if (err) {
+			err = -errno;
+			pr_err("profiling cgroup %s: %s", d->prof_cgroup, strerror(-err));
+			return err;
+		}
 	}
 	p->daemon_fd = bpf_map__fd(p->skel->maps.prof_daemon);
 	p->stats_fd = bpf_map__fd(p->skel->maps.prof_stats);

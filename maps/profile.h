@@ -76,6 +76,7 @@ enum prof_stat {
 	PSTAT_USTACK_ERR,	/* user stack could not be taken (sample kept without it) */
 	PSTAT_CONN,		/* attributed to a connection */
 	PSTAT_THREADS_FULL,	/* thread -> socket table insert failed */
+	PSTAT_FILTERED,		/* not of the pid, cgroup or command netprofd profiles */
 	PSTAT_MAX,
 };
 

@@ -35,6 +35,7 @@ cleanup() {
 	if [ -d "$PIN" ]; then
 		"$NETPROFD" --remove -p "$PIN" >/dev/null 2>&1
 		rm -rf "$PIN"
+		rm -rf "/run/netprof$PIN"	# the profile journal that goes with the pins
 	fi
 	if [ -d "$CG" ]; then
 		# the test cgroup and those below it (CGSUB), deepest first

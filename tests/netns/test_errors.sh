@@ -85,6 +85,10 @@ test_cli_bad_input() {
 	expect_error nz "the profiler has never run on /sys/fs/bpf/netprof-none-$$|no netprof maps pinned" \
 		"$NETPROF" --pin-dir /sys/fs/bpf/netprof-none-$$ profile || return 1
 	expect_error nz "profile-hz '0': give a number" "$NETPROFD" --profile-hz 0 || return 1
+	expect_error nz "profile-cgroup 'netprof-no-such-cgroup-$$' not found" \
+		"$NETPROFD" -p "$PIN" --netns "$P-e" --profile-cgroup netprof-no-such-cgroup-$$ || return 1
+	expect_error 2 "profile-comm 'a-command-name-too-long'" \
+		"$NETPROFD" --profile-comm a-command-name-too-long || return 1
 	# a capture cut in the middle of a frame
 	head -c 3000 "$ROOT/../shared/pcaps/tcpdump-ssh.pcap" >"$WORK/cut.pcap"
 	expect_error nz "corrupt capture" "$NETPROF" replay "$WORK/cut.pcap" || return 1

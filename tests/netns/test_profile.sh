@@ -171,6 +171,40 @@ test_jit_perf_map() {
 	echo "  $(awk '/jit_spin_loop / { n += $NF } END { print n }' "$WORK/jit.folded") samples in jit_spin_loop"
 }
 
+# netprofd --profile-pid and --profile-cgroup count only what they name,
+# in the kernel: every recorded sample is the burner's, the rest (the idle
+# CPU, other processes) is counted as filtered.
+test_in_kernel_filters() {
+	local b
+	test_cgroup || return 1
+	mkdir -p "$CG/burn"
+	for how in pid cgroup; do
+		sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" burn 2500' sh "$CG/burn" "$HOTWORK" >/dev/null &
+		b=$!
+		PIDS+=("$b")
+		if [ "$how" = pid ]; then
+			start_netprofd "$WORK/d.log" --no-sockets -i lo --profile-pid "$b" || return 1
+		else
+			start_netprofd "$WORK/d.log" --no-sockets -i lo --profile-cgroup "$CG/burn" || return 1
+		fi
+		sleep 2
+		"$NETPROF" profile --last 10s --folded >"$WORK/all.folded" || return 1
+		"$NETPROF" status --json >"$WORK/status.json" || return 1
+		stop_netprofd
+		"$NETPROFD" --remove -p "$PIN" >/dev/null 2>&1
+		wait "$b"
+		python3 - "$WORK/all.folded" "$WORK/status.json" "$how" <<'PY' || return 1
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+p = json.load(open(sys.argv[2]))["profiler"]
+n = sum(int(l.rsplit(" ", 1)[1]) for l in lines)
+print(f"  --profile-{sys.argv[3]}: {n} samples, all hotwork's; {p['filtered']} of others left out")
+assert n >= 100 and all(l.startswith("hotwork;") for l in lines), lines[:3]
+assert p["recorded"] >= n
+PY
+	done
+}
+
 # The profiler's own accounting is in netprof status.
 test_status_counts() {
 	start_netprofd "$WORK/d.log" --no-sockets -i lo --profile-hz 199 || return 1
@@ -184,10 +218,11 @@ print("  " + ", ".join(f"{k} {p[k]}" for k in ("samples", "recorded", "lost", "d
 assert p["running"] and p["hz"] == 199
 # 1.5 s of one busy CPU at 199 Hz, and the idle CPU's samples
 assert p["samples"] >= 250, p
-assert p["recorded"] + p["lost"] <= p["samples"] <= p["recorded"] + p["lost"] + 8, p
+done = p["recorded"] + p["lost"] + p["filtered"]
+assert done <= p["samples"] <= done + 8, p
 assert p["drains"] >= 2 and p["map"]["max_entries"] > 0
 PY
 }
 
 run_tests test_hot_functions_by_connection test_exited_and_stripped test_jit_perf_map \
-	test_status_counts
+	test_in_kernel_filters test_status_counts
