@@ -112,7 +112,7 @@ test_bpffs_missing() {
 		grep -q " /sys/fs/bpf bpf " /proc/mounts && exit 3
 		"$1" --pin-dir /sys/fs/bpf/nothere flows 2>&1 | grep -q "bpffs is not mounted at /sys/fs/bpf: .*mount -t bpf" || exit 4
 		"$1" --pin-dir /sys/fs/bpf/nothere sockets 2>&1 | grep -q "bpffs is not mounted" || exit 7
-		"$2" -p /sys/fs/bpf/npt --netns "$3" --no-sockets >"$4" 2>&1 &
+		"$2" -p /sys/fs/bpf/npt --netns "$3" --no-sockets --no-profile >"$4" 2>&1 &
 		for i in $(seq 50); do grep -q "running (pid" "$4" && break; sleep 0.1; done
 		grep -q " /sys/fs/bpf bpf " /proc/mounts || exit 5
 		"$1" --pin-dir /sys/fs/bpf/npt status >/dev/null || exit 6
