@@ -5,7 +5,7 @@
 # side in one run: every CPU busy (one hotwork burner per CPU, built with
 # frame pointers), 99 Hz on all CPUs for SECS seconds, then the report.
 #
-#   netprof  netprofd --no-sockets -i lo (the profiler, flows on lo only)
+#   netprof  netprofd --no-sockets --netns (an empty namespace): the profiler
 #            for SECS, then `netprof profile --last SECS --folded`.
 #            CPU: netprofd's user+system time over the window (all of it,
 #            sweeps included), the report's, and profile_sample's own run
@@ -52,7 +52,8 @@ echo 1 >/proc/sys/kernel/bpf_stats_enabled
 for r in $(seq "$ROUNDS"); do
 	# netprof
 	burners
-	start_netprofd "$WORK/d.log" --no-sockets -i lo || exit 1
+	ip netns list | grep -q "^$P-e\b" || ip netns add "$P-e" || exit 1
+	start_netprofd "$WORK/d.log" --no-sockets --netns "$P-e" || exit 1
 	c0=$(proc_cpu "$NETPROFD_PID")
 	sleep "$SECS"
 	c1=$(proc_cpu "$NETPROFD_PID")

@@ -481,8 +481,14 @@ int remove_pinned(struct np_daemon *d)
 		unlink(path);
 		snprintf(old, sizeof(old), "%s.1", path);
 		unlink(old);
-		if (!pins_state_path(path, sizeof(path), d->pin_dir, NULL))
-			rmdir(path);
+		/* and its directories, up to NETPROF_STATE_ROOT, while empty */
+		if (!pins_state_path(path, sizeof(path), d->pin_dir, NULL)) {
+			char *slash;
+
+			while (strlen(path) >= strlen(NETPROF_STATE_ROOT) && !rmdir(path) &&
+			       (slash = strrchr(path, '/')))
+				*slash = '\0';
+		}
 	}
 	if (rmdir(d->pin_dir) && errno != ENOENT) {
 		pr_err("cannot remove %s: %s", d->pin_dir, strerror(errno));

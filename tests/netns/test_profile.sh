@@ -12,6 +12,13 @@
 
 HOTWORK=$ROOT/.output/tests/hotwork
 
+# start_profiler ARGS...: netprofd for its profiler alone; its flow
+# programs go on an empty namespace of the run, never on the host's lo.
+start_profiler() {
+	ip netns list | grep -q "^$P-e\b" || ip netns add "$P-e" || return 1
+	start_netprofd "$WORK/d.log" --no-sockets --netns "$P-e" "$@"
+}
+
 # One server thread serves two clients; a request of client A costs three
 # times one of client B (3 units vs 1). The profile of the server process
 # must give hot_parse and hot_compute the share of its CPU the server
@@ -138,7 +145,7 @@ test_exited_and_stripped() {
 		objcopy --strip-all "$HOTWORK" "$bin/hw-id" || return 1
 	nm "$bin/hw-link" 2>&1 | grep -q burn_briefly && { fail "hw-link still has its symbols"; return 1; }
 
-	start_netprofd "$WORK/d.log" --no-sockets -i lo --debug-dir "$dbg" || return 1
+	start_profiler --debug-dir "$dbg" || return 1
 	p1=$("$bin/hw-link" burn 300) || return 1
 	p2=$("$bin/hw-id" burn 300) || return 1
 	kill -0 "$p1" 2>/dev/null && { fail "burner $p1 still runs"; return 1; }
@@ -158,7 +165,7 @@ test_exited_and_stripped() {
 # writes a loop into anonymous memory, lists it there, runs it, exits.
 test_jit_perf_map() {
 	local p
-	start_netprofd "$WORK/d.log" --no-sockets -i lo || return 1
+	start_profiler || return 1
 	p=$("$HOTWORK" jit 400) || return 1
 	sleep 2.5
 	"$NETPROF" profile --last 30s --pid "$p" --folded >"$WORK/jit.folded"
@@ -183,9 +190,9 @@ test_in_kernel_filters() {
 		b=$!
 		PIDS+=("$b")
 		if [ "$how" = pid ]; then
-			start_netprofd "$WORK/d.log" --no-sockets -i lo --profile-pid "$b" || return 1
+			start_profiler --profile-pid "$b" || return 1
 		else
-			start_netprofd "$WORK/d.log" --no-sockets -i lo --profile-cgroup "$CG/burn" || return 1
+			start_profiler --profile-cgroup "$CG/burn" || return 1
 		fi
 		sleep 2
 		"$NETPROF" profile --last 10s --folded >"$WORK/all.folded" || return 1
@@ -207,7 +214,7 @@ PY
 
 # The profiler's own accounting is in netprof status.
 test_status_counts() {
-	start_netprofd "$WORK/d.log" --no-sockets -i lo --profile-hz 199 || return 1
+	start_profiler --profile-hz 199 || return 1
 	"$HOTWORK" burn 1500 >/dev/null
 	sleep 2
 	"$NETPROF" status --json >"$WORK/status.json" || return 1
