@@ -229,8 +229,12 @@ static __always_inline int thread_io(struct sock *sk)
 	tid = (__u32)bpf_get_current_pid_tgid();
 	t = bpf_map_lookup_elem(&prof_threads, &tid);
 	if (t) {
+		__u64 last = t->cookie;
+
 		t->cookie = cookie;
 		t->ts_ns = bpf_ktime_get_ns();
+		if (last == cookie)
+			return 0;	/* the same socket: its addresses are recorded */
 	} else {
 		nt.cookie = cookie;
 		nt.ts_ns = bpf_ktime_get_ns();
@@ -243,7 +247,10 @@ static __always_inline int thread_io(struct sock *sk)
 	addr_of(c.raddr, family, sk->__sk_common.skc_daddr, &sk->__sk_common.skc_v6_daddr);
 	c.lport = sk->__sk_common.skc_num;
 	c.rport = bpf_ntohs(sk->__sk_common.skc_dport);
-	c.family = family == AF_INET_ ? FLOW_FAMILY_IPV4 : FLOW_FAMILY_IPV6;
+	/* an IPv6 socket talking IPv4 (::ffff:a.b.c.d) is IPv4, as flows key it */
+	c.family = family == AF_INET_ || (((__u32 *)c.raddr)[2] == bpf_htonl(0xffff) &&
+					  !((__u32 *)c.raddr)[0] && !((__u32 *)c.raddr)[1]) ?
+		   FLOW_FAMILY_IPV4 : FLOW_FAMILY_IPV6;
 	c.proto = sk->sk_protocol;
 	c.netns_ino = sk->__sk_common.skc_net.net->ns.inum;
 	bpf_map_update_elem(&prof_conns, &cookie, &c, BPF_NOEXIST);

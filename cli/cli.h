@@ -22,6 +22,10 @@ int do_sockets(int argc, char **argv);
 int do_status(int argc, char **argv);
 int do_top(int argc, char **argv);
 
+/* The profiler's stats from the pins (cli/profile.c); a one-line error if it never ran. */
+struct prof_daemon_stats;
+int profiler_state(struct prof_daemon_stats *st);
+
 /* Interface names from the pinned ifaces map; NULL-safe lookups. */
 struct iface_names;
 struct iface_names *iface_names__load(const char *pin_dir);

@@ -431,8 +431,8 @@ static int write_svg(struct profile_ctx *c, FILE *f, double secs)
 	return err;
 }
 
-/* Is a netprofd profiling on these pins? Its stats, or a one-line error. */
-static int profiler_state(struct prof_daemon_stats *st)
+/* The profiler's stats on these pins, or a one-line error (cli.h). */
+int profiler_state(struct prof_daemon_stats *st)
 {
 	__u32 zero = 0;
 	int fd = pins_open_map(g.pin_dir, PROF_DAEMON_MAP, 1);
@@ -624,18 +624,21 @@ int do_profile(int argc, char **argv)
 		/* the daemon drains once per sweep: wait for the drain that covers `to` */
 		deadline = to + 10000000000ULL;
 		for (;;) {
-			err = prof_journal_read(journal, to, to, NULL, NULL, &info);
-			if (!err && info.last_drain_ns >= to)
+			uint64_t drain;
+
+			err = prof_journal_last_drain(journal, &drain);
+			if (!err && drain >= to) {
+				/* samples drained in (from, to + one drain] */
+				to = drain;
 				break;
+			}
 			if (now_mono_ns() > deadline || !netprofd_alive(st.pid)) {
 				pr_err("netprofd stopped draining samples (last drain %s ago): check that it runs",
-				       info.last_drain_ns ? "long" : "never");
+				       drain ? "long" : "never");
 				return 1;
 			}
 			usleep(100000);
 		}
-		/* samples drained in (from, to + one drain]: the first drain after to covers to */
-		to = info.last_drain_ns;
 	}
 	c.names_fd = pins_open_map(g.pin_dir, CGROUP_NAMES_MAP, 1);
 	if (o.root == ROOT_EDGE)
@@ -650,6 +653,9 @@ int do_profile(int argc, char **argv)
 		pr_err("reading %s: %s", journal, strerror(-err));
 		return 1;
 	}
+	if (info.bad_lines)
+		fprintf(stderr, "netprof: %llu lines of %s are not in the journal's format: skipped\n",
+			(unsigned long long)info.bad_lines, journal);
 	if (!c.samples)
 		fprintf(stderr, "netprof: no samples matched%s\n",
 			info.samples ? " the selection" : " (is netprofd profiling? see netprof status)");

@@ -94,13 +94,6 @@ static char *fmt_us(char *buf, size_t len, double us)
 	return fmt_duration(buf, len, (uint64_t)(us * 1000));
 }
 
-static uint32_t retrans_of(const struct sock_record *r)
-{
-	/* the kernel's counter, refreshed at each callback; the RETRANS_CB count
-	 * is exact between callbacks */
-	return r->total_retrans > r->retrans_cb ? r->total_retrans : r->retrans_cb;
-}
-
 static void print_sock(struct json_writer *jw, const struct sock_entry *e, uint64_t now,
 		       const struct cgroup_cache *cc)
 {
@@ -130,7 +123,7 @@ static void print_sock(struct json_writer *jw, const struct sock_entry *e, uint6
 		       fmt_us(b1, sizeof(b1), r->srtt_us), fmt_us(b2, sizeof(b2), r->min_rtt_us),
 		       r->rtt_samples ? fmt_us(b3, sizeof(b3), rtt_percentile(r, 0.5)) : "-",
 		       r->rtt_samples ? fmt_us(b4, sizeof(b4), rtt_percentile(r, 0.99)) : "-",
-		       retrans_of(r), fmt_bytes(b5, sizeof(b5), r->bytes_acked),
+		       sock_retrans(r), fmt_bytes(b5, sizeof(b5), r->bytes_acked),
 		       fmt_bytes(b6, sizeof(b6), r->bytes_received),
 		       age ? fmt_duration(b7, sizeof(b7), age) : "-", r->closed_ns ? " closed" : "");
 		return;
@@ -165,7 +158,7 @@ static void print_sock(struct json_writer *jw, const struct sock_entry *e, uint6
 	for (int i = 0; i < RTT_HIST_BUCKETS; i++)
 		jw_u64(jw, NULL, r->rtt_hist[i]);
 	jw_array_end(jw);
-	jw_u64(jw, "total_retrans", retrans_of(r));
+	jw_u64(jw, "total_retrans", sock_retrans(r));
 	jw_u64(jw, "bytes_acked", r->bytes_acked);
 	jw_u64(jw, "bytes_received", r->bytes_received);
 	jw_u64(jw, "segs_in", r->segs_in);

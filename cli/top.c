@@ -138,9 +138,12 @@ static int row_cmp(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* Traffic of open sockets since the last refresh, into connection and process rows. */
+/*
+ * Traffic of open sockets since the last refresh, into connection and
+ * process rows; c NULL: only remember the counters.
+ */
 static void add_traffic(struct top_ctx *c, const struct sock_table *st, struct prev_sock **prev,
-			size_t *nprev, double secs)
+			size_t *nprev)
 {
 	struct prev_sock *next = calloc(st->n + 1, sizeof(*next));
 	size_t i, j;
@@ -152,8 +155,8 @@ static void add_traffic(struct top_ctx *c, const struct sock_table *st, struct p
 		struct row *cr, *pr;
 		char l[64], rm[64];
 
-		next[i] = (struct prev_sock){ cookie, tx, rx, r->total_retrans };
-		if (c->pid >= 0 && r->owner.tgid != (uint32_t)c->pid)
+		next[i] = (struct prev_sock){ cookie, tx, rx, sock_retrans(r) };
+		if (!c || (c->pid >= 0 && r->owner.tgid != (uint32_t)c->pid))
 			continue;
 		for (j = 0; j < *nprev; j++)
 			if ((*prev)[j].cookie == cookie) {
@@ -177,7 +180,7 @@ static void add_traffic(struct top_ctx *c, const struct sock_table *st, struct p
 			snprintf(pr->comm, sizeof(pr->comm), "%s", r->owner.comm);
 		cr->tx = tx - p->tx;
 		cr->rx = rx - p->rx;
-		cr->retrans = r->total_retrans - p->retrans;
+		cr->retrans = sock_retrans(r) - p->retrans;
 		cr->srtt_us = r->srtt_us;
 		pr->tx += cr->tx;
 		pr->rx += cr->rx;
@@ -189,7 +192,6 @@ static void add_traffic(struct top_ctx *c, const struct sock_table *st, struct p
 	free(*prev);
 	*prev = next;
 	*nprev = next ? st->n : 0;
-	(void)secs;
 }
 
 static void finish(struct rows *r, double cpu_secs, double hz, double secs)
@@ -320,30 +322,28 @@ int do_top(int argc, char **argv)
 	}
 	if (count < 0 && g.json)
 		count = 1;
-	daemon_fd = pins_open_map(g.pin_dir, PROF_DAEMON_MAP, 1);
-	if (daemon_fd < 0 || bpf_map_lookup_elem(daemon_fd, &zero, &st) || !netprofd_alive(st.pid)) {
-		if (daemon_fd < 0)
-			pins_open_map(g.pin_dir, DAEMON_MAP, 0);
+	if (profiler_state(&st))
+		return 1;
+	if (!netprofd_alive(st.pid)) {
 		pr_err("no netprofd is profiling on %s: start netprofd (without --no-profile)", g.pin_dir);
 		return 1;
 	}
+	daemon_fd = pins_open_map(g.pin_dir, PROF_DAEMON_MAP, 0);
+	if (daemon_fd < 0)
+		return 1;
 	socks_fd = pins_open_map(g.pin_dir, SOCKS_MAP, 1);	/* none with --no-sockets: CPU only */
 	pins_state_path(journal, sizeof(journal), g.pin_dir, PROF_JOURNAL);
-	if (prof_journal_read(journal, 0, 0, NULL, NULL, &info)) {
+	if (prof_journal_last_drain(journal, &prev_drain)) {
 		pr_err("no profile journal at %s: is netprofd profiling on these pins?", journal);
 		return 1;
 	}
-	prev_drain = info.last_drain_ns;
 	t_prev = now_mono_ns();
-	if (socks_fd >= 0) {
+	if (socks_fd >= 0) {	/* the counters the first refresh's rates start from */
 		struct sock_table stab = {};
-		struct top_ctx c0 = { .pid = -1 };
 
 		if (!socktab_read(socks_fd, &stab))
-			add_traffic(&c0, &stab, &prev, &nprev, 0);
+			add_traffic(NULL, &stab, &prev, &nprev);
 		socktab_free(&stab);
-		free(c0.procs.v);
-		free(c0.conns.v);
 	}
 	for (iter = 0; count < 0 || iter < count; iter++) {
 		struct top_ctx c = { .pid = pid };
@@ -353,11 +353,10 @@ int do_top(int argc, char **argv)
 
 		usleep(interval / 1000);
 		/* the drains up to now: CPU over the time between them */
-		if (prof_journal_read(journal, 0, 0, NULL, NULL, &info)) {
+		if (prof_journal_last_drain(journal, &drain)) {
 			err = 1;
 			break;
 		}
-		drain = info.last_drain_ns;
 		if (drain > prev_drain)
 			err = prof_journal_read(journal, prev_drain, drain, on_sample, &c, &info);
 		now = now_mono_ns();
@@ -366,7 +365,7 @@ int do_top(int argc, char **argv)
 			struct sock_table stab = {};
 
 			if (!socktab_read(socks_fd, &stab))
-				add_traffic(&c, &stab, &prev, &nprev, secs);
+				add_traffic(&c, &stab, &prev, &nprev);
 			socktab_free(&stab);
 		}
 		bpf_map_lookup_elem(daemon_fd, &zero, &st);

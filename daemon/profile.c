@@ -37,6 +37,7 @@
 #include "format.h"
 #include "log.h"
 #include "pins.h"
+#include "strcount.h"
 #include "syms.h"
 #include "netprofd.h"
 
@@ -79,11 +80,10 @@ struct profiler {
 	struct proc		*procs[PROC_BUCKETS];
 	struct ksyms		*ksyms;
 	struct symcache		*syms;
-	char			**paths;	/* interned strings */
-	size_t			npaths, paths_cap;
+	struct strcount		paths;		/* interned strings (the keys) */
 	int			journal_fd;
 	char			journal[512];
-	int			daemon_fd, stats_fd;
+	int			daemon_fd;
 	struct prof_daemon_stats st;
 	struct sb_rec		*recs;
 	size_t			nrecs, recs_cap;
@@ -96,27 +96,13 @@ static int perf_event_open(struct perf_event_attr *attr, int cpu)
 	return syscall(SYS_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-/* ---- interned paths ---- */
+/* ---- interned paths: one copy of each, stable while netprofd runs ---- */
 
 static const char *intern(struct profiler *p, const char *s)
 {
-	size_t i;
+	struct strcount_entry *e = strcount_add(&p->paths, s, strlen(s), 0);
 
-	/* few distinct executables on a host: a linear scan from the newest */
-	for (i = p->npaths; i-- > 0;)
-		if (!strcmp(p->paths[i], s))
-			return p->paths[i];
-	if (p->npaths == p->paths_cap) {
-		size_t cap = p->paths_cap ? p->paths_cap * 2 : 64;
-		char **v = realloc(p->paths, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		p->paths = v;
-		p->paths_cap = cap;
-	}
-	p->paths[p->npaths] = strdup(s);
-	return p->paths[p->npaths] ? p->paths[p->npaths++] : NULL;
+	return e ? e->key : NULL;
 }
 
 /* ---- processes and their executable mappings ---- */
@@ -529,9 +515,6 @@ static void fmt_conn_fields(struct profiler *p, uint64_t cookie)
 		out_printf(p, "%s\t-\t-\t-\t-\t", cookie ? "?" : "-");
 		return;
 	}
-	/* an IPv6 socket talking IPv4 shows dotted addresses, as flows do */
-	if (addr_is_v4(c.laddr) && addr_is_v4(c.raddr))
-		c.family = FLOW_FAMILY_IPV4;
 	fmt_endpoint(l, sizeof(l), c.laddr, c.lport, c.family, 1);
 	fmt_endpoint(r, sizeof(r), c.raddr, c.rport, c.family, 1);
 	/*
@@ -858,7 +841,6 @@ int profile__start(struct np_daemon *d)
 		}
 	}
 	p->daemon_fd = bpf_map__fd(p->skel->maps.prof_daemon);
-	p->stats_fd = bpf_map__fd(p->skel->maps.prof_stats);
 	p->st = (struct prof_daemon_stats){
 		.pid = getpid(), .hz = d->prof_hz, .window_ns = d->prof_window_ns,
 		.counts_max = ncounts,
@@ -934,9 +916,7 @@ void profile__stop(struct np_daemon *d)
 			free(pr->m);
 			free(pr);
 		}
-	for (size_t i = 0; i < p->npaths; i++)
-		free(p->paths[i]);
-	free(p->paths);
+	strcount_free(&p->paths, NULL);
 	free(p->recs);
 	free(p->out);
 	ksyms__free(p->ksyms);

@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include "flow.h"
 #include "format.h"
 #include "profjournal.h"
@@ -82,8 +85,6 @@ static int read_one(const char *path, uint64_t from, uint64_t to, prof_sample_fn
 			break;		/* being written: the next read has it */
 		if (line[0] == 'D' && line[1] == '\t') {
 			t = strtoull(line + 2, NULL, 10);
-			if (!info->first_drain_ns)
-				info->first_drain_ns = t;
 			info->last_drain_ns = t;
 			if (t > from && t <= to)
 				info->drains++;
@@ -122,4 +123,29 @@ int prof_journal_read(const char *path, uint64_t from_ns, uint64_t to_ns, prof_s
 		return err;
 	found |= !err;
 	return found ? 0 : -ENOENT;
+}
+
+int prof_journal_last_drain(const char *path, uint64_t *drain_ns)
+{
+	char buf[65536 + 1], *p;
+	struct stat st;
+	ssize_t n;
+	off_t off;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*drain_ns = 0;
+	if (fd < 0)
+		return -errno;
+	/* a drain writes its D line last, so it is within the tail */
+	off = !fstat(fd, &st) && st.st_size > (off_t)(sizeof(buf) - 1) ? st.st_size - (off_t)(sizeof(buf) - 1) : 0;
+	n = pread(fd, buf, sizeof(buf) - 1, off);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	for (p = buf; (p = strstr(p, "\nD\t")); p += 3)
+		*drain_ns = strtoull(p + 3, NULL, 10);
+	if (off == 0 && !strncmp(buf, "D\t", 2) && !*drain_ns)
+		*drain_ns = strtoull(buf + 2, NULL, 10);
+	return 0;
 }

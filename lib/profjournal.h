@@ -33,9 +33,9 @@ struct prof_sample {
 typedef int (*prof_sample_fn)(void *ctx, const struct prof_sample *s);
 
 struct prof_journal_info {
-	uint64_t	first_drain_ns, last_drain_ns;	/* 0: none in the files */
+	uint64_t	last_drain_ns;			/* 0: none in the files */
 	uint64_t	drains, samples;		/* in [from, to] */
-	uint64_t	bad_lines;
+	uint64_t	bad_lines;			/* not in the format: skipped */
 };
 
 /*
@@ -45,5 +45,11 @@ struct prof_journal_info {
  */
 int prof_journal_read(const char *path, uint64_t from_ns, uint64_t to_ns, prof_sample_fn fn,
 		      void *ctx, struct prof_journal_info *info);
+
+/*
+ * The time of the last drain in the current journal (0: none yet), read
+ * from its tail only. 0 or -errno (-ENOENT: no journal).
+ */
+int prof_journal_last_drain(const char *path, uint64_t *drain_ns);
 
 #endif

@@ -18,7 +18,10 @@ struct strcount {
 	int			sorted;	/* v is sorted, not hashed, until the next add */
 };
 
-/* Add n to key's count (the key is copied); the entry, or NULL without memory. */
+/*
+ * Add n to key's count; the entry, or NULL without memory. The key is
+ * copied once and stays at that address until strcount_free.
+ */
 struct strcount_entry *strcount_add(struct strcount *sc, const char *key, size_t len, uint64_t n);
 /* The entries (n of them), sorted by count, largest first; valid until the next add
  * (which hashes the table again). */

@@ -156,11 +156,6 @@ const char *ksyms__find(const struct ksyms *ks, uint64_t addr)
 	return ks ? symtab_find(&ks->t, addr) : NULL;
 }
 
-size_t ksyms__count(const struct ksyms *ks)
-{
-	return ks ? ks->t.n : 0;
-}
-
 void ksyms__free(struct ksyms *ks)
 {
 	if (!ks)
@@ -198,7 +193,6 @@ struct perf_map {
 
 struct symcache {
 	struct binary	*b[SC_BUCKETS];
-	size_t		n;
 	struct perf_map	*maps;
 	char		debug_dir[PATH_MAX];
 };
@@ -243,7 +237,6 @@ struct binary *symcache__get(struct symcache *sc, dev_t dev, uint64_t ino, const
 	b->ino = ino;
 	b->next = sc->b[h];
 	sc->b[h] = b;
-	sc->n++;
 	binary_load(sc, b);
 	return b;
 }
@@ -418,11 +411,6 @@ static void binary_load(struct symcache *sc, struct binary *b)
 	symtab_finish(&b->t);
 }
 
-const char *binary__sym_at_vaddr(struct binary *b, uint64_t vaddr)
-{
-	return b ? symtab_find(&b->t, vaddr) : NULL;
-}
-
 const char *binary__sym_at_offset(struct binary *b, uint64_t off)
 {
 	size_t i;
@@ -436,23 +424,6 @@ const char *binary__sym_at_offset(struct binary *b, uint64_t off)
 			return symtab_find(&b->t, off - s->offset + s->vaddr);
 	}
 	return NULL;
-}
-
-const char *binary__path(const struct binary *b)
-{
-	return b->path;
-}
-
-const char *binary__name(const struct binary *b)
-{
-	const char *s = strrchr(b->path, '/');
-
-	return s ? s + 1 : b->path;
-}
-
-size_t symcache__count(const struct symcache *sc)
-{
-	return sc->n;
 }
 
 /* ---- perf-PID.map ---- */

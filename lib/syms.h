@@ -19,7 +19,6 @@ struct ksyms;
 struct ksyms *ksyms__load(void);
 /* The function holding addr, or NULL. */
 const char *ksyms__find(const struct ksyms *ks, uint64_t addr);
-size_t ksyms__count(const struct ksyms *ks);
 void ksyms__free(struct ksyms *ks);
 
 struct binary;
@@ -39,12 +38,6 @@ struct binary *symcache__get(struct symcache *sc, dev_t dev, uint64_t ino, const
  * (or cannot be read).
  */
 const char *binary__sym_at_offset(struct binary *b, uint64_t off);
-/* The same for an address b's own ELF headers give (ET_EXEC, perf maps). */
-const char *binary__sym_at_vaddr(struct binary *b, uint64_t vaddr);
-const char *binary__path(const struct binary *b);
-/* "libc.so.6": the last component of the path */
-const char *binary__name(const struct binary *b);
-size_t symcache__count(const struct symcache *sc);
 
 /*
  * /tmp/perf-PID.map, the JIT's own list of "START SIZE name" lines; read

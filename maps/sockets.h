@@ -144,6 +144,15 @@ static inline __u64 sock_payload_received(const struct sock_record *r)
 	return r->bytes_received > ctl ? r->bytes_received - ctl : 0;
 }
 
+/*
+ * Retransmitted segments: the kernel's counter, refreshed at each callback
+ * and pass; the RETRANS_CB count is exact between them.
+ */
+static inline __u32 sock_retrans(const struct sock_record *r)
+{
+	return r->total_retrans > r->retrans_cb ? r->total_retrans : r->retrans_cb;
+}
+
 /* A slot of the socks_closed ring. */
 struct sock_closed {
 	__u64	cookie;
