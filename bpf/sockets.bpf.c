@@ -283,6 +283,7 @@ static __always_inline void rtt_sample(struct sock_record *r, __u32 us)
 	if (b < RTT_HIST_BUCKETS)
 		r->rtt_hist[b]++;
 	r->rtt_samples++;
+	r->rtt_sum_us += us;
 }
 
 #define SEND_SHUTDOWN_	2
@@ -355,6 +356,7 @@ static __always_inline void agg_closed(const struct sock_record *r)
 		a->first_ns = r->connect_ns;
 	a->last_ns = r->closed_ns;
 	a->rtt_samples += r->rtt_samples;
+	a->rtt_sum_us += r->rtt_sum_us;
 	for (i = 0; i < RTT_HIST_BUCKETS; i++)
 		a->rtt_hist[i] += r->rtt_hist[i];
 }

@@ -197,6 +197,7 @@ static void print_json(const struct svc_map *m, const struct svc_edge *e, size_t
 {
 	struct json_writer *jw = jw_new(stdout, 0);
 	size_t i;
+	int b;
 
 	jw_object_start(jw, NULL);
 	jw_u64(jw, "now_ns", now);
@@ -218,6 +219,11 @@ static void print_json(const struct svc_map *m, const struct svc_edge *e, size_t
 		jw_u64(jw, "bytes_client_to_server", e[i].bytes_c2s);
 		jw_u64(jw, "bytes_server_to_client", e[i].bytes_s2c);
 		jw_u64(jw, "rtt_samples", e[i].rtt_samples);
+		jw_u64(jw, "rtt_sum_us", e[i].rtt_sum_us);
+		jw_array_start(jw, "rtt_hist");
+		for (b = 0; b < RTT_HIST_BUCKETS; b++)
+			jw_u64(jw, NULL, e[i].rtt_hist[b]);
+		jw_array_end(jw);
 		jw_double(jw, "rtt_p50_us", hist_percentile(e[i].rtt_hist, 0.5));
 		jw_double(jw, "rtt_p90_us", hist_percentile(e[i].rtt_hist, 0.9));
 		jw_double(jw, "rtt_p99_us", hist_percentile(e[i].rtt_hist, 0.99));

@@ -154,6 +154,7 @@ static void print_sock(struct json_writer *jw, const struct sock_entry *e, uint6
 	jw_double(jw, "rtt_p90_us", rtt_percentile(r, 0.9));
 	jw_double(jw, "rtt_p99_us", rtt_percentile(r, 0.99));
 	jw_u64(jw, "rtt_samples", r->rtt_samples);
+	jw_u64(jw, "rtt_sum_us", r->rtt_sum_us);
 	jw_array_start(jw, "rtt_hist");
 	for (int i = 0; i < RTT_HIST_BUCKETS; i++)
 		jw_u64(jw, NULL, r->rtt_hist[i]);

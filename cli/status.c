@@ -14,6 +14,7 @@
 #include "flowtab.h"
 #include "format.h"
 #include "json.h"
+#include "mapwalk.h"
 #include "log.h"
 #include "pins.h"
 #include "stats.h"
@@ -25,14 +26,6 @@
 static const char status_usage[] =
 "Usage: netprof status [-j]\n"
 "Daemon state, attached interfaces, map fill levels, overflow and error counters.\n";
-
-static uint32_t map_max_entries(int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
-}
 
 /* {"entries": N, "max_entries": M} */
 static void json_fill(struct json_writer *jw, const char *name, long entries, uint32_t max)

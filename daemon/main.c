@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -28,8 +29,6 @@
 #include "log.h"
 #include "pins.h"
 #include "netprofd.h"
-
-#define NETPROF_VERSION 1
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -64,6 +63,9 @@ static const char usage_text[] =
 "      --profile-cgroup PATH profile only this cgroup v2 and below\n"
 "      --profile-comm NAME  profile only threads with this command name\n"
 "      --debug-dir DIR      separate debug files (default /usr/lib/debug)\n"
+"      --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+"                           (PORT alone: 127.0.0.1; :PORT: every address)\n"
+"      --metrics-peers      label remote clients by address (default: \"remote\")\n"
 "      --idle-timeout DUR   end flows idle this long (default 30s)\n"
 "      --closed-timeout DUR end closed TCP flows quiet this long (default 2s)\n"
 "      --keep-ended DUR     keep ended flows and closed sockets visible this long\n"
@@ -84,7 +86,7 @@ enum {
 	OPT_IDLE = 256, OPT_CLOSED, OPT_KEEP_ENDED, OPT_SWEEP, OPT_XDP, OPT_REMOVE, OPT_PRECISE,
 	OPT_MAX_SOCKETS, OPT_NO_SOCKETS, OPT_RTT_START, OPT_NO_LATENCY,
 	OPT_NO_PROFILE, OPT_PROFILE_HZ, OPT_PROFILE_WINDOW, OPT_DEBUG_DIR,
-	OPT_PROFILE_PID, OPT_PROFILE_CGROUP, OPT_PROFILE_COMM,
+	OPT_PROFILE_PID, OPT_PROFILE_CGROUP, OPT_PROFILE_COMM, OPT_METRICS, OPT_METRICS_PEERS,
 };
 
 static const struct option long_opts[] = {
@@ -104,6 +106,8 @@ static const struct option long_opts[] = {
 	{ "profile-pid",    required_argument, NULL, OPT_PROFILE_PID },
 	{ "profile-cgroup", required_argument, NULL, OPT_PROFILE_CGROUP },
 	{ "profile-comm",   required_argument, NULL, OPT_PROFILE_COMM },
+	{ "metrics",        required_argument, NULL, OPT_METRICS },
+	{ "metrics-peers",  no_argument,       NULL, OPT_METRICS_PEERS },
 	{ "idle-timeout",   required_argument, NULL, OPT_IDLE },
 	{ "closed-timeout", required_argument, NULL, OPT_CLOSED },
 	{ "keep-ended",     required_argument, NULL, OPT_KEEP_ENDED },
@@ -297,8 +301,9 @@ static int run(struct np_daemon *d)
 				if (read(tfd, &ticks, sizeof(ticks)) > 0) {
 					sweep(d);
 					profile__drain(d);
+					metrics__expire(d, now_mono_ns());
 				}
-			} else {
+			} else if (!metrics__event(d, p, evs[i].events)) {
 				rtnl__process(d, p);
 			}
 		}
@@ -413,6 +418,21 @@ int main(int argc, char **argv)
 			d.prof_comm = optarg;
 			prof_asked = 1;
 			break;
+		case OPT_METRICS: {
+			struct sockaddr_storage ss;
+			unsigned int len;
+
+			if (metrics_parse_addr(optarg, &ss, &len)) {
+				pr_err("--metrics '%s': give PORT, ADDR:PORT or [IPV6]:PORT with a numeric address (e.g. 127.0.0.1:9464)",
+				       optarg);
+				return 2;
+			}
+			d.metrics_addr = optarg;
+			break;
+		}
+		case OPT_METRICS_PEERS:
+			d.metrics_peers = 1;
+			break;
 		case OPT_IDLE:
 			if (parse_dur_opt("idle-timeout", optarg, &d.idle_timeout_ns))
 				return 2;
@@ -522,6 +542,12 @@ int main(int argc, char **argv)
 		err = -errno;
 		goto cleanup;
 	}
+	err = metrics__start(&d);
+	if (err) {
+		pr_err("--metrics %s: cannot listen: %s (is the port taken? try another)",
+		       d.metrics_addr, strerror(-err));
+		goto cleanup;
+	}
 	for (ns = d.netns; ns; ns = ns->next) {
 		err = rtnl__open(&d, ns);
 		if (!err)
@@ -572,6 +598,7 @@ cleanup:
 			d.info.ifaces = 0;
 		daemon_info_write(&d);
 	}
+	metrics__stop(&d);
 	profile__stop(&d);
 	sockets__stop(&d);
 	while (d.netns) {

@@ -5,15 +5,19 @@
 
 #include <net/if.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "flow.h"
 
 struct flow_bpf;
 struct sockets_bpf;
 struct latency_bpf;
 struct profiler;
+struct metrics;
 struct mnl_socket;
 
 /* TC filter identity: ours is found, replaced and removed by these. */
+#define NETPROF_VERSION 1
+
 #define NP_TC_HANDLE	0x6e70		/* "np" */
 #define NP_TC_PRIO	1		/* run before other filters: observe everything */
 
@@ -92,6 +96,11 @@ struct np_daemon {
 	const char	*prof_cgroup;	/* --profile-cgroup, NULL: any */
 	int		prof_cgroup_fd;	/* its directory, -1 */
 	struct profiler	*prof;
+
+	/* Prometheus endpoint (metrics.c) */
+	const char	*metrics_addr;	/* --metrics, NULL: none */
+	int		metrics_peers;	/* --metrics-peers: remote clients by address */
+	struct metrics	*metrics;
 };
 
 /* attach.c */
@@ -131,6 +140,20 @@ void sockets__sweep(struct np_daemon *d, uint64_t now);
 int profile__start(struct np_daemon *d);
 void profile__drain(struct np_daemon *d);
 void profile__stop(struct np_daemon *d);
+
+void profile__metrics(struct np_daemon *d, FILE *f);
+
+/* metrics.c */
+struct sockaddr_storage;
+int metrics_parse_addr(const char *arg, struct sockaddr_storage *ss, unsigned int *len);
+int metrics__start(struct np_daemon *d);
+void metrics__stop(struct np_daemon *d);
+/* an epoll event whose data.ptr is the server's: 1 (handled), else 0 */
+int metrics__event(struct np_daemon *d, void *ptr, uint32_t events);
+void metrics__expire(struct np_daemon *d, uint64_t now);
+/* the sweep moved a flow out of the live table */
+void metrics__flow_ended(struct np_daemon *d, const struct flow_key *k,
+			 const struct flow_record *r);
 
 /* sweep.c */
 int sweep(struct np_daemon *d);

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "pins.h"
 #include "strcount.h"
+#include "stats.h"
 #include "syms.h"
 #include "netprofd.h"
 
@@ -925,4 +926,47 @@ void profile__stop(struct np_daemon *d)
 		close(p->journal_fd);
 	free(p);
 	d->prof = NULL;
+}
+
+/* The profiler's part of netprofd --metrics (names: docs/metrics.md). */
+void profile__metrics(struct np_daemon *d, FILE *f)
+{
+	static const struct { int idx; const char *name, *help; } c[] = {
+		{ PSTAT_SAMPLES, "samples", "CPU samples taken." },
+		{ PSTAT_RECORDED, "recorded_samples", "Samples counted into a count map." },
+		{ PSTAT_COUNTS_FULL, "lost_samples", "Samples lost: the count map was full." },
+		{ PSTAT_FILTERED, "filtered_samples", "Samples of processes left out by --profile-pid/-cgroup/-comm." },
+		{ PSTAT_CONN, "connection_samples", "Samples taken while the thread served a connection." },
+		{ PSTAT_KSTACK_ERR, "kernel_stack_errors", "Samples kept without their kernel stack." },
+		{ PSTAT_USTACK_ERR, "user_stack_errors", "Samples kept without their user stack." },
+		{ PSTAT_THREADS_FULL, "thread_table_full", "Thread-to-socket records that did not fit." },
+	};
+	struct profiler *p = d->prof;
+	uint64_t s[PSTAT_MAX] = {};
+	char name[80];
+	size_t i;
+
+	if (!p || percpu_array_sum(bpf_map__fd(p->skel->maps.prof_stats), s, PSTAT_MAX))
+		return;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		snprintf(name, sizeof(name), "netprof_profiler_%s_total", c[i].name);
+		fprintf(f, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, c[i].help, name, name,
+			(unsigned long long)s[c[i].idx]);
+	}
+	fprintf(f, "# HELP netprof_profiler_sideband_lost_records_total Mmap, fork and exit records perf dropped.\n"
+		   "# TYPE netprof_profiler_sideband_lost_records_total counter\n"
+		   "netprof_profiler_sideband_lost_records_total %llu\n",
+		(unsigned long long)p->st.sideband_lost);
+	fprintf(f, "# HELP netprof_profiler_drains_total Count maps read and emptied.\n"
+		   "# TYPE netprof_profiler_drains_total counter\nnetprof_profiler_drains_total %llu\n",
+		(unsigned long long)p->st.drains);
+	fprintf(f, "# HELP netprof_profiler_drain_cpu_seconds_total netprofd's CPU time reading and symbolizing samples.\n"
+		   "# TYPE netprof_profiler_drain_cpu_seconds_total counter\n"
+		   "netprof_profiler_drain_cpu_seconds_total %.9f\n", p->st.drain_cpu_ns / 1e9);
+	fprintf(f, "# HELP netprof_profiler_count_map_peak_entries Most entries one drain found in a count map.\n"
+		   "# TYPE netprof_profiler_count_map_peak_entries gauge\n"
+		   "netprof_profiler_count_map_peak_entries %llu\n", (unsigned long long)p->st.counts_peak);
+	fprintf(f, "# HELP netprof_profiler_count_map_max_entries Capacity of a count map.\n"
+		   "# TYPE netprof_profiler_count_map_max_entries gauge\n"
+		   "netprof_profiler_count_map_max_entries %llu\n", (unsigned long long)p->st.counts_max);
 }

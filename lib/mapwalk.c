@@ -57,3 +57,11 @@ int map_walk_batch(int fd, size_t key_size, size_t val_size, map_batch_fn fn, vo
 	free(vals);
 	return err;
 }
+
+__u32 map_max_entries(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}

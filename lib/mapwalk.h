@@ -18,4 +18,7 @@ typedef int (*map_batch_fn)(void *ctx, const void *keys, const void *vals, __u32
  */
 int map_walk_batch(int fd, size_t key_size, size_t val_size, map_batch_fn fn, void *ctx);
 
+/* A map's max_entries (0 if its info cannot be read). */
+__u32 map_max_entries(int fd);
+
 #endif

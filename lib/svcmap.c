@@ -66,6 +66,7 @@ static void agg_sum(struct conn_agg *dst, const struct conn_agg *src)
 	if (src->last_ns > dst->last_ns)
 		dst->last_ns = src->last_ns;
 	dst->rtt_samples += src->rtt_samples;
+	dst->rtt_sum_us += src->rtt_sum_us;
 	for (i = 0; i < RTT_HIST_BUCKETS; i++)
 		dst->rtt_hist[i] += src->rtt_hist[i];
 }
@@ -133,6 +134,7 @@ static int read_open(int fd, uint64_t now, struct halves *h)
 		x->a.first_ns = r->connect_ns;
 		x->a.last_ns = now;
 		x->a.rtt_samples = r->rtt_samples;
+		x->a.rtt_sum_us = r->rtt_sum_us;
 		memcpy(x->a.rtt_hist, r->rtt_hist, sizeof(x->a.rtt_hist));
 	}
 	socktab_free(&st);
@@ -390,6 +392,7 @@ static void edge_add(struct svc_edge *e, const struct contrib *c)
 
 	e->retrans += a->total_retrans;
 	e->rtt_samples += a->rtt_samples;
+	e->rtt_sum_us += a->rtt_sum_us;
 	for (i = 0; i < RTT_HIST_BUCKETS; i++)
 		e->rtt_hist[i] += a->rtt_hist[i];
 	if (!c->counts)

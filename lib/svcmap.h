@@ -45,6 +45,7 @@ struct svc_edge {
 	uint64_t	first_ns, last_ns;	/* CLOCK_MONOTONIC; last is now while open */
 	uint32_t	rtt_samples;
 	uint32_t	rtt_hist[RTT_HIST_BUCKETS];
+	uint64_t	rtt_sum_us;
 };
 
 struct svc_map {

@@ -122,6 +122,7 @@ struct sock_record {
 	__u32	segs_out;
 	__u32	rtt_samples;
 	__u32	rtt_hist[RTT_HIST_BUCKETS];	/* RTT samples, bucket i: [2^i, 2^(i+1)) µs; 0: < 2 µs */
+	__u64	rtt_sum_us;	/* sum of the samples (a Prometheus histogram's _sum) */
 };
 
 /*
@@ -205,6 +206,7 @@ struct conn_agg {
 	__u64	last_ns;		/* latest close */
 	__u32	rtt_samples;
 	__u32	rtt_hist[RTT_HIST_BUCKETS];
+	__u64	rtt_sum_us;
 };
 
 /* Statistics (PERCPU_ARRAY), named in lib/socktab.c. */
@@ -226,10 +228,10 @@ struct cgroup_name {
 
 #ifndef __BPF__
 _Static_assert(sizeof(struct sock_owner) == 40, "sock_owner layout");
-_Static_assert(sizeof(struct sock_record) == 272, "sock_record layout");
-_Static_assert(sizeof(struct sock_closed) == 288, "sock_closed layout");
+_Static_assert(sizeof(struct sock_record) == 280, "sock_record layout");
+_Static_assert(sizeof(struct sock_closed) == 296, "sock_closed layout");
 _Static_assert(sizeof(struct conn_agg_key) == 64, "conn_agg_key layout");
-_Static_assert(sizeof(struct conn_agg) == 200, "conn_agg layout");
+_Static_assert(sizeof(struct conn_agg) == 208, "conn_agg layout");
 #endif
 
 #endif /* NETPROF_MAPS_SOCKETS_H */

@@ -11,7 +11,8 @@
   tiers.py load ADDR PORT N REFUSED_PORT
         N requests to http://ADDR:PORT/, one connection each, then one
         GET /reset, then one connection to REFUSED_PORT (nothing listens
-        there); prints {"ok": n, "reset_status": s, "refused": 0|1}.
+        there); prints {"ok": n, "reset_status": s, "refused": 0|1}
+        (s: the proxy's status, or -1 when the reset reached the client).
 """
 import json
 import socket
@@ -64,7 +65,10 @@ def get(addr, port, path):
         s.sendall(f"GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n".encode())
         data = b""
         while True:
-            chunk = s.recv(65536)
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:    # /reset without a proxy in front
+                return -1
             if not chunk:
                 break
             data += chunk

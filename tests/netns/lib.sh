@@ -69,9 +69,13 @@ fail() {
 # neighbours (no ARP/ND traffic to muddy exact counts) and offloads off, so
 # a capture sees the wire packets netprof counts.
 veth_pair() {
-	local ns1=$1 if1=$2 a1=$3 ns2=$4 if2=$5 a2=$6 v61=$7 v62=$8 mac1 mac2
-	ip netns list | grep -qw "$ns1" || ip netns add "$ns1"
-	ip netns list | grep -qw "$ns2" || ip netns add "$ns2"
+	local ns1=$1 if1=$2 a1=$3 ns2=$4 if2=$5 a2=$6 v61=$7 v62=$8 mac1 mac2 ns
+	for ns in "$ns1" "$ns2"; do
+		ip netns list | grep -qw "$ns" && continue
+		ip netns add "$ns"
+		# interfaces moved in take these: no router solicitations
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.router_solicitations=0 2>/dev/null
+	done
 	ip link add "$P-t1" type veth peer name "$P-t2"
 	ip link set "$P-t1" netns "$ns1" name "$if1"
 	ip link set "$P-t2" netns "$ns2" name "$if2"

@@ -50,8 +50,18 @@ test_daemon_bad_input() {
 	expect_error nz "cgroup '/etc' not found" \
 		"$NETPROFD" -p "$PIN" --netns "$P-e" --cgroup /etc || return 1
 	expect_error 2 "max-sockets 'many'" "$NETPROFD" --max-sockets many || return 1
-	# a pinned table of another size is not silently reused
+	expect_error 2 "metrics 'localhost:x'" "$NETPROFD" --metrics localhost:x || return 1
+	expect_error 2 "metrics '70000'" "$NETPROFD" --metrics 70000 || return 1
+	# --metrics on a port something else holds: says so before attaching
+	python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True); time.sleep(60)' >"$WORK/port" &
+	PIDS+=("$!")
+	for i in $(seq 50); do [ -s "$WORK/port" ] && break; sleep 0.1; done
 	stop_netprofd
+	expect_error nz "metrics 127.0.0.1:$(cat "$WORK/port"): cannot listen: Address already in use" \
+		"$NETPROFD" -p "$PIN" --netns "$P-e" --metrics "127.0.0.1:$(cat "$WORK/port")" || return 1
+	# a pinned table of another size is not silently reused
 	expect_error nz "holds 65536 flows, not 1024" \
 		"$NETPROFD" -p "$PIN" --netns "$P-e" --max-flows 1024
 }

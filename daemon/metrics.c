@@ -1,0 +1,751 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * netprofd --metrics ADDR:PORT: the Prometheus text exposition format
+ * (version 0.0.4) over a small HTTP/1.x server in netprofd's epoll loop.
+ *
+ * Every scrape reads the pinned maps, as the CLI does: the service map
+ * (lib/svcmap.c, the same edges as `netprof map`), the flow tables for
+ * per-interface totals, the statistics maps, and netprofd's own CPU and
+ * memory. Counters only go up while netprofd runs: per-interface totals
+ * are the live flows plus what the sweep moved out of the live table since
+ * netprofd started (metrics__flow_ended), both read on this one thread.
+ *
+ * Labels stay bounded: services by name; remote clients, whose addresses
+ * grow with the Internet, are one "remote" service unless --metrics-peers.
+ * docs/metrics.md lists every metric.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "flowtab.h"
+#include "format.h"
+#include "latency.h"
+#include "log.h"
+#include "mapwalk.h"
+#include "pins.h"
+#include "profile.h"
+#include "sockets.h"
+#include "socktab.h"
+#include "stats.h"
+#include "svcmap.h"
+#include "netprofd.h"
+
+#define MAX_CONNS	8
+#define REQ_MAX		4096
+#define CONN_TIMEOUT_NS	(5ULL * 1000000000ULL)
+
+struct mconn {
+	int		fd;		/* -1: free */
+	char		req[REQ_MAX];
+	size_t		req_len;
+	char		*resp;
+	size_t		resp_len, resp_off;
+	uint64_t	opened_ns;
+};
+
+/* What the sweep moved out of the live table, per interface. */
+struct iface_total {
+	uint32_t	netns_ino, ifindex;
+	char		name[16];
+	char		netns[32];
+	uint64_t	packets, bytes;
+};
+
+struct metrics {
+	int			lfd;
+	struct mconn		c[MAX_CONNS];
+	struct iface_total	*ended;
+	size_t			nended, cap;
+	uint64_t		scrapes;
+};
+
+/* ---- listening address ---- */
+
+/*
+ * "PORT", "ADDR:PORT", "[V6ADDR]:PORT", ":PORT" (every address).
+ * Without an address: 127.0.0.1. 0 or -EINVAL.
+ */
+int metrics_parse_addr(const char *arg, struct sockaddr_storage *ss, unsigned int *len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	char host[INET6_ADDRSTRLEN + 2] = "127.0.0.1";
+	const char *port_s = arg, *colon;
+	uint64_t port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (arg[0] == '[') {
+		const char *end = strchr(arg, ']');
+
+		if (!end || end[1] != ':' || (size_t)(end - arg - 1) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, arg + 1, end - arg - 1);
+		host[end - arg - 1] = 0;
+		port_s = end + 2;
+	} else if ((colon = strrchr(arg, ':'))) {
+		if ((size_t)(colon - arg) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, arg, colon - arg);
+		host[colon - arg] = 0;
+		if (!host[0] || !strcmp(host, "*"))
+			strcpy(host, "::");
+		port_s = colon + 1;
+	}
+	if (parse_u64(port_s, &port) || port == 0 || port > 65535)
+		return -EINVAL;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int metrics__start(struct np_daemon *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct sockaddr_storage ss;
+	struct metrics *m;
+	socklen_t len;
+	int one = 1, zero = 0, i;
+
+	if (!d->metrics_addr)
+		return 0;
+	if (metrics_parse_addr(d->metrics_addr, &ss, &len))
+		return -EINVAL;	/* checked when parsing options */
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	for (i = 0; i < MAX_CONNS; i++)
+		m->c[i].fd = -1;
+	m->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (m->lfd < 0)
+		goto err;
+	setsockopt(m->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)	/* "[::]:PORT" and ":PORT" serve IPv4 too */
+		setsockopt(m->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(m->lfd, (struct sockaddr *)&ss, len) || listen(m->lfd, 16))
+		goto err;
+	ev.data.ptr = &m->lfd;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, m->lfd, &ev))
+		goto err;
+	d->metrics = m;
+	pr_info("metrics: serving Prometheus text on http://%s/metrics\n", d->metrics_addr);
+	return 0;
+err:
+	i = -errno;
+	if (m->lfd >= 0)
+		close(m->lfd);
+	free(m);
+	return i;
+}
+
+static void conn_close(struct np_daemon *d, struct mconn *c)
+{
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c->resp);
+	c->fd = -1;
+	c->resp = NULL;
+	c->req_len = c->resp_len = c->resp_off = 0;
+}
+
+void metrics__stop(struct np_daemon *d)
+{
+	struct metrics *m = d->metrics;
+	int i;
+
+	if (!m)
+		return;
+	for (i = 0; i < MAX_CONNS; i++)
+		if (m->c[i].fd >= 0)
+			conn_close(d, &m->c[i]);
+	close(m->lfd);
+	free(m->ended);
+	free(m);
+	d->metrics = NULL;
+}
+
+/* ---- per-interface totals ---- */
+
+static struct iface_total *iface_total(struct metrics *m, uint32_t netns_ino, uint32_t ifindex)
+{
+	struct iface_total *t;
+	size_t i;
+
+	for (i = 0; i < m->nended; i++)
+		if (m->ended[i].netns_ino == netns_ino && m->ended[i].ifindex == ifindex)
+			return &m->ended[i];
+	if (m->nended == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 16;
+
+		t = realloc(m->ended, cap * sizeof(*t));
+		if (!t)
+			return NULL;
+		m->ended = t;
+		m->cap = cap;
+	}
+	t = &m->ended[m->nended++];
+	memset(t, 0, sizeof(*t));
+	t->netns_ino = netns_ino;
+	t->ifindex = ifindex;
+	return t;
+}
+
+/* Name an interface from netprofd's ifaces map; keeps the old name if gone. */
+static void iface_name(struct np_daemon *d, struct iface_total *t)
+{
+	struct iface_key k = { .netns_ino = t->netns_ino, .ifindex = t->ifindex };
+	struct iface_info ii;
+
+	if (bpf_map_lookup_elem(d->ifaces_fd, &k, &ii) == 0) {
+		memcpy(t->name, ii.name, sizeof(t->name));
+		t->name[sizeof(t->name) - 1] = 0;
+		memcpy(t->netns, ii.netns, sizeof(t->netns));
+		t->netns[sizeof(t->netns) - 1] = 0;
+	} else if (!t->name[0]) {
+		snprintf(t->name, sizeof(t->name), "if%u", t->ifindex);
+	}
+}
+
+void metrics__flow_ended(struct np_daemon *d, const struct flow_key *k,
+			 const struct flow_record *r)
+{
+	struct iface_total *t;
+
+	if (!d->metrics || !(t = iface_total(d->metrics, k->netns_ino, k->ifindex)))
+		return;
+	if (!t->name[0])
+		iface_name(d, t);
+	t->packets += r->packets[0] + r->packets[1];
+	t->bytes += r->bytes[0] + r->bytes[1];
+}
+
+/* ---- exposition ---- */
+
+static void label_value(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void simple(FILE *f, const char *name, const char *type, const char *help, double v)
+{
+	family(f, name, type, help);
+	fprintf(f, "%s %.17g\n", name, v);
+}
+
+/* An edge as exported: its labels, its sums. */
+struct medge {
+	const char		*client, *server;
+	struct svc_edge		e;
+};
+
+static int cmp_medge(const void *pa, const void *pb)
+{
+	const struct medge *a = pa, *b = pb;
+	int c = strcmp(a->client, b->client);
+
+	return c ? c : strcmp(a->server, b->server);
+}
+
+static void edge_merge(struct svc_edge *dst, const struct svc_edge *src)
+{
+	int i;
+
+	dst->conns += src->conns;
+	dst->open += src->open;
+	for (i = 0; i < SOCK_END_MAX; i++)
+		dst->ended[i] += src->ended[i];
+	dst->bytes_c2s += src->bytes_c2s;
+	dst->bytes_s2c += src->bytes_s2c;
+	dst->retrans += src->retrans;
+	dst->rtt_samples += src->rtt_samples;
+	dst->rtt_sum_us += src->rtt_sum_us;
+	for (i = 0; i < RTT_HIST_BUCKETS; i++)
+		dst->rtt_hist[i] += src->rtt_hist[i];
+}
+
+/* {client="..",server=".."[,extra]} */
+static void edge_labels(FILE *f, const struct medge *x, const char *extra)
+{
+	fputs("{client=\"", f);
+	label_value(f, x->client);
+	fputs("\",server=\"", f);
+	label_value(f, x->server);
+	fprintf(f, "\"%s%s}", extra ? "," : "", extra ? extra : "");
+}
+
+static void edge_sample(FILE *f, const char *name, const struct medge *x, const char *extra,
+			uint64_t v)
+{
+	fputs(name, f);
+	edge_labels(f, x, extra);
+	fprintf(f, " %llu\n", (unsigned long long)v);
+}
+
+static void write_edges(struct np_daemon *d, FILE *f)
+{
+	int agg_fd = pins_open_map(d->pin_dir, CONN_AGG_MAP, 1);
+	struct svc_map sm = {};
+	struct medge *v = NULL;
+	size_t i, n = 0;
+	int b;
+
+	if (agg_fd < 0)		/* --no-sockets: no service map */
+		return;
+	if (svcmap_build(agg_fd, d->socks_fd, d->cgroup_names_fd, now_mono_ns(), &sm))
+		goto out;
+	v = calloc(sm.nedges ? sm.nedges : 1, sizeof(*v));
+	if (!v)
+		goto out;
+	for (i = 0; i < sm.nedges; i++) {
+		const struct svc_node *c = &sm.nodes[sm.edges[i].client];
+
+		v[i].client = c->kind == SVC_REMOTE && !d->metrics_peers ? "remote" : c->name;
+		v[i].server = sm.nodes[sm.edges[i].server].name;
+		v[i].e = sm.edges[i];
+	}
+	qsort(v, sm.nedges, sizeof(*v), cmp_medge);
+	for (i = 0; i < sm.nedges; i++) {
+		if (n && !cmp_medge(&v[n - 1], &v[i]))
+			edge_merge(&v[n - 1].e, &v[i].e);
+		else
+			v[n++] = v[i];
+	}
+
+	family(f, "netprof_edge_connections_total", "counter",
+	       "TCP connections opened from client to server service (ended + open).");
+	for (i = 0; i < n; i++)
+		edge_sample(f, "netprof_edge_connections_total", &v[i], NULL, v[i].e.conns);
+	family(f, "netprof_edge_open_connections", "gauge", "TCP connections open now.");
+	for (i = 0; i < n; i++)
+		edge_sample(f, "netprof_edge_open_connections", &v[i], NULL, v[i].e.open);
+	family(f, "netprof_edge_failed_connections_total", "counter",
+	       "Connections that failed: refused, reset (sent or received) or timed out.");
+	for (i = 0; i < n; i++) {
+		const uint64_t *end = v[i].e.ended;
+
+		edge_sample(f, "netprof_edge_failed_connections_total", &v[i], "reason=\"refused\"",
+			    end[SOCK_END_REFUSED]);
+		edge_sample(f, "netprof_edge_failed_connections_total", &v[i], "reason=\"reset\"",
+			    end[SOCK_END_RST_SENT] + end[SOCK_END_RST_RECV]);
+		edge_sample(f, "netprof_edge_failed_connections_total", &v[i], "reason=\"timeout\"",
+			    end[SOCK_END_TIMEOUT]);
+	}
+	family(f, "netprof_edge_bytes_total", "counter",
+	       "TCP payload bytes, acknowledged (client to server) or received (server to client).");
+	for (i = 0; i < n; i++) {
+		edge_sample(f, "netprof_edge_bytes_total", &v[i], "direction=\"client_to_server\"",
+			    v[i].e.bytes_c2s);
+		edge_sample(f, "netprof_edge_bytes_total", &v[i], "direction=\"server_to_client\"",
+			    v[i].e.bytes_s2c);
+	}
+	family(f, "netprof_edge_retransmitted_segments_total", "counter",
+	       "TCP segments retransmitted by either end, where that end is followed.");
+	for (i = 0; i < n; i++)
+		edge_sample(f, "netprof_edge_retransmitted_segments_total", &v[i], NULL, v[i].e.retrans);
+	family(f, "netprof_edge_rtt_seconds", "histogram",
+	       "TCP RTT samples of both ends (the kernel's per-ACK measurement), in seconds.");
+	for (i = 0; i < n; i++) {
+		uint64_t cum = 0;
+		char le[32];
+
+		/* bucket b holds [2^b, 2^(b+1)) µs (bucket 0: below 2 µs) */
+		for (b = 0; b < RTT_HIST_BUCKETS; b++) {
+			cum += v[i].e.rtt_hist[b];
+			snprintf(le, sizeof(le), "le=\"%.6g\"", (double)(2ULL << b) / 1e6);
+			edge_sample(f, "netprof_edge_rtt_seconds_bucket", &v[i], le, cum);
+		}
+		edge_sample(f, "netprof_edge_rtt_seconds_bucket", &v[i], "le=\"+Inf\"", v[i].e.rtt_samples);
+		fputs("netprof_edge_rtt_seconds_sum", f);
+		edge_labels(f, &v[i], NULL);
+		fprintf(f, " %.9g\n", v[i].e.rtt_sum_us / 1e6);
+		edge_sample(f, "netprof_edge_rtt_seconds_count", &v[i], NULL, v[i].e.rtt_samples);
+	}
+out:
+	free(v);
+	svcmap_free(&sm);
+	close(agg_fd);
+}
+
+static void iface_series(FILE *f, const char *name, const char *help,
+			 const struct iface_total *t, size_t n, int bytes)
+{
+	size_t i;
+
+	family(f, name, "counter", help);
+	for (i = 0; i < n; i++) {
+		fprintf(f, "%s{netns=\"", name);
+		label_value(f, t[i].netns);
+		fputs("\",interface=\"", f);
+		label_value(f, t[i].name);
+		fprintf(f, "\"} %llu\n", (unsigned long long)(bytes ? t[i].bytes : t[i].packets));
+	}
+}
+
+static void write_interfaces(struct np_daemon *d, FILE *f)
+{
+	struct metrics *m = d->metrics;
+	struct flow_table ft = {};
+	struct iface_total *cur;
+	size_t i, n;
+
+	if (flowtab_read_live(d->flows_fd, &ft))
+		return;
+	/* live totals = what ended + the live flows, in a copy */
+	n = m->nended;
+	cur = calloc(n + ft.n + 1, sizeof(*cur));
+	if (!cur)
+		goto out;
+	memcpy(cur, m->ended, n * sizeof(*cur));
+	for (i = 0; i < ft.n; i++) {
+		const struct flow_entry *e = &ft.v[i];
+		struct iface_total *t = NULL;
+		size_t j;
+
+		for (j = 0; j < n && !t; j++)
+			if (cur[j].netns_ino == e->key.netns_ino && cur[j].ifindex == e->key.ifindex)
+				t = &cur[j];
+		if (!t) {
+			t = &cur[n++];
+			t->netns_ino = e->key.netns_ino;
+			t->ifindex = e->key.ifindex;
+			iface_name(d, t);
+		}
+		t->packets += e->rec.packets[0] + e->rec.packets[1];
+		t->bytes += e->rec.bytes[0] + e->rec.bytes[1];
+	}
+	iface_series(f, "netprof_interface_packets_total",
+		     "IP packets counted into flows on the interface, both directions.", cur, n, 0);
+	iface_series(f, "netprof_interface_bytes_total",
+		     "Bytes of those packets (wire length), both directions.", cur, n, 1);
+	free(cur);
+out:
+	flowtab_free(&ft);
+}
+
+static void map_fill(FILE *f, const char *map, long entries, uint32_t max)
+{
+	fprintf(f, "netprof_map_entries{map=\"%s\"} %ld\n", map, entries);
+	fprintf(f, "netprof_map_max_entries{map=\"%s\"} %u\n", map, max);
+}
+
+/* A PERCPU_ARRAY of counters, one metric per named slot. */
+static void stat_counters(FILE *f, const char *pin_dir, const char *map, unsigned int n,
+			  const char *(*name)(unsigned int), const char *help)
+{
+	int fd = pins_open_map(pin_dir, map, 1);
+	uint64_t v[32] = {};
+	char metric[96];
+	unsigned int i;
+
+	if (fd < 0 || n > 32 || percpu_array_sum(fd, v, n))
+		goto out;
+	for (i = 0; i < n; i++) {
+		snprintf(metric, sizeof(metric), "netprof_%s_total", name(i));
+		simple(f, metric, "counter", help, v[i]);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+}
+
+static const char *lat_stat_name(unsigned int i)
+{
+	static const char *const names[] = LSTAT_NAMES;
+
+	return i < LSTAT_MAX ? names[i] : "unknown";
+}
+
+static void write_process(FILE *f)
+{
+	struct rusage ru;
+	struct rlimit rl;
+	unsigned long long start = 0;
+	long pages_total = 0, pages_rss = 0, ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+	double btime = 0;
+	char line[256];
+	struct dirent *de;
+	FILE *p;
+	DIR *dir;
+	int fds = 0;
+
+	getrusage(RUSAGE_SELF, &ru);
+	simple(f, "process_cpu_seconds_total", "counter", "netprofd's user and system CPU time.",
+	       ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	if ((p = fopen("/proc/self/statm", "r"))) {
+		if (fscanf(p, "%ld %ld", &pages_total, &pages_rss) != 2)
+			pages_total = pages_rss = 0;
+		fclose(p);
+	}
+	simple(f, "process_resident_memory_bytes", "gauge", "netprofd's resident memory.",
+	       (double)pages_rss * page);
+	simple(f, "process_virtual_memory_bytes", "gauge", "netprofd's virtual memory.",
+	       (double)pages_total * page);
+	if ((p = fopen("/proc/stat", "r"))) {
+		while (fgets(line, sizeof(line), p))
+			if (sscanf(line, "btime %lf", &btime) == 1)
+				break;
+		fclose(p);
+	}
+	if ((p = fopen("/proc/self/stat", "r"))) {
+		/* field 22 is starttime; comm (field 2) may hold spaces: skip past ')' */
+		if (fgets(line, sizeof(line), p)) {
+			char *s = strrchr(line, ')');
+
+			if (s)
+				sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
+					      "%*d %*d %*d %*d %*d %llu", &start);
+		}
+		fclose(p);
+	}
+	simple(f, "process_start_time_seconds", "gauge", "When netprofd started, since the epoch.",
+	       btime + (double)start / ticks);
+	if ((dir = opendir("/proc/self/fd"))) {
+		while ((de = readdir(dir)))
+			fds += de->d_name[0] != '.';
+		closedir(dir);
+		fds--;		/* the directory's own */
+	}
+	simple(f, "process_open_fds", "gauge", "netprofd's open file descriptors.", fds);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		simple(f, "process_max_fds", "gauge", "netprofd's file descriptor limit.",
+		       (double)rl.rlim_cur);
+}
+
+static void write_health(struct np_daemon *d, FILE *f)
+{
+	int fd;
+
+	family(f, "netprof_map_entries", "gauge", "Entries in netprof's BPF maps.");
+	family(f, "netprof_map_max_entries", "gauge", "Their capacity.");
+	map_fill(f, "flows", map_count_entries(d->flows_fd), map_max_entries(d->flows_fd));
+	map_fill(f, "flows_ended", map_count_entries(d->ended_fd), map_max_entries(d->ended_fd));
+	if (d->socks_fd >= 0)
+		map_fill(f, "sockets", map_count_entries(d->socks_fd), map_max_entries(d->socks_fd));
+	if ((fd = pins_open_map(d->pin_dir, CONN_AGG_MAP, 1)) >= 0) {
+		map_fill(f, "conn_agg", map_count_entries(fd), map_max_entries(fd));
+		close(fd);
+	}
+	simple(f, "netprof_interfaces_attached", "gauge", "Interfaces netprofd's programs are on.",
+	       d->info.ifaces);
+	simple(f, "netprof_flows_expired_total", "counter",
+	       "Flows moved from the live table to the ended table.", d->info.flows_expired);
+	simple(f, "netprof_flows_ended_dropped_total", "counter",
+	       "Ended flows lost because the ended table was full.", d->info.ended_dropped);
+	stat_counters(f, d->pin_dir, STATS_MAP, STAT_MAX, np_stat_name,
+		      "Datapath counter (netprof status).");
+	stat_counters(f, d->pin_dir, SOCK_STATS_MAP, SSTAT_MAX, sock_stat_name,
+		      "Socket tracking counter (netprof status).");
+	stat_counters(f, d->pin_dir, LAT_STATS_MAP, LSTAT_MAX, lat_stat_name,
+		      "Latency stage counter (netprof status).");
+	profile__metrics(d, f);
+	simple(f, "netprof_scrapes_total", "counter", "Scrapes served, this one included.",
+	       d->metrics->scrapes);
+	write_process(f);
+}
+
+static char *render(struct np_daemon *d, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f)
+		return NULL;
+	d->metrics->scrapes++;
+	family(f, "netprof_build_info", "gauge", "Always 1; netprof's version as a label.");
+	fprintf(f, "netprof_build_info{version=\"%d\"} 1\n", NETPROF_VERSION);
+	write_edges(d, f);
+	write_interfaces(d, f);
+	write_health(d, f);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* ---- HTTP ---- */
+
+static void respond(struct np_daemon *d, struct mconn *c, const char *status, const char *type,
+		    char *body, size_t body_len)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (f) {
+		fprintf(f, "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			   "Connection: close\r\n\r\n", status, type, body_len);
+		if (body_len)
+			fwrite(body, 1, body_len, f);
+		fclose(f);
+	}
+	free(body);
+	c->resp = out;
+	c->resp_len = out ? len : 0;
+	c->resp_off = 0;
+	if (!out) {
+		conn_close(d, c);
+		return;
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
+
+		epoll_ctl(d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	}
+}
+
+static void handle_request(struct np_daemon *d, struct mconn *c)
+{
+	char method[16], path[256];
+	size_t len;
+	char *body;
+
+	if (sscanf(c->req, "%15s %255s", method, path) != 2) {
+		respond(d, c, "400 Bad Request", "text/plain", strdup("bad request\n"), 12);
+		return;
+	}
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		respond(d, c, "405 Method Not Allowed", "text/plain", strdup("GET only\n"), 9);
+		return;
+	}
+	if (!strcmp(path, "/metrics") || !strncmp(path, "/metrics?", 9)) {
+		body = render(d, &len);
+		if (!body) {
+			respond(d, c, "500 Internal Server Error", "text/plain", strdup("out of memory\n"), 14);
+			return;
+		}
+		if (!strcmp(method, "HEAD"))
+			len = 0;
+		respond(d, c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body, len);
+	} else if (!strcmp(path, "/")) {
+		body = strdup("<html><body><a href=\"/metrics\">netprofd metrics</a></body></html>\n");
+		respond(d, c, "200 OK", "text/html", body, body ? strlen(body) : 0);
+	} else {
+		respond(d, c, "404 Not Found", "text/plain", strdup("not found: try /metrics\n"), 24);
+	}
+}
+
+static void conn_read(struct np_daemon *d, struct mconn *c)
+{
+	ssize_t n = read(c->fd, c->req + c->req_len, sizeof(c->req) - 1 - c->req_len);
+
+	if (n <= 0) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			conn_close(d, c);
+		return;
+	}
+	c->req_len += n;
+	c->req[c->req_len] = 0;
+	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
+		handle_request(d, c);
+	else if (c->req_len == sizeof(c->req) - 1)
+		respond(d, c, "431 Request Header Fields Too Large", "text/plain", NULL, 0);
+}
+
+static void conn_write(struct np_daemon *d, struct mconn *c)
+{
+	ssize_t n = write(c->fd, c->resp + c->resp_off, c->resp_len - c->resp_off);
+
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_close(d, c);
+		return;
+	}
+	c->resp_off += n;
+	if (c->resp_off == c->resp_len)
+		conn_close(d, c);
+}
+
+static void accept_conns(struct np_daemon *d)
+{
+	struct metrics *m = d->metrics;
+	int fd, i;
+
+	while ((fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		for (i = 0; i < MAX_CONNS && m->c[i].fd >= 0; i++)
+			;
+		if (i == MAX_CONNS) {	/* busy: the scraper retries */
+			close(fd);
+			continue;
+		}
+		m->c[i].fd = fd;
+		m->c[i].opened_ns = now_mono_ns();
+		ev.data.ptr = &m->c[i];
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+			close(fd);
+			m->c[i].fd = -1;
+		}
+	}
+}
+
+int metrics__event(struct np_daemon *d, void *ptr, uint32_t events)
+{
+	struct metrics *m = d->metrics;
+	struct mconn *c = ptr;
+
+	if (!m)
+		return 0;
+	if (ptr == &m->lfd) {
+		accept_conns(d);
+		return 1;
+	}
+	if (c < m->c || c >= m->c + MAX_CONNS)
+		return 0;
+	if (c->fd < 0)
+		return 1;
+	if (events & (EPOLLERR | EPOLLHUP))
+		conn_close(d, c);
+	else if (c->resp)
+		conn_write(d, c);
+	else
+		conn_read(d, c);
+	return 1;
+}
+
+/* From the sweep timer: drop connections that stalled. */
+void metrics__expire(struct np_daemon *d, uint64_t now)
+{
+	struct metrics *m = d->metrics;
+	int i;
+
+	if (!m)
+		return;
+	for (i = 0; i < MAX_CONNS; i++)
+		if (m->c[i].fd >= 0 && now - m->c[i].opened_ns > CONN_TIMEOUT_NS)
+			conn_close(d, &m->c[i]);
+}
