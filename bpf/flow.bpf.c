@@ -198,8 +198,10 @@ static __always_inline int stamp(struct flow_counters *fc, enum hook hook, __u64
 #define TCP_ACK_	0x10
 
 static __always_inline void count_dir(struct flow_counters *fc, __u8 dir, __u64 pkts,
-				      __u64 bytes, __u8 flags)
+				      __u64 bytes, __u8 flags, enum hook hook)
 {
+	/* the interface's side of each direction (IPFIX ingress/egressInterface) */
+	fc->hook_dirs |= hook == HOOK_TC_EGRESS ? FLOW_SEEN_OUT(dir) : FLOW_SEEN_IN(dir);
 	/* a SYN without ACK names the TCP client */
 	if ((flags & (TCP_SYN_ | TCP_ACK_)) == TCP_SYN_)
 		fc->syn_dir = dir + 1;
@@ -243,7 +245,7 @@ static __always_inline int flow_account(struct pkt_info *pi, __u32 ifindex,
 
 		if (!count)
 			return 0;	/* nothing to stamp: the flow is gone */
-		count_dir(&init, dir, pkts, bytes, pi->tcp_flags);
+		count_dir(&init, dir, pkts, bytes, pi->tcp_flags, hook);
 		init.first_seen_ns = now;
 		init.last_seen_ns = now;
 		init.first_dir = dir;
@@ -272,7 +274,7 @@ static __always_inline int flow_account(struct pkt_info *pi, __u32 ifindex,
 		fc->first_dir = dir;
 	}
 	fc->last_seen_ns = now;
-	count_dir(fc, dir, pkts, bytes, pi->tcp_flags);
+	count_dir(fc, dir, pkts, bytes, pi->tcp_flags, hook);
 	stat_add(STAT_PACKETS, pkts);
 	return sample;
 }

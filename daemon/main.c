@@ -66,6 +66,10 @@ static const char usage_text[] =
 "      --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
 "                           (PORT alone: 127.0.0.1; :PORT: every address)\n"
 "      --metrics-peers      label remote clients by address (default: \"remote\")\n"
+"      --ipfix HOST:PORT    export flows as IPFIX over UDP to a collector\n"
+"      --ipfix-active DUR   export long flows this often (default 60s; ended\n"
+"                           flows go at once, after --idle-timeout for idle ones)\n"
+"      --ipfix-templates DUR resend the templates this often (default 60s)\n"
 "      --idle-timeout DUR   end flows idle this long (default 30s)\n"
 "      --closed-timeout DUR end closed TCP flows quiet this long (default 2s)\n"
 "      --keep-ended DUR     keep ended flows and closed sockets visible this long\n"
@@ -87,6 +91,7 @@ enum {
 	OPT_MAX_SOCKETS, OPT_NO_SOCKETS, OPT_RTT_START, OPT_NO_LATENCY,
 	OPT_NO_PROFILE, OPT_PROFILE_HZ, OPT_PROFILE_WINDOW, OPT_DEBUG_DIR,
 	OPT_PROFILE_PID, OPT_PROFILE_CGROUP, OPT_PROFILE_COMM, OPT_METRICS, OPT_METRICS_PEERS,
+	OPT_IPFIX, OPT_IPFIX_ACTIVE, OPT_IPFIX_TEMPLATES,
 };
 
 static const struct option long_opts[] = {
@@ -108,6 +113,9 @@ static const struct option long_opts[] = {
 	{ "profile-comm",   required_argument, NULL, OPT_PROFILE_COMM },
 	{ "metrics",        required_argument, NULL, OPT_METRICS },
 	{ "metrics-peers",  no_argument,       NULL, OPT_METRICS_PEERS },
+	{ "ipfix",          required_argument, NULL, OPT_IPFIX },
+	{ "ipfix-active",   required_argument, NULL, OPT_IPFIX_ACTIVE },
+	{ "ipfix-templates", required_argument, NULL, OPT_IPFIX_TEMPLATES },
 	{ "idle-timeout",   required_argument, NULL, OPT_IDLE },
 	{ "closed-timeout", required_argument, NULL, OPT_CLOSED },
 	{ "keep-ended",     required_argument, NULL, OPT_KEEP_ENDED },
@@ -301,6 +309,7 @@ static int run(struct np_daemon *d)
 				if (read(tfd, &ticks, sizeof(ticks)) > 0) {
 					sweep(d);
 					profile__drain(d);
+					ipfix__sweep(d, now_mono_ns());
 					metrics__expire(d, now_mono_ns());
 				}
 			} else if (!metrics__event(d, p, evs[i].events)) {
@@ -326,6 +335,7 @@ int main(int argc, char **argv)
 		.cgroup_names_fd = -1,
 		.prof_hz = PROF_DEFAULT_HZ, .prof_window_ns = PROF_DEFAULT_WINDOW_NS,
 		.prof_cgroup_fd = -1,
+		.ipfix_active_ns = 60ULL * 1000000000, .ipfix_templates_ns = 60ULL * 1000000000,
 	};
 	const char *pin_dir = NULL;
 	char **netns_names = NULL;
@@ -422,7 +432,7 @@ int main(int argc, char **argv)
 			struct sockaddr_storage ss;
 			unsigned int len;
 
-			if (metrics_parse_addr(optarg, &ss, &len)) {
+			if (parse_host_port(optarg, "127.0.0.1", 1, &ss, &len)) {
 				pr_err("--metrics '%s': give PORT, ADDR:PORT or [IPV6]:PORT with a numeric address (e.g. 127.0.0.1:9464)",
 				       optarg);
 				return 2;
@@ -430,6 +440,26 @@ int main(int argc, char **argv)
 			d.metrics_addr = optarg;
 			break;
 		}
+		case OPT_IPFIX: {
+			struct sockaddr_storage ss;
+			unsigned int len;
+
+			if (parse_host_port(optarg, NULL, 0, &ss, &len)) {
+				pr_err("--ipfix '%s': give HOST:PORT or [IPV6]:PORT of the collector (e.g. 127.0.0.1:4739)",
+				       optarg);
+				return 2;
+			}
+			d.ipfix_addr = optarg;
+			break;
+		}
+		case OPT_IPFIX_ACTIVE:
+			if (parse_dur_opt("ipfix-active", optarg, &d.ipfix_active_ns))
+				return 2;
+			break;
+		case OPT_IPFIX_TEMPLATES:
+			if (parse_dur_opt("ipfix-templates", optarg, &d.ipfix_templates_ns))
+				return 2;
+			break;
 		case OPT_METRICS_PEERS:
 			d.metrics_peers = 1;
 			break;
@@ -548,6 +578,11 @@ int main(int argc, char **argv)
 		       d.metrics_addr, strerror(-err));
 		goto cleanup;
 	}
+	err = ipfix__start(&d);
+	if (err) {
+		pr_err("--ipfix %s: %s", d.ipfix_addr, strerror(-err));
+		goto cleanup;
+	}
 	for (ns = d.netns; ns; ns = ns->next) {
 		err = rtnl__open(&d, ns);
 		if (!err)
@@ -598,6 +633,7 @@ cleanup:
 			d.info.ifaces = 0;
 		daemon_info_write(&d);
 	}
+	ipfix__stop(&d);	/* the live flows' last records */
 	metrics__stop(&d);
 	profile__stop(&d);
 	sockets__stop(&d);

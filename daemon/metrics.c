@@ -70,55 +70,6 @@ struct metrics {
 	uint64_t		scrapes;
 };
 
-/* ---- listening address ---- */
-
-/*
- * "PORT", "ADDR:PORT", "[V6ADDR]:PORT", ":PORT" (every address).
- * Without an address: 127.0.0.1. 0 or -EINVAL.
- */
-int metrics_parse_addr(const char *arg, struct sockaddr_storage *ss, unsigned int *len)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	char host[INET6_ADDRSTRLEN + 2] = "127.0.0.1";
-	const char *port_s = arg, *colon;
-	uint64_t port;
-
-	memset(ss, 0, sizeof(*ss));
-	if (arg[0] == '[') {
-		const char *end = strchr(arg, ']');
-
-		if (!end || end[1] != ':' || (size_t)(end - arg - 1) >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, arg + 1, end - arg - 1);
-		host[end - arg - 1] = 0;
-		port_s = end + 2;
-	} else if ((colon = strrchr(arg, ':'))) {
-		if ((size_t)(colon - arg) >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, arg, colon - arg);
-		host[colon - arg] = 0;
-		if (!host[0] || !strcmp(host, "*"))
-			strcpy(host, "::");
-		port_s = colon + 1;
-	}
-	if (parse_u64(port_s, &port) || port == 0 || port > 65535)
-		return -EINVAL;
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		*len = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		*len = sizeof(*sin6);
-		return 0;
-	}
-	return -EINVAL;
-}
-
 int metrics__start(struct np_daemon *d)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -129,7 +80,7 @@ int metrics__start(struct np_daemon *d)
 
 	if (!d->metrics_addr)
 		return 0;
-	if (metrics_parse_addr(d->metrics_addr, &ss, &len))
+	if (parse_host_port(d->metrics_addr, "127.0.0.1", 1, &ss, &len))
 		return -EINVAL;	/* checked when parsing options */
 	m = calloc(1, sizeof(*m));
 	if (!m)
@@ -571,6 +522,7 @@ static void write_health(struct np_daemon *d, FILE *f)
 	stat_counters(f, d->pin_dir, LAT_STATS_MAP, LSTAT_MAX, lat_stat_name,
 		      "Latency stage counter (netprof status).");
 	profile__metrics(d, f);
+	ipfix__metrics(d, f);
 	simple(f, "netprof_scrapes_total", "counter", "Scrapes served, this one included.",
 	       d->metrics->scrapes);
 	write_process(f);

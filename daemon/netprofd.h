@@ -13,6 +13,7 @@ struct sockets_bpf;
 struct latency_bpf;
 struct profiler;
 struct metrics;
+struct ipfix;
 struct mnl_socket;
 
 /* TC filter identity: ours is found, replaced and removed by these. */
@@ -101,6 +102,12 @@ struct np_daemon {
 	const char	*metrics_addr;	/* --metrics, NULL: none */
 	int		metrics_peers;	/* --metrics-peers: remote clients by address */
 	struct metrics	*metrics;
+
+	/* IPFIX export (ipfix.c) */
+	const char	*ipfix_addr;	/* --ipfix, NULL: none */
+	uint64_t	ipfix_active_ns;
+	uint64_t	ipfix_templates_ns;
+	struct ipfix	*ipfix;
 };
 
 /* attach.c */
@@ -144,8 +151,6 @@ void profile__stop(struct np_daemon *d);
 void profile__metrics(struct np_daemon *d, FILE *f);
 
 /* metrics.c */
-struct sockaddr_storage;
-int metrics_parse_addr(const char *arg, struct sockaddr_storage *ss, unsigned int *len);
 int metrics__start(struct np_daemon *d);
 void metrics__stop(struct np_daemon *d);
 /* an epoll event whose data.ptr is the server's: 1 (handled), else 0 */
@@ -154,6 +159,14 @@ void metrics__expire(struct np_daemon *d, uint64_t now);
 /* the sweep moved a flow out of the live table */
 void metrics__flow_ended(struct np_daemon *d, const struct flow_key *k,
 			 const struct flow_record *r);
+
+/* ipfix.c */
+int ipfix__start(struct np_daemon *d);
+void ipfix__sweep(struct np_daemon *d, uint64_t now);
+void ipfix__stop(struct np_daemon *d);	/* exports the live flows first */
+void ipfix__flow_ended(struct np_daemon *d, const struct flow_key *k,
+		       const struct flow_record *r);
+void ipfix__metrics(struct np_daemon *d, FILE *f);
 
 /* sweep.c */
 int sweep(struct np_daemon *d);

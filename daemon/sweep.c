@@ -105,6 +105,7 @@ static int move_to_ended(struct np_daemon *d, const struct flow_key *key, int re
 	ek.first_seen_ns = rec.first_seen_ns;
 	d->info.flows_expired++;
 	metrics__flow_ended(d, key, &rec);
+	ipfix__flow_ended(d, key, &rec);
 	if (bpf_map_update_elem(d->ended_fd, &ek, &rec, BPF_ANY)) {
 		/* counted, shown by `netprof status`: never a silent loss */
 		d->info.ended_dropped++;

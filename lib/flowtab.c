@@ -34,6 +34,7 @@ void flow_counters_sum(const struct flow_counters *percpu, int ncpu, struct flow
 			out->bytes[d] += c->bytes[d];
 			out->tcp_flags[d] |= c->tcp_flags[d];
 		}
+		out->hook_dirs |= c->hook_dirs;
 		if (c->first_seen_ns && (!out->first_seen_ns || c->first_seen_ns < out->first_seen_ns)) {
 			out->first_seen_ns = c->first_seen_ns;
 			out->first_dir = c->first_dir;

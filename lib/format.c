@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,3 +204,46 @@ static uint64_t clock_ns(clockid_t id)
 
 uint64_t now_mono_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 uint64_t now_real_ns(void) { return clock_ns(CLOCK_REALTIME); }
+
+int parse_host_port(const char *arg, const char *default_host, int numeric,
+		    struct sockaddr_storage *ss, unsigned int *len)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_flags = AI_NUMERICSERV }, *ai;
+	const char *port, *colon = strrchr(arg, ':');
+	char host[256];
+	size_t n;
+
+	if (arg[0] == '[') {
+		const char *end = strchr(arg, ']');
+
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		n = end - arg - 1;
+		arg++;
+		port = end + 2;
+	} else if (colon) {
+		n = colon - arg;
+		port = colon + 1;
+	} else {
+		if (!default_host)
+			return -EINVAL;
+		port = arg;
+		arg = default_host;
+		n = strlen(default_host);
+	}
+	if (n >= sizeof(host) || !*port || strspn(port, "0123456789") != strlen(port) ||
+	    atoi(port) < 1 || atoi(port) > 65535)
+		return -EINVAL;
+	memcpy(host, arg, n);
+	host[n] = 0;
+	if (!host[0] || !strcmp(host, "*"))
+		strcpy(host, "::");
+	if (numeric)
+		hints.ai_flags |= AI_NUMERICHOST;
+	if (getaddrinfo(host, port, &hints, &ai))
+		return -EINVAL;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}

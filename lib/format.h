@@ -37,6 +37,16 @@ int parse_u64(const char *s, uint64_t *v);
 
 /* CLOCK_MONOTONIC and CLOCK_REALTIME now, in ns. */
 uint64_t now_mono_ns(void);
+
+/*
+ * "HOST:PORT", "[IPV6]:PORT", or "PORT" alone (then default_host; NULL:
+ * the port alone is an error) into a socket address. An empty host ("
+ * :PORT") is "::", every address. numeric: the host must be an address,
+ * not a name. 0 or -EINVAL.
+ */
+struct sockaddr_storage;
+int parse_host_port(const char *arg, const char *default_host, int numeric,
+		    struct sockaddr_storage *ss, unsigned int *len);
 uint64_t now_real_ns(void);
 
 #endif

@@ -122,8 +122,13 @@ struct flow_counters {
 	 */
 	__u8	syn_dir;
 	__u8	inserted;
-	__u8	pad[3];
+	__u8	hook_dirs;	/* FLOW_SEEN_* bits: which directions arrived, which left */
+	__u8	pad[2];
 };
+
+/* flow_counters.hook_dirs: direction d arrived (XDP, TC ingress) or left (TC egress) */
+#define FLOW_SEEN_IN(d)		(1 << (d))
+#define FLOW_SEEN_OUT(d)	(4 << (d))
 
 /*
  * The IPv4/IPv6 fragment table: the first fragment of a datagram stores its
@@ -210,7 +215,8 @@ struct flow_record {
 	__u8	tcp_flags[2];
 	__u8	first_dir;
 	__u8	end_reason;	/* enum flow_end */
-	__u8	pad[4];
+	__u8	hook_dirs;	/* FLOW_SEEN_* bits, ORed over CPUs */
+	__u8	pad[3];
 };
 
 /* Why a flow left the live table. Named in lib/flowtab.c (flow_end_names). */

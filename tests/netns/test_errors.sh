@@ -52,6 +52,9 @@ test_daemon_bad_input() {
 	expect_error 2 "max-sockets 'many'" "$NETPROFD" --max-sockets many || return 1
 	expect_error 2 "metrics 'localhost:x'" "$NETPROFD" --metrics localhost:x || return 1
 	expect_error 2 "metrics '70000'" "$NETPROFD" --metrics 70000 || return 1
+	expect_error 2 "ipfix 'collector'" "$NETPROFD" --ipfix collector || return 1
+	expect_error 2 "ipfix 'no-such-host.invalid:4739'" "$NETPROFD" --ipfix no-such-host.invalid:4739 || return 1
+	expect_error 2 "ipfix-active 'often'" "$NETPROFD" --ipfix-active often || return 1
 	# --metrics on a port something else holds: says so before attaching
 	python3 -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
 # netprof's numbers in the tools users already run, each checked with the
-# real program: a Prometheus server scraping `netprofd --metrics`.
+# real program: a Prometheus server scraping `netprofd --metrics`; nfdump's
+# nfcapd collecting `netprofd --ipfix`.
 #
 #   load (tiers.py load)  -->  app (tiers.py app)  -->  redis-server
 #   10.220.1.1                 10.220.1.2:8000           10.220.2.2:6379
@@ -156,4 +157,71 @@ print(f"  netprofd RSS {prss / 2**20:.1f} MiB (/proc {rss / 2**20:.1f} MiB)")
 PY
 }
 
-run_tests ${TESTS:-test_prometheus}
+# IPFIX to a real collector: nfcapd receives netprofd's export (short TCP
+# connections, a ping and a UDP stream longer than the active timeout, so
+# they are exported in several records); nfdump lists, per direction, the
+# packets and bytes `netprof flows --json` counts, on the right interfaces.
+test_ipfix() {
+	local cport
+	cport=$(free_port)
+	mkdir -p "$WORK/nfcapd"
+	nfcapd -b 127.0.0.1 -p "$cport" -w "$WORK/nfcapd" >"$WORK/nfcapd.log" 2>&1 &
+	NFCAPD_PID=$!
+	PIDS+=("$NFCAPD_PID")
+	wait_log "$WORK/nfcapd.log" 'Startup' "$NFCAPD_PID" nfcapd || return 1
+	rig --ipfix "127.0.0.1:$cport" --ipfix-active 1s --ipfix-templates 2s || return 1
+	load || return 1
+	in_cg "$P-l" ping -c 8 -i 0.4 -q 10.220.1.2 >/dev/null || return 1
+	in_cg "$P-a" python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(60):
+    s.sendto(b"x" * (100 + i), ("10.220.2.2", 9999)); time.sleep(0.05)' || return 1
+	sleep 2.5	# the last ACKs; a sweep or two (active records go out)
+	stop_netprofd	# exports what the live flows counted last
+	"$NETPROF" flows --json >"$WORK/flows.json" || return 1
+	kill -TERM "$NFCAPD_PID"
+	wait "$NFCAPD_PID"
+	grep -q "Sequence Errors: 0" "$WORK/nfcapd.log" ||
+		{ cat "$WORK/nfcapd.log" >&2; fail "nfcapd saw sequence errors or nothing"; return 1; }
+	nfdump -q -N -R "$WORK/nfcapd" -o "fmt:%pr %sa %sp %da %dp %pkt %byt %in %out" \
+		>"$WORK/nfdump.txt" || { fail "nfdump cannot read the collector's files"; return 1; }
+	grep -h "Process_ipfix\|Flows:" "$WORK/nfcapd.log" | sed 's/^/  nfcapd: /' | tail -2
+	python3 - "$WORK" <<'PY'
+import json, sys
+from collections import defaultdict
+work = sys.argv[1]
+flows = json.load(open(f"{work}/flows.json"))["flows"]
+ours, ifs = defaultdict(lambda: [0, 0]), defaultdict(set)
+for f in flows:
+    icmp = f["proto"].startswith("icmp")
+    for src, sp, dst, dp, p, b in ((f["src"], f["src_port"], f["dst"], f["dst_port"], f["packets_fwd"], f["bytes_fwd"]),
+                                   (f["dst"], f["dst_port"], f["src"], f["src_port"], f["packets_rev"], f["bytes_rev"])):
+        if not p:
+            continue
+        k = (f["ip_proto"], src, 0 if icmp else sp, dst, 0 if icmp else dp)
+        ours[k][0] += p
+        ours[k][1] += b
+        ifs[k].add(f["ifindex"])
+theirs, records = defaultdict(lambda: [0, 0]), defaultdict(int)
+names = {"TCP": 6, "UDP": 17, "ICMP": 1, "ICMP6": 58}
+for line in open(f"{work}/nfdump.txt"):
+    pr, sa, sp, da, dp, pkt, byt, i, o = line.split()
+    pr = int(pr) if pr.isdigit() else names[pr]
+    icmp = pr in (1, 58)
+    k = (pr, sa, 0 if icmp else int(sp), da, 0 if icmp else int(float(dp)))
+    theirs[k][0] += int(pkt)
+    theirs[k][1] += int(byt)
+    records[k] += 1
+    assert {int(i), int(o)} - {0} <= ifs[k] and (int(i) or int(o)), f"{k}: interfaces in {i} out {o}, flows on {ifs[k]}"
+assert set(theirs) == set(ours), f"only in nfdump: {set(theirs) - set(ours)}; only in netprof: {set(ours) - set(theirs)}"
+for k in ours:
+    assert ours[k] == theirs[k], f"{k}: netprof {ours[k]}, nfdump {theirs[k]}"
+# more records than interfaces the flow crossed: exported while active
+multi = {k: n for k, n in records.items() if n > len(ifs[k])}
+assert any(k[0] == 17 for k in multi) and any(k[0] == 1 for k in multi), f"no active-timeout records: {multi}"
+print(f"  {len(ours)} directional flows, {sum(records.values())} records: packets and bytes equal; "
+      f"{len(multi)} exported in several records (active timeout)")
+PY
+}
+
+run_tests ${TESTS:-test_prometheus test_ipfix}
