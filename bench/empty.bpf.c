@@ -12,7 +12,7 @@ int xdp_empty(struct xdp_md *ctx)
 SEC("tc")
 int tc_empty(struct __sk_buff *skb)
 {
-	return 0;	/* TC_ACT_OK */
+	return -1;	/* TC_ACT_UNSPEC, as netprof's observers */
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -16,7 +16,12 @@
 #include "flow.h"
 #include "lib/parse.bpf.h"
 
-#define TC_ACT_OK_	0
+/*
+ * Observers pass every packet on to the next filter: TC_ACT_OK would end
+ * classification and hide packets from the user's own tc filters (and
+ * netprof capture's) at later priorities.
+ */
+#define TC_ACT_UNSPEC_	(-1)
 #define EEXIST_		17
 
 /* Set by netprofd before load: one program instance per network namespace. */
@@ -401,7 +406,7 @@ static __always_inline int tc_handle(struct __sk_buff *skb, enum hook hook)
 		if ((void *)sm + sizeof(__u32) <= data) {
 			/* counted by xdp_ingress: nothing to do unless sampled */
 			if (sm->mark == NETPROF_XDP_MARK)
-				return TC_ACT_OK_;
+				return TC_ACT_UNSPEC_;
 			if (sm->mark == NETPROF_XDP_SAMPLE && (void *)(sm + 1) <= data) {
 				count = 0;
 				xdp_ts = sm->xdp_ts_ns;
@@ -419,13 +424,13 @@ static __always_inline int tc_handle(struct __sk_buff *skb, enum hook hook)
 	if (data + want > data_end && bpf_skb_pull_data(skb, want)) {
 		if (count)
 			stat_add(STAT_TC_PULL_FAIL, 1);
-		return TC_ACT_OK_;
+		return TC_ACT_UNSPEC_;
 	}
 	err = parse_skb(skb, &pi);
 	if (err) {
 		if (count)
 			count_parse_error(err);
-		return TC_ACT_OK_;
+		return TC_ACT_UNSPEC_;
 	}
 
 	pkts = skb->gso_segs > 1 ? skb->gso_segs : 1;
@@ -435,7 +440,7 @@ static __always_inline int tc_handle(struct __sk_buff *skb, enum hook hook)
 		bytes += (pkts - 1) * (__u64)pi.hdr_len;
 	}
 	flow_account(&pi, skb->ifindex, pkts, bytes, hook, count, xdp_ts, &now);
-	return TC_ACT_OK_;
+	return TC_ACT_UNSPEC_;
 }
 
 SEC("tc")
