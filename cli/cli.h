@@ -13,6 +13,7 @@ struct cli_globals {
 
 extern struct cli_globals g;
 
+int do_capture(int argc, char **argv);
 int do_flows(int argc, char **argv);
 int do_latency(int argc, char **argv);
 int do_map(int argc, char **argv);

@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "latency", do_latency, "where TCP connections' time goes: stack, socket queues, qdisc, network" },
 	{ "profile", do_profile, "CPU profile: hot functions and stacks, by process and by connection" },
 	{ "top",    do_top,    "per process and connection: CPU beside bytes/s, RTT, retransmits" },
+	{ "capture", do_capture, "write packets to pcap/pcapng, filtered in the kernel, with their processes" },
 	{ "replay", do_replay, "run the datapath over a pcap/pcapng file, print its flows" },
 };
 

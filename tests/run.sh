@@ -38,6 +38,7 @@ suite() {
 suite "unit: datapath under BPF_PROG_TEST_RUN" ./.output/tests/test_datapath
 if [ -d "$PCAPS" ]; then
 	suite "replay: shared captures vs tshark" python3 tests/replay/vs_tshark.py .output/netprof "$PCAPS"
+	suite "unit: capture filters vs libpcap" ./.output/tests/test_capture_filter "$PCAPS"
 else
 	echo "FAIL replay: captures not found at $PCAPS (set NETPROF_PCAPS)"
 	failed=$((failed + 1))

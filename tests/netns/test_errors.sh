@@ -113,6 +113,18 @@ test_cli_bad_input() {
 	"$NETPROF" --json flows 'port port' >"$WORK/out" 2>/dev/null
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "bad filter" in d["error"], d' \
 		"$WORK/out"
+	# capture
+	expect_error 2 "give the file to write with -w" "$NETPROF" capture -i lo || return 1
+	expect_error nz "filter 'tcp port': .*syntax error" "$NETPROF" capture --netns "$P-e" -w "$WORK/x.pcap" tcp port || return 1
+	expect_error nz "network namespace '$P-nope' not found" "$NETPROF" capture --netns "$P-nope" -w "$WORK/x.pcap" || return 1
+	expect_error nz "interface 'nosuch0' not found in namespace $P-e" "$NETPROF" capture --netns "$P-e" -i nosuch0 -w "$WORK/x.pcap" || return 1
+	expect_error 2 "s '10': give a snap length" "$NETPROF" capture -s 10 -w "$WORK/x.pcap" || return 1
+	expect_error 2 "F 'cap': give pcap or pcapng" "$NETPROF" capture -F cap -w "$WORK/x.pcap" || return 1
+	expect_error nz "cannot write /nonexistent/x.pcap: No such file" "$NETPROF" capture --netns "$P-e" -i lo -w /nonexistent/x.pcap || return 1
+	if tc -n "$P-e" filter show dev lo ingress | grep -q "handle 0x6e63"; then
+		fail "a failed capture left its filter on lo"
+		return 1
+	fi
 }
 
 # On a machine where bpffs is not mounted, netprofd mounts it, and the CLI

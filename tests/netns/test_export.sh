@@ -224,4 +224,53 @@ print(f"  {len(ours)} directional flows, {sum(records.values())} records: packet
 PY
 }
 
-run_tests ${TESTS:-test_prometheus test_ipfix}
+# netprof capture beside tcpdump on the same interface at the same time:
+# the same packets; tcpdump and tshark read the file; in pcapng each packet
+# of the app's accepted connections names the app's process (the pid the
+# test started) in its comment, SYNs included.
+test_capture() {
+	local app_pid cap_pid
+	rig || return 1
+	app_pid=$(pgrep -f "tiers.py app 10.220.1.2" | head -1)
+	start_capture "$P-a" a0 "$WORK/tcpdump.pcap" || return 1
+	"$NETPROF" capture --netns "$P-a" -i a0 -w "$WORK/np.pcapng" 'tcp port 8000' \
+		2>"$WORK/cap.log" &
+	cap_pid=$!
+	PIDS+=("$cap_pid")
+	wait_log "$WORK/cap.log" 'capturing on' "$cap_pid" "netprof capture" || return 1
+	"$NETPROF" capture --netns "$P-a" -i a1 -F pcap -c 20 -s 96 -w "$WORK/np-redis.pcap" \
+		2>"$WORK/cap2.log" &
+	PIDS+=("$!")
+	wait_log "$WORK/cap2.log" 'capturing on' "$!" "netprof capture -c" || return 1
+	load || return 1
+	sleep 0.3
+	kill -INT "$cap_pid"
+	wait "$cap_pid" || { cat "$WORK/cap.log" >&2; fail "netprof capture failed"; return 1; }
+	stop_capture
+	grep -q " 0 lost" "$WORK/cap.log" || { cat "$WORK/cap.log" >&2; fail "packets lost"; return 1; }
+	tcpdump -n -r "$WORK/tcpdump.pcap" 'tcp port 8000' 2>/dev/null | wc -l >"$WORK/n.tcpdump"
+	tcpdump -n -r "$WORK/np.pcapng" 2>/dev/null | wc -l >"$WORK/n.np" ||
+		{ fail "tcpdump cannot read the pcapng"; return 1; }
+	tshark -r "$WORK/np.pcapng" -T fields -e tcp.srcport -e tcp.dstport -e tcp.flags.syn \
+		-e tcp.flags.ack -e frame.comment >"$WORK/tshark.txt" 2>"$WORK/tshark.err" ||
+		{ cat "$WORK/tshark.err" >&2; fail "tshark cannot read the pcapng"; return 1; }
+	tcpdump -n -r "$WORK/np-redis.pcap" 2>/dev/null | wc -l >"$WORK/n.redis"
+	tshark -r "$WORK/np-redis.pcap" -T fields -e frame.cap_len -e frame.len >"$WORK/redis.txt" 2>/dev/null ||
+		{ fail "tshark cannot read the pcap"; return 1; }
+	python3 - "$WORK" "$app_pid" <<'PY'
+import sys
+work, app = sys.argv[1], sys.argv[2]
+n_td, n_np = int(open(f"{work}/n.tcpdump").read()), int(open(f"{work}/n.np").read())
+rows = [l.rstrip("\n").split("\t") for l in open(f"{work}/tshark.txt")]
+assert n_td > 100 and n_np == n_td == len(rows), f"tcpdump {n_td} packets, netprof capture {n_np}, tshark {len(rows)}"
+want = f"python3[{app}]"
+missing = [r for r in rows if want not in (r[4] if len(r) > 4 else "")]
+assert not missing, f"{len(missing)} packets without {want} in their comment, e.g. {missing[:3]}"
+redis = [l.split() for l in open(f"{work}/redis.txt")]
+assert int(open(f"{work}/n.redis").read()) == len(redis) == 20, f"-c 20 wrote {len(redis)}"
+assert all(int(c) == min(96, int(l)) for c, l in redis), f"-s 96: {redis[:3]}"
+print(f"  {n_np} packets, as tcpdump; every one names {want}; -c 20 -s 96 kept")
+PY
+}
+
+run_tests ${TESTS:-test_prometheus test_ipfix test_capture}
