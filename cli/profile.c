@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -22,6 +23,7 @@
 #include "log.h"
 #include "pins.h"
 #include "profile.h"
+#include "pprof.h"
 #include "profjournal.h"
 #include "sockets.h"
 #include "socktab.h"
@@ -46,6 +48,8 @@ static const char profile_usage[] =
 "                      netprof map names them) as the root frame\n"
 "      --folded        folded stacks (comm;frame;...;leaf count), for flamegraph.pl\n"
 "      --svg FILE      write a flame graph SVG (click zooms, hover shows shares)\n"
+"      --pprof FILE    write a gzipped pprof profile (cpu/nanoseconds; labels\n"
+"                      comm, pid, tid, connection, peer) for go tool pprof\n"
 "  -n, --limit N       rows in the table (default 25)\n"
 "  -j, --json          JSON: every stack with its process, thread and connection\n"
 "  -h, --help          this text\n"
@@ -55,7 +59,7 @@ static const char profile_usage[] =
 "Kernel frames end in _[k]. Connection: the socket the thread last sent or\n"
 "received on, if within netprofd's --profile-window.\n";
 
-enum prof_out { OUT_TABLE, OUT_FOLDED, OUT_SVG, OUT_JSON };
+enum prof_out { OUT_TABLE, OUT_FOLDED, OUT_SVG, OUT_JSON, OUT_PPROF };
 enum prof_root { ROOT_NONE, ROOT_CONN, ROOT_PEER, ROOT_EDGE };
 
 struct profile_opts {
@@ -66,6 +70,7 @@ struct profile_opts {
 	enum prof_out		out;
 	enum prof_root		root;
 	const char		*svg;
+	const char		*pprof;
 	struct flow_filter	*filter;
 };
 
@@ -240,7 +245,7 @@ static int on_sample(void *ctx, const struct prof_sample *s)
 		n = sizeof(key) - 1;
 	if (!strcount_add(&c->stacks, key, n, s->count))
 		return -ENOMEM;
-	if (c->o->out == OUT_JSON) {
+	if (c->o->out == OUT_JSON || c->o->out == OUT_PPROF) {
 		n = snprintf(key, sizeof(key), "%u\t%u\t%llu\t%s\t%llu\t%s\t%s\t%s\t%s\t%s",
 			     s->tgid, s->tid, (unsigned long long)s->cgroup_id, s->comm,
 			     (unsigned long long)s->cookie, s->proto ? (s->proto == 6 ? "tcp" : "udp") : "-",
@@ -432,6 +437,71 @@ static int write_svg(struct profile_ctx *c, FILE *f, double secs)
 }
 
 /* The profiler's stats on these pins, or a one-line error (cli.h). */
+/*
+ * pprof: one sample per (thread, connection, stack), the process and the
+ * connection as labels rather than frames (pprof's -tagfocus, -tags).
+ */
+static int write_pprof(struct profile_ctx *c, uint32_t hz, uint64_t from, uint64_t to)
+{
+	struct strcount_entry *t = strcount_sorted(&c->threads);
+	struct pprof *pp = pprof__new(1000000000ULL / (hz ? hz : PROF_DEFAULT_HZ),
+				      (uint64_t)time(NULL) * 1000000000ULL - (to - from), to - from);
+	const char *frames[PROF_KSTACK_MAX + PROF_USTACK_MAX + 2];
+	int err = pp ? 0 : -ENOMEM;
+	size_t i;
+
+	for (i = 0; !err && i < c->threads.n; i++) {
+		char *f[10], *save = NULL, *line = strdup(t[i].key), *fr, conn[256];
+		struct pprof_label l[5];
+		size_t nl = 0, nf = 0, j;
+		int k;
+
+		if (!line) {
+			err = -ENOMEM;
+			break;
+		}
+		f[0] = strtok_r(line, "\t", &save);
+		for (k = 1; k < 10; k++)
+			f[k] = strtok_r(NULL, k == 9 ? "" : "\t", &save);
+		if (!f[9]) {
+			free(line);
+			continue;
+		}
+		/* tgid tid cgroup comm cookie proto local remote peer stack(root first) */
+		for (fr = strtok_r(f[9], ";", &save); fr && nf < sizeof(frames) / sizeof(frames[0]);
+		     fr = strtok_r(NULL, ";", &save))
+			frames[nf++] = fr;
+		if (nf > 1) {		/* the command is a label, not a frame */
+			memmove(frames, frames + 1, --nf * sizeof(frames[0]));
+		}
+		for (j = 0; j < nf / 2; j++) {	/* leaf first */
+			const char *x = frames[j];
+
+			frames[j] = frames[nf - 1 - j];
+			frames[nf - 1 - j] = x;
+		}
+		l[nl++] = (struct pprof_label){ .key = "comm", .str = f[3] };
+		l[nl++] = (struct pprof_label){ .key = "pid", .num = strtoll(f[0], NULL, 10) };
+		l[nl++] = (struct pprof_label){ .key = "tid", .num = strtoll(f[1], NULL, 10) };
+		if (strcmp(f[4], "0")) {
+			snprintf(conn, sizeof(conn), "%s %s -> %s", f[5], f[6], f[7]);
+			l[nl++] = (struct pprof_label){ .key = "connection", .str = conn };
+			l[nl++] = (struct pprof_label){ .key = "peer", .str = f[8] };
+		}
+		err = pprof__add(pp, frames, nf, t[i].count, l, nl);
+		free(line);
+	}
+	if (!err)
+		err = pprof__write(pp, c->o->pprof);
+	pprof__free(pp);
+	if (err)
+		pr_err("writing %s: %s", c->o->pprof, strerror(-err));
+	else
+		fprintf(stderr, "netprof: wrote %s (%llu samples)\n", c->o->pprof,
+			(unsigned long long)c->samples);
+	return err;
+}
+
 int profiler_state(struct prof_daemon_stats *st)
 {
 	__u32 zero = 0;
@@ -457,7 +527,7 @@ int profiler_state(struct prof_daemon_stats *st)
 
 static int parse_args(int argc, char **argv, struct profile_opts *o)
 {
-	enum { O_LAST = 256, O_TID, O_COMM, O_BYCONN, O_BYPEER, O_BYEDGE, O_FOLDED, O_SVG };
+	enum { O_LAST = 256, O_TID, O_COMM, O_BYCONN, O_BYPEER, O_BYEDGE, O_FOLDED, O_SVG, O_PPROF };
 	static const struct option opts[] = {
 		{ "duration", required_argument, NULL, 'd' },
 		{ "last",     required_argument, NULL, O_LAST },
@@ -470,6 +540,7 @@ static int parse_args(int argc, char **argv, struct profile_opts *o)
 		{ "by-edge",  no_argument,       NULL, O_BYEDGE },
 		{ "folded",   no_argument,       NULL, O_FOLDED },
 		{ "svg",      required_argument, NULL, O_SVG },
+		{ "pprof",    required_argument, NULL, O_PPROF },
 		{ "limit",    required_argument, NULL, 'n' },
 		{ "json",     no_argument,       NULL, 'j' },
 		{ "help",     no_argument,       NULL, 'h' },
@@ -523,6 +594,11 @@ static int parse_args(int argc, char **argv, struct profile_opts *o)
 			o->out = OUT_FOLDED;
 			outs++;
 			break;
+		case O_PPROF:
+			o->out = OUT_PPROF;
+			o->pprof = optarg;
+			outs++;
+			break;
 		case O_SVG:
 			o->out = OUT_SVG;
 			o->svg = optarg;
@@ -551,7 +627,7 @@ static int parse_args(int argc, char **argv, struct profile_opts *o)
 		outs++;
 	}
 	if (outs > 1) {
-		pr_err("--folded, --svg and --json each choose the output: give one");
+		pr_err("--folded, --svg, --pprof and --json each choose the output: give one");
 		return 2;
 	}
 	if (o->duration_ns && o->last_ns) {
@@ -588,19 +664,20 @@ int do_profile(int argc, char **argv)
 		return err;
 	if (profiler_state(&st))
 		return 1;
-	if (o.svg) {
+	if (o.svg || o.pprof) {
 		/* fail now, not after the profile; leave no file behind on errors */
-		int existed = !access(o.svg, F_OK);
+		const char *file = o.svg ? o.svg : o.pprof;
+		int existed = !access(file, F_OK);
 
-		svg = fopen(o.svg, "a");
+		svg = fopen(file, "a");
 		if (!svg) {
-			pr_err("cannot write %s: %s", o.svg, strerror(errno));
+			pr_err("cannot write %s: %s", file, strerror(errno));
 			return 1;
 		}
 		fclose(svg);
 		svg = NULL;
 		if (!existed)
-			unlink(o.svg);
+			unlink(file);
 	}
 	if (pins_state_path(journal, sizeof(journal), g.pin_dir, PROF_JOURNAL)) {
 		pr_err("pin directory path %s is too long", g.pin_dir);
@@ -679,6 +756,9 @@ int do_profile(int argc, char **argv)
 		break;
 	case OUT_JSON:
 		print_json(&c, from, to, &info);
+		break;
+	case OUT_PPROF:
+		err = write_pprof(&c, st.hz, from, to);
 		break;
 	case OUT_TABLE:
 		print_table(&c, (to - from) / 1e9);

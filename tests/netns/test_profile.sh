@@ -19,6 +19,41 @@ start_profiler() {
 	start_netprofd "$WORK/d.log" --no-sockets --netns "$P-e" "$@"
 }
 
+# check_pprof PID: after PID exited and its last samples were drained, a
+# real pprof reader (go tool pprof) lists, function by function, the flat
+# sample counts that the leaves of --folded give, and the connection labels.
+check_pprof() {
+	local pid=$1
+	sleep 1.5	# the drain after the exit
+	"$NETPROF" profile --last 60s --pid "$pid" --folded >"$WORK/all.folded" &&
+	"$NETPROF" profile --last 60s --pid "$pid" --pprof "$WORK/prof.pb.gz" 2>/dev/null || return 1
+	HOME=$WORK go tool pprof -sample_index=samples -top -nodecount=100000 -nodefraction=0 "$WORK/prof.pb.gz" \
+		>"$WORK/pprof.top" 2>"$WORK/pprof.err" ||
+		{ cat "$WORK/pprof.err" >&2; fail "go tool pprof cannot read the profile"; return 1; }
+	HOME=$WORK go tool pprof -sample_index=samples -tags "$WORK/prof.pb.gz" >"$WORK/pprof.tags" 2>&1 ||
+		{ fail "go tool pprof -tags failed"; return 1; }
+	python3 - "$WORK/all.folded" "$WORK/pprof.top" "$WORK/pprof.tags" "$pid" <<'PY'
+import re, sys
+flat = {}
+for l in open(sys.argv[1]):
+    stack, n = l.rsplit(" ", 1)
+    frames = stack.split(";")
+    leaf = frames[-1] if len(frames) > 1 else frames[0]
+    flat[leaf] = flat.get(leaf, 0) + int(n)
+top = {}
+for l in open(sys.argv[2]):
+    m = re.match(r"\s*(\d+)\s+[\d.]+%\s+[\d.]+%\s+\d+\s+[\d.]+%\s+(.+)$", l)
+    if m and int(m.group(1)):
+        top[m.group(2).strip()] = int(m.group(1))
+assert top == flat, f"pprof flat {sorted(top.items(), key=lambda x: -x[1])[:5]}, folded {sorted(flat.items(), key=lambda x: -x[1])[:5]}"
+tags = open(sys.argv[3]).read()
+assert re.search(r"pid:.*\b" + sys.argv[4] + r"\b", tags) or sys.argv[4] in tags, tags[:300]
+assert "connection:" in tags and "10.230.0.2:7100" in tags, tags[:500]
+best = sorted(top.items(), key=lambda x: -x[1])[:3]
+print(f"  pprof: {len(top)} functions with the flat counts of --folded; top {best}; labels pid, connection")
+PY
+}
+
 # One server thread serves two clients; a request of client A costs three
 # times one of client B (3 units vs 1). The profile of the server process
 # must give hot_parse and hot_compute the share of its CPU the server
@@ -51,6 +86,7 @@ test_hot_functions_by_connection() {
 	wait "$ca" "$cb" || { fail "a client failed"; return 1; }
 	kill -TERM "$srv"
 	wait "$srv" 2>/dev/null
+	check_pprof "$srv" || return 1
 	python3 - "$WORK/truth.json" "$WORK/prof.json" "$WORK/prof.folded" "$WORK/prof.svg" \
 		"$WORK/top.json" "$WORK/ticks" "$t0" "$WORK/a.out" "$WORK/b.out" "$WORK/edge.folded" \
 		"${CG#$CGROOT}" <<'PY' || return 1
@@ -231,5 +267,5 @@ assert p["drains"] >= 2 and p["map"]["max_entries"] > 0
 PY
 }
 
-run_tests test_hot_functions_by_connection test_exited_and_stripped test_jit_perf_map \
-	test_in_kernel_filters test_status_counts
+run_tests ${TESTS:-test_hot_functions_by_connection test_exited_and_stripped test_jit_perf_map \
+	test_in_kernel_filters test_status_counts}
