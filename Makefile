@@ -40,7 +40,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/
 TEST_TOOLS := $(OUTPUT)/tests/delaybridge $(OUTPUT)/tests/hotwork
 BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
 
-.PHONY: all deps demo check test-unit test-netns bench clean
+.PHONY: install uninstall all deps demo check test-unit test-netns bench clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -122,6 +122,42 @@ check: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./bench/run.sh
+
+# Install: `make install [PREFIX=/usr/local] [DESTDIR=]` (docs/install.md).
+PREFIX     ?= /usr/local
+SBINDIR    := $(PREFIX)/sbin
+MANDIR     := $(PREFIX)/share/man
+DOCDIR     := $(PREFIX)/share/doc/netprof
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+# netprofd's capabilities in its unit: the narrowest set that runs it all
+NETPROFD_CAPS := CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYS_ADMIN CAP_DAC_READ_SEARCH CAP_SYSLOG
+
+# man pages from the programs' own --help (docs/man.py): they cannot disagree
+$(OUTPUT)/man/netprof.8: docs/man.py $(OUTPUT)/netprofd $(OUTPUT)/netprof
+	$(call msg,MAN,$(OUTPUT)/man)
+	$(Q)python3 docs/man.py $(OUTPUT)/man $(OUTPUT)/netprofd $(OUTPUT)/netprof
+
+install: $(OUTPUT)/netprofd $(OUTPUT)/netprof $(OUTPUT)/man/netprof.8
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSTEMDDIR)
+	$(Q)install -m 755 $(OUTPUT)/netprofd $(OUTPUT)/netprof $(DESTDIR)$(SBINDIR)
+	$(Q)install -m 644 $(OUTPUT)/man/*.8 $(DESTDIR)$(MANDIR)/man8
+	$(Q)install -m 644 docs/*.md $(DESTDIR)$(DOCDIR)
+	$(Q)install -m 644 README.md $(DESTDIR)$(DOCDIR)/overview.md
+	$(Q)install -m 644 daemon/dist/netprof.bash $(DESTDIR)$(BASHCOMPDIR)/netprof
+	$(Q)ln -sf netprof $(DESTDIR)$(BASHCOMPDIR)/netprofd
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|' -e 's|@CAPS@|$(NETPROFD_CAPS)|g' \
+		daemon/dist/netprofd.service.in >$(DESTDIR)$(SYSTEMDDIR)/netprofd.service
+	$(Q)chmod 644 $(DESTDIR)$(SYSTEMDDIR)/netprofd.service
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/netprofd $(DESTDIR)$(SBINDIR)/netprof \
+		$(DESTDIR)$(MANDIR)/man8/netprofd.8 $(DESTDIR)$(MANDIR)/man8/netprof.8 \
+		$(DESTDIR)$(MANDIR)/man8/netprof-*.8 $(DESTDIR)$(BASHCOMPDIR)/netprof \
+		$(DESTDIR)$(BASHCOMPDIR)/netprofd $(DESTDIR)$(SYSTEMDDIR)/netprofd.service
+	$(Q)rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

@@ -25,7 +25,10 @@
 
 static const char status_usage[] =
 "Usage: netprof status [-j]\n"
-"Daemon state, attached interfaces, map fill levels, overflow and error counters.\n";
+"Daemon state, attached interfaces, map fill levels, overflow and error counters.\n"
+"\n"
+"  -j, --json   JSON\n"
+"  -h, --help   this text\n";
 
 /* {"entries": N, "max_entries": M} */
 static void json_fill(struct json_writer *jw, const char *name, long entries, uint32_t max)

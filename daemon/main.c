@@ -167,8 +167,8 @@ static int check_caps(int need_netns)
 		}
 	}
 	if (missing[0]) {
-		pr_err("missing capabilities %s: run as root, or grant them (e.g. setcap %s+ep netprofd)",
-		       missing, "cap_bpf,cap_net_admin,cap_perfmon,cap_sys_admin");
+		pr_err("missing capabilities %s: run as root, or grant them (e.g. setcap %s+ep netprofd; docs/install.md)",
+		       missing, "cap_bpf,cap_net_admin,cap_perfmon,cap_sys_admin,cap_dac_read_search,cap_syslog");
 		return -EPERM;
 	}
 	return 0;
