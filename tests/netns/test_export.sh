@@ -22,12 +22,14 @@ free_port() {
 
 rig() {
 	local ns
-	# IPv4 only: no IPv6 link chatter (MLD, DAD) arriving between snapshots
+	# IPv4 only (RIG_V6=1: also IPv6 between load and app): no IPv6 link
+	# chatter (MLD, DAD) arriving between snapshots
 	for ns in l a r; do
-		ip netns add "$P-$ns" &&
+		ip netns add "$P-$ns" || return 1
+		[ -n "$RIG_V6" ] && [ "$ns" != r ] && continue
 		ip netns exec "$P-$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 || return 1
 	done
-	veth_pair "$P-l" l0 10.220.1.1 "$P-a" a0 10.220.1.2
+	veth_pair "$P-l" l0 10.220.1.1 "$P-a" a0 10.220.1.2 ${RIG_V6:+fd00:220::1 fd00:220::2}
 	veth_pair "$P-a" a1 10.220.2.1 "$P-r" r0 10.220.2.2
 	start_netprofd "$WORK/d.log" --netns "$P-l" --netns "$P-a" --netns "$P-r" --no-profile "$@" ||
 		return 1
@@ -158,7 +160,7 @@ PY
 }
 
 # IPFIX to a real collector: nfcapd receives netprofd's export (short TCP
-# connections, a ping and a UDP stream longer than the active timeout, so
+# connections, IPv4 and IPv6 pings and a UDP stream longer than the active timeout, so
 # they are exported in several records); nfdump lists, per direction, the
 # packets and bytes `netprof flows --json` counts, on the right interfaces.
 test_ipfix() {
@@ -169,9 +171,10 @@ test_ipfix() {
 	NFCAPD_PID=$!
 	PIDS+=("$NFCAPD_PID")
 	wait_log "$WORK/nfcapd.log" 'Startup' "$NFCAPD_PID" nfcapd || return 1
-	rig --ipfix "127.0.0.1:$cport" --ipfix-active 1s --ipfix-templates 2s || return 1
+	RIG_V6=1 rig --ipfix "127.0.0.1:$cport" --ipfix-active 1s --ipfix-templates 2s || return 1
 	load || return 1
-	in_cg "$P-l" ping -c 8 -i 0.4 -q 10.220.1.2 >/dev/null || return 1
+	in_cg "$P-l" ping -c 8 -i 0.4 -q 10.220.1.2 >/dev/null &&
+	in_cg "$P-l" ping -6 -c 8 -i 0.4 -q fd00:220::2 >/dev/null || return 1
 	in_cg "$P-a" python3 -c 'import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for i in range(60):
@@ -183,7 +186,7 @@ for i in range(60):
 	wait "$NFCAPD_PID"
 	grep -q "Sequence Errors: 0" "$WORK/nfcapd.log" ||
 		{ cat "$WORK/nfcapd.log" >&2; fail "nfcapd saw sequence errors or nothing"; return 1; }
-	nfdump -q -N -R "$WORK/nfcapd" -o "fmt:%pr %sa %sp %da %dp %pkt %byt %in %out" \
+	nfdump -q -N -6 -R "$WORK/nfcapd" -o "fmt:%pr %sa %sp %da %dp %pkt %byt %in %out" \
 		>"$WORK/nfdump.txt" || { fail "nfdump cannot read the collector's files"; return 1; }
 	grep -h "Process_ipfix\|Flows:" "$WORK/nfcapd.log" | sed 's/^/  nfcapd: /' | tail -2
 	python3 - "$WORK" <<'PY'
@@ -219,6 +222,7 @@ for k in ours:
 # more records than interfaces the flow crossed: exported while active
 multi = {k: n for k, n in records.items() if n > len(ifs[k])}
 assert any(k[0] == 17 for k in multi) and any(k[0] == 1 for k in multi), f"no active-timeout records: {multi}"
+assert any(k[0] == 58 and ":" in k[1] for k in ours), "no IPv6 flow exported"
 print(f"  {len(ours)} directional flows, {sum(records.values())} records: packets and bytes equal; "
       f"{len(multi)} exported in several records (active timeout)")
 PY
