@@ -54,6 +54,30 @@ print(f"  pprof: {len(top)} functions with the flat counts of --folded; top {bes
 PY
 }
 
+# check_flamegraph_pl: the --folded output fed unchanged to Brendan Gregg's
+# flamegraph.pl (the copy Debian ships in libdevel-nytprof-perl): no line
+# rejected, and its SVG gives the root and every leaf the samples --folded has.
+FLAMEGRAPH_PL=/usr/share/perl5/Devel/NYTProf/flamegraph.pl
+check_flamegraph_pl() {
+	perl "$FLAMEGRAPH_PL" --minwidth 0 "$WORK/all.folded" >"$WORK/fg.svg" 2>"$WORK/fg.err" ||
+		{ cat "$WORK/fg.err" >&2; fail "flamegraph.pl failed"; return 1; }
+	[ ! -s "$WORK/fg.err" ] || { cat "$WORK/fg.err" >&2; fail "flamegraph.pl complained"; return 1; }
+	python3 - "$WORK/all.folded" "$WORK/fg.svg" <<'PY'
+import re, sys, xml.etree.ElementTree as ET
+total = sum(int(l.rsplit(" ", 1)[1]) for l in open(sys.argv[1]))
+svg = ET.parse(sys.argv[2]).getroot()
+titles = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}title")]
+allt = [t for t in titles if t and t.startswith("all (")]
+assert allt and re.match(r"all \(([\d,]+) samples", allt[0]).group(1).replace(",", "") == str(total), (allt, total)
+for fn in ("hot_parse", "hot_compute", "mix_round"):
+    want = sum(int(l.rsplit(" ", 1)[1]) for l in open(sys.argv[1]) if fn in l.rsplit(" ", 1)[0].split(";"))
+    got = sum(int(re.match(r".* \(([\d,]+) samples", t).group(1).replace(",", ""))
+              for t in titles if t and t.startswith(fn + " ("))
+    assert got == want, f"{fn}: flamegraph.pl {got} samples, folded {want}"
+print(f"  flamegraph.pl: accepted all lines unchanged; root {total} samples and hot_parse, hot_compute, mix_round as folded")
+PY
+}
+
 # One server thread serves two clients; a request of client A costs three
 # times one of client B (3 units vs 1). The profile of the server process
 # must give hot_parse and hot_compute the share of its CPU the server
@@ -86,7 +110,7 @@ test_hot_functions_by_connection() {
 	wait "$ca" "$cb" || { fail "a client failed"; return 1; }
 	kill -TERM "$srv"
 	wait "$srv" 2>/dev/null
-	check_pprof "$srv" || return 1
+	check_pprof "$srv" && check_flamegraph_pl || return 1
 	python3 - "$WORK/truth.json" "$WORK/prof.json" "$WORK/prof.folded" "$WORK/prof.svg" \
 		"$WORK/top.json" "$WORK/ticks" "$t0" "$WORK/a.out" "$WORK/b.out" "$WORK/edge.folded" \
 		"${CG#$CGROOT}" <<'PY' || return 1
