@@ -8,9 +8,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "cli.h"
@@ -36,11 +39,80 @@ static const char top_usage[] =
 "  -j, --json          JSON, one document per refresh\n"
 "  -h, --help          this text\n"
 "\n"
+"On a terminal, keys re-sort at once: c cpu, b bytes, r rtt, t retrans; q quits.\n"
 "CPU%% is of one CPU (200%% = two CPUs busy). A connection's CPU is what its\n"
 "threads spent while serving it (netprof profile --by-conn). Traffic is TCP\n"
 "payload, for the connections of the cgroup netprofd follows.\n";
 
 enum top_sort { TS_CPU, TS_BYTES, TS_RTT, TS_RETRANS };
+
+/* ---- keys on a terminal: raw input while top runs, restored at exit ---- */
+
+static struct termios tty_saved;
+static int tty_raw;
+
+static void tty_restore(void)
+{
+	if (tty_raw)
+		tcsetattr(STDIN_FILENO, TCSANOW, &tty_saved);
+	tty_raw = 0;
+}
+
+static void on_stop_signal(int sig)
+{
+	tty_restore();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void tty_keys_on(void)
+{
+	struct termios t;
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || tcgetattr(STDIN_FILENO, &tty_saved))
+		return;
+	t = tty_saved;
+	t.c_lflag &= ~(ICANON | ECHO);
+	t.c_cc[VMIN] = 0;
+	t.c_cc[VTIME] = 0;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &t))
+		return;
+	tty_raw = 1;
+	atexit(tty_restore);
+	signal(SIGINT, on_stop_signal);
+	signal(SIGTERM, on_stop_signal);
+}
+
+/*
+ * Wait for the interval, or less when a key changes the sort (1: refresh
+ * now) or quits (-1).
+ */
+static int wait_keys(uint64_t ns, enum top_sort *key)
+{
+	uint64_t end = now_mono_ns() + ns;
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	char ch;
+
+	if (!tty_raw) {
+		usleep(ns / 1000);
+		return 0;
+	}
+	for (;;) {
+		uint64_t now = now_mono_ns();
+
+		if (now >= end)
+			return 0;
+		if (poll(&p, 1, (end - now) / 1000000 + 1) <= 0 || read(STDIN_FILENO, &ch, 1) != 1)
+			continue;
+		switch (ch) {
+		case 'c': *key = TS_CPU; return 1;
+		case 'b': *key = TS_BYTES; return 1;
+		case 'r': *key = TS_RTT; return 1;
+		case 't': *key = TS_RETRANS; return 1;
+		case 'q': return -1;
+		}
+	}
+}
 
 struct row {
 	uint64_t	cookie;		/* 0 for process rows */
@@ -345,13 +417,24 @@ int do_top(int argc, char **argv)
 			add_traffic(NULL, &stab, &prev, &nprev);
 		socktab_free(&stab);
 	}
+	if (!g.json && count != 1)
+		tty_keys_on();
 	for (iter = 0; count < 0 || iter < count; iter++) {
 		struct top_ctx c = { .pid = pid };
 		struct json_writer *jw = NULL;
-		uint64_t now, drain;
+		uint64_t now, drain, waited;
 		double secs;
+		int k;
 
-		usleep(interval / 1000);
+		k = wait_keys(interval, &sort_key);
+		if (k < 0)
+			break;
+		/* a key cut the wait short: CPU needs one drain past the last */
+		for (waited = 0; k && waited < interval; waited += 50000000ULL) {
+			if (prof_journal_last_drain(journal, &drain) || drain > prev_drain)
+				break;
+			usleep(50000);
+		}
 		/* the drains up to now: CPU over the time between them */
 		if (prof_journal_last_drain(journal, &drain)) {
 			err = 1;

@@ -291,5 +291,36 @@ assert p["drains"] >= 2 and p["map"]["max_entries"] > 0
 PY
 }
 
+# netprof top on a terminal: a key re-sorts at once, q quits, and the
+# terminal is left as it was (echo and line mode back on).
+test_top_keys() {
+	start_profiler || return 1
+	python3 - "$NETPROF" <<'PY'
+import os, pty, select, subprocess, sys, termios, time
+master, slave = pty.openpty()
+before = termios.tcgetattr(slave)
+p = subprocess.Popen([sys.argv[1], "top", "-d", "3s"], stdin=slave, stdout=slave, stderr=slave)
+def read_until(text, secs):
+    buf, end = b"", time.time() + secs
+    while time.time() < end:
+        r, _, _ = select.select([master], [], [], 0.1)
+        if r:
+            buf += os.read(master, 65536)
+            if text in buf:
+                return buf
+    raise AssertionError(f"no {text!r} in {secs} s: {buf[-300:]!r}")
+read_until(b"sorted by cpu", 8)
+t = time.time()
+os.write(master, b"b")
+read_until(b"sorted by bytes", 2.5)
+dt = time.time() - t
+os.write(master, b"q")
+assert p.wait(timeout=5) == 0, p.returncode
+after = termios.tcgetattr(slave)
+assert after[3] & (termios.ECHO | termios.ICANON) == before[3] & (termios.ECHO | termios.ICANON), "terminal not restored"
+print(f"  key b: re-sorted by bytes in {dt:.1f} s (interval 3 s); q quit; terminal restored")
+PY
+}
+
 run_tests ${TESTS:-test_hot_functions_by_connection test_exited_and_stripped test_jit_perf_map \
-	test_in_kernel_filters test_status_counts}
+	test_in_kernel_filters test_status_counts test_top_keys}
