@@ -45,6 +45,7 @@ enum {
 };
 
 enum { END_IDLE = 1, END_ACTIVE = 2, END_OF_FLOW = 3, END_FORCED = 4 };
+#define SEED	0	/* walk_live: take the counters as exported, send nothing */
 
 struct ie { uint16_t id, len; };
 
@@ -113,46 +114,21 @@ static struct sent **sent_find(struct ipfix *x, const struct flow_ended_key *k)
 	return pp;
 }
 
-static struct sent *sent_get(struct ipfix *x, const struct flow_key *k, uint64_t first_seen);
-
-/*
- * Flows already in a pinned table were counted before this daemon exported
- * (a previous netprofd exported them up to its exit): only what they count
- * from now on is exported.
- */
-static void seed(struct ipfix *x, int flows_fd)
-{
-	struct flow_table ft = {};
-	struct sent *s;
-	size_t i;
-	uint64_t now = now_mono_ns();
-
-	if (flowtab_read_live(flows_fd, &ft) == 0)
-		for (i = 0; i < ft.n; i++)
-			if ((s = sent_get(x, &ft.v[i].key, ft.v[i].rec.first_seen_ns))) {
-				memcpy(s->packets, ft.v[i].rec.packets, sizeof(s->packets));
-				memcpy(s->bytes, ft.v[i].rec.bytes, sizeof(s->bytes));
-				s->last_export_ns = now;
-			}
-	flowtab_free(&ft);
-}
+static void walk_live(struct np_daemon *d, const struct flow_table *ft, uint64_t now, int reason);
 
 int ipfix__start(struct np_daemon *d)
 {
-	struct sockaddr_storage ss;
 	struct timespec mono, real;
+	struct flow_table ft = {};
 	struct ipfix *x;
-	unsigned int len;
 
 	if (!d->ipfix_addr)
 		return 0;
-	if (parse_host_port(d->ipfix_addr, NULL, 0, &ss, &len))
-		return -EINVAL;
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
-	x->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (x->fd < 0 || connect(x->fd, (struct sockaddr *)&ss, len)) {
+	x->fd = socket(d->ipfix_ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (x->fd < 0 || connect(x->fd, (struct sockaddr *)&d->ipfix_ss, d->ipfix_sslen)) {
 		int err = -errno;
 
 		if (x->fd >= 0)
@@ -165,7 +141,14 @@ int ipfix__start(struct np_daemon *d)
 	x->mono_to_real_ns = (real.tv_sec - mono.tv_sec) * 1000000000LL + real.tv_nsec - mono.tv_nsec;
 	x->dest = d->ipfix_addr;
 	d->ipfix = x;
-	seed(x, d->flows_fd);
+	/*
+	 * Flows already in a pinned table were counted before this daemon
+	 * exported (a previous netprofd exported them up to its exit): only
+	 * what they count from now on is exported.
+	 */
+	if (flowtab_read_live(d->flows_fd, &ft) == 0)
+		walk_live(d, &ft, now_mono_ns(), SEED);
+	flowtab_free(&ft);
 	pr_info("ipfix: exporting flows to %s (active timeout %s)\n", d->ipfix_addr,
 		fmt_duration((char[32]){}, 32, d->ipfix_active_ns));
 	return 0;
@@ -376,32 +359,35 @@ static void flush_all(struct ipfix *x)
 }
 
 /*
- * Each sweep: live flows whose last export is --ipfix-active old get a
- * record; state of flows that left the table without us (--remove, a
- * restart) is dropped; messages go out.
+ * The live table (ft; entries with ended_ns set left it this sweep): flows
+ * whose last export is --ipfix-active old get a record (reason
+ * END_ACTIVE), every flow does (END_FORCED), or none and their counters
+ * count as exported (SEED). State of flows that left the table without
+ * us (--remove, a restart) is dropped.
  */
-static void walk_live(struct np_daemon *d, uint64_t now, int reason)
+static void walk_live(struct np_daemon *d, const struct flow_table *ft, uint64_t now, int reason)
 {
 	struct ipfix *x = d->ipfix;
-	struct flow_table ft = {};
 	struct sent **pp, *s;
 	size_t i;
 
-	if (flowtab_read_live(d->flows_fd, &ft) == 0) {
-		for (i = 0; i < ft.n; i++) {
-			const struct flow_entry *e = &ft.v[i];
-			uint64_t since;
+	for (i = 0; i < ft->n; i++) {
+		const struct flow_entry *e = &ft->v[i];
+		uint64_t since;
 
-			s = sent_get(x, &e->key, e->rec.first_seen_ns);
-			if (!s)
-				continue;
-			s->seen = 1;
-			since = s->last_export_ns ? s->last_export_ns : e->rec.first_seen_ns;
-			if (reason == END_FORCED || now - since >= d->ipfix_active_ns)
-				export_flow(d, &e->key, &e->rec, s, reason, now);
+		if (e->rec.ended_ns || !(s = sent_get(x, &e->key, e->rec.first_seen_ns)))
+			continue;
+		s->seen = 1;
+		if (reason == SEED) {
+			memcpy(s->packets, e->rec.packets, sizeof(s->packets));
+			memcpy(s->bytes, e->rec.bytes, sizeof(s->bytes));
+			s->last_export_ns = now;
+			continue;
 		}
+		since = s->last_export_ns ? s->last_export_ns : e->rec.first_seen_ns;
+		if (reason == END_FORCED || now - since >= d->ipfix_active_ns)
+			export_flow(d, &e->key, &e->rec, s, reason, now);
 	}
-	flowtab_free(&ft);
 	for (i = 0; i < SENT_BUCKETS; i++)
 		for (pp = &x->sent[i]; (s = *pp);) {
 			if (!s->seen) {
@@ -414,14 +400,15 @@ static void walk_live(struct np_daemon *d, uint64_t now, int reason)
 		}
 }
 
-void ipfix__sweep(struct np_daemon *d, uint64_t now)
+/* After the sweep, with the live table it read. */
+void ipfix__sweep(struct np_daemon *d, const struct flow_table *live, uint64_t now)
 {
 	struct ipfix *x = d->ipfix;
 	struct domain *m;
 
 	if (!x)
 		return;
-	walk_live(d, now, END_ACTIVE);
+	walk_live(d, live, now, END_ACTIVE);
 	/* template refresh also for domains with nothing to say */
 	for (m = x->domains; m; m = m->next)
 		if (now - m->tpl_sent_ns >= d->ipfix_templates_ns)
@@ -432,13 +419,17 @@ void ipfix__sweep(struct np_daemon *d, uint64_t now)
 void ipfix__stop(struct np_daemon *d)
 {
 	struct ipfix *x = d->ipfix;
+	struct flow_table ft = {};
 	struct domain *m;
 	struct sent *s;
 	size_t i;
 
 	if (!x)
 		return;
-	walk_live(d, now_mono_ns(), END_FORCED);	/* what the live flows counted last */
+	/* what the live flows counted last */
+	if (flowtab_read_live(d->flows_fd, &ft) == 0)
+		walk_live(d, &ft, now_mono_ns(), END_FORCED);
+	flowtab_free(&ft);
 	flush_all(x);
 	pr_info("ipfix: %llu records in %llu messages, %llu messages not sent\n",
 		(unsigned long long)x->records, (unsigned long long)x->messages,
@@ -463,12 +454,10 @@ void ipfix__metrics(struct np_daemon *d, FILE *f)
 
 	if (!x)
 		return;
-	fprintf(f, "# HELP netprof_ipfix_records_total IPFIX data records exported.\n"
-		   "# TYPE netprof_ipfix_records_total counter\nnetprof_ipfix_records_total %llu\n"
-		   "# HELP netprof_ipfix_messages_total IPFIX messages sent.\n"
-		   "# TYPE netprof_ipfix_messages_total counter\nnetprof_ipfix_messages_total %llu\n"
-		   "# HELP netprof_ipfix_send_errors_total IPFIX messages the socket refused (collector down?).\n"
-		   "# TYPE netprof_ipfix_send_errors_total counter\nnetprof_ipfix_send_errors_total %llu\n",
-		(unsigned long long)x->records, (unsigned long long)x->messages,
-		(unsigned long long)x->send_errors);
+	metrics_write(f, "netprof_ipfix_records_total", "counter", "IPFIX data records exported.",
+		      x->records);
+	metrics_write(f, "netprof_ipfix_messages_total", "counter", "IPFIX messages sent.",
+		      x->messages);
+	metrics_write(f, "netprof_ipfix_send_errors_total", "counter",
+		      "IPFIX messages the socket refused (collector down?).", x->send_errors);
 }

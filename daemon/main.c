@@ -309,7 +309,6 @@ static int run(struct np_daemon *d)
 				if (read(tfd, &ticks, sizeof(ticks)) > 0) {
 					sweep(d);
 					profile__drain(d);
-					ipfix__sweep(d, now_mono_ns());
 					metrics__expire(d, now_mono_ns());
 				}
 			} else if (!metrics__event(d, p, evs[i].events)) {
@@ -331,7 +330,7 @@ int main(int argc, char **argv)
 		.keep_ended_ns = NETPROF_KEEP_ENDED_DEFAULT_NS,
 		.sweep_interval_ns = 1000000000ULL,
 		.flows_fd = -1, .ended_fd = -1, .ifaces_fd = -1, .daemon_fd = -1,
-		.host_netns_fd = -1, .epfd = -1, .cgroup_fd = -1, .socks_fd = -1, .socks_closed_fd = -1,
+		.host_netns_fd = -1, .epfd = -1, .cgroup_fd = -1, .socks_fd = -1, .socks_closed_fd = -1, .conn_agg_fd = -1,
 		.cgroup_names_fd = -1,
 		.prof_hz = PROF_DEFAULT_HZ, .prof_window_ns = PROF_DEFAULT_WINDOW_NS,
 		.prof_cgroup_fd = -1,
@@ -428,30 +427,22 @@ int main(int argc, char **argv)
 			d.prof_comm = optarg;
 			prof_asked = 1;
 			break;
-		case OPT_METRICS: {
-			struct sockaddr_storage ss;
-			unsigned int len;
-
-			if (parse_host_port(optarg, "127.0.0.1", 1, &ss, &len)) {
+		case OPT_METRICS:
+			if (parse_host_port(optarg, "127.0.0.1", 1, &d.metrics_ss, &d.metrics_sslen)) {
 				pr_err("--metrics '%s': give PORT, ADDR:PORT or [IPV6]:PORT with a numeric address (e.g. 127.0.0.1:9464)",
 				       optarg);
 				return 2;
 			}
 			d.metrics_addr = optarg;
 			break;
-		}
-		case OPT_IPFIX: {
-			struct sockaddr_storage ss;
-			unsigned int len;
-
-			if (parse_host_port(optarg, NULL, 0, &ss, &len)) {
+		case OPT_IPFIX:
+			if (parse_host_port(optarg, NULL, 0, &d.ipfix_ss, &d.ipfix_sslen)) {
 				pr_err("--ipfix '%s': give HOST:PORT or [IPV6]:PORT of the collector (e.g. 127.0.0.1:4739)",
 				       optarg);
 				return 2;
 			}
 			d.ipfix_addr = optarg;
 			break;
-		}
 		case OPT_IPFIX_ACTIVE:
 			if (parse_dur_opt("ipfix-active", optarg, &d.ipfix_active_ns))
 				return 2;

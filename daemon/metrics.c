@@ -68,32 +68,59 @@ struct metrics {
 	struct iface_total	*ended;
 	size_t			nended, cap;
 	uint64_t		scrapes;
+	double			start_time;	/* process_start_time_seconds */
 };
+
+/* When this process started, in seconds since the epoch (/proc). */
+static double process_start_time(void)
+{
+	unsigned long long start = 0;
+	double btime = 0;
+	char line[256];
+	FILE *p;
+
+	if ((p = fopen("/proc/stat", "r"))) {
+		while (fgets(line, sizeof(line), p))
+			if (sscanf(line, "btime %lf", &btime) == 1)
+				break;
+		fclose(p);
+	}
+	if ((p = fopen("/proc/self/stat", "r"))) {
+		/* field 22 is starttime; comm (field 2) may hold spaces: skip past ')' */
+		if (fgets(line, sizeof(line), p)) {
+			char *s = strrchr(line, ')');
+
+			if (s)
+				sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
+					      "%*d %*d %*d %*d %*d %llu", &start);
+		}
+		fclose(p);
+	}
+	return btime + (double)start / sysconf(_SC_CLK_TCK);
+}
 
 int metrics__start(struct np_daemon *d)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct sockaddr_storage ss;
+	const struct sockaddr_storage *ss = &d->metrics_ss;
 	struct metrics *m;
-	socklen_t len;
 	int one = 1, zero = 0, i;
 
 	if (!d->metrics_addr)
 		return 0;
-	if (parse_host_port(d->metrics_addr, "127.0.0.1", 1, &ss, &len))
-		return -EINVAL;	/* checked when parsing options */
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	for (i = 0; i < MAX_CONNS; i++)
 		m->c[i].fd = -1;
-	m->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	m->start_time = process_start_time();
+	m->lfd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (m->lfd < 0)
 		goto err;
 	setsockopt(m->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6)	/* "[::]:PORT" and ":PORT" serve IPv4 too */
+	if (ss->ss_family == AF_INET6)	/* "[::]:PORT" and ":PORT" serve IPv4 too */
 		setsockopt(m->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(m->lfd, (struct sockaddr *)&ss, len) || listen(m->lfd, 16))
+	if (bind(m->lfd, (const struct sockaddr *)ss, d->metrics_sslen) || listen(m->lfd, 16))
 		goto err;
 	ev.data.ptr = &m->lfd;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, m->lfd, &ev))
@@ -137,14 +164,23 @@ void metrics__stop(struct np_daemon *d)
 
 /* ---- per-interface totals ---- */
 
-static struct iface_total *iface_total(struct metrics *m, uint32_t netns_ino, uint32_t ifindex)
+static struct iface_total *iface_find(struct iface_total *v, size_t n, uint32_t netns_ino,
+				      uint32_t ifindex)
 {
-	struct iface_total *t;
 	size_t i;
 
-	for (i = 0; i < m->nended; i++)
-		if (m->ended[i].netns_ino == netns_ino && m->ended[i].ifindex == ifindex)
-			return &m->ended[i];
+	for (i = 0; i < n; i++)
+		if (v[i].netns_ino == netns_ino && v[i].ifindex == ifindex)
+			return &v[i];
+	return NULL;
+}
+
+static struct iface_total *iface_total(struct metrics *m, uint32_t netns_ino, uint32_t ifindex)
+{
+	struct iface_total *t = iface_find(m->ended, m->nended, netns_ino, ifindex);
+
+	if (t)
+		return t;
 	if (m->nended == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 16;
 
@@ -209,7 +245,7 @@ static void family(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void simple(FILE *f, const char *name, const char *type, const char *help, double v)
+void metrics_write(FILE *f, const char *name, const char *type, const char *help, double v)
 {
 	family(f, name, type, help);
 	fprintf(f, "%s %.17g\n", name, v);
@@ -266,15 +302,14 @@ static void edge_sample(FILE *f, const char *name, const struct medge *x, const 
 
 static void write_edges(struct np_daemon *d, FILE *f)
 {
-	int agg_fd = pins_open_map(d->pin_dir, CONN_AGG_MAP, 1);
 	struct svc_map sm = {};
 	struct medge *v = NULL;
 	size_t i, n = 0;
 	int b;
 
-	if (agg_fd < 0)		/* --no-sockets: no service map */
+	if (d->conn_agg_fd < 0)		/* --no-sockets: no service map */
 		return;
-	if (svcmap_build(agg_fd, d->socks_fd, d->cgroup_names_fd, now_mono_ns(), &sm))
+	if (svcmap_build(d->conn_agg_fd, d->socks_fd, d->cgroup_names_fd, now_mono_ns(), &sm))
 		goto out;
 	v = calloc(sm.nedges ? sm.nedges : 1, sizeof(*v));
 	if (!v)
@@ -346,7 +381,6 @@ static void write_edges(struct np_daemon *d, FILE *f)
 out:
 	free(v);
 	svcmap_free(&sm);
-	close(agg_fd);
 }
 
 static void iface_series(FILE *f, const char *name, const char *help,
@@ -364,29 +398,21 @@ static void iface_series(FILE *f, const char *name, const char *help,
 	}
 }
 
-static void write_interfaces(struct np_daemon *d, FILE *f)
+/* What the sweep retired plus the live flows (ft), per interface. */
+static void write_interfaces(struct np_daemon *d, FILE *f, const struct flow_table *ft)
 {
 	struct metrics *m = d->metrics;
-	struct flow_table ft = {};
 	struct iface_total *cur;
-	size_t i, n;
+	size_t i, n = m->nended;
 
-	if (flowtab_read_live(d->flows_fd, &ft))
-		return;
-	/* live totals = what ended + the live flows, in a copy */
-	n = m->nended;
-	cur = calloc(n + ft.n + 1, sizeof(*cur));
+	cur = calloc(n + ft->n + 1, sizeof(*cur));
 	if (!cur)
-		goto out;
+		return;
 	memcpy(cur, m->ended, n * sizeof(*cur));
-	for (i = 0; i < ft.n; i++) {
-		const struct flow_entry *e = &ft.v[i];
-		struct iface_total *t = NULL;
-		size_t j;
+	for (i = 0; i < ft->n; i++) {
+		const struct flow_entry *e = &ft->v[i];
+		struct iface_total *t = iface_find(cur, n, e->key.netns_ino, e->key.ifindex);
 
-		for (j = 0; j < n && !t; j++)
-			if (cur[j].netns_ino == e->key.netns_ino && cur[j].ifindex == e->key.ifindex)
-				t = &cur[j];
 		if (!t) {
 			t = &cur[n++];
 			t->netns_ino = e->key.netns_ino;
@@ -401,8 +427,6 @@ static void write_interfaces(struct np_daemon *d, FILE *f)
 	iface_series(f, "netprof_interface_bytes_total",
 		     "Bytes of those packets (wire length), both directions.", cur, n, 1);
 	free(cur);
-out:
-	flowtab_free(&ft);
 }
 
 static void map_fill(FILE *f, const char *map, long entries, uint32_t max)
@@ -424,7 +448,7 @@ static void stat_counters(FILE *f, const char *pin_dir, const char *map, unsigne
 		goto out;
 	for (i = 0; i < n; i++) {
 		snprintf(metric, sizeof(metric), "netprof_%s_total", name(i));
-		simple(f, metric, "counter", help, v[i]);
+		metrics_write(f, metric, "counter", help, v[i]);
 	}
 out:
 	if (fd >= 0)
@@ -438,21 +462,18 @@ static const char *lat_stat_name(unsigned int i)
 	return i < LSTAT_MAX ? names[i] : "unknown";
 }
 
-static void write_process(FILE *f)
+static void write_process(struct metrics *m, FILE *f)
 {
+	long pages_total = 0, pages_rss = 0, page = sysconf(_SC_PAGESIZE);
 	struct rusage ru;
 	struct rlimit rl;
-	unsigned long long start = 0;
-	long pages_total = 0, pages_rss = 0, ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
-	double btime = 0;
-	char line[256];
 	struct dirent *de;
 	FILE *p;
 	DIR *dir;
 	int fds = 0;
 
 	getrusage(RUSAGE_SELF, &ru);
-	simple(f, "process_cpu_seconds_total", "counter", "netprofd's user and system CPU time.",
+	metrics_write(f, "process_cpu_seconds_total", "counter", "netprofd's user and system CPU time.",
 	       ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	if ((p = fopen("/proc/self/statm", "r"))) {
@@ -460,60 +481,40 @@ static void write_process(FILE *f)
 			pages_total = pages_rss = 0;
 		fclose(p);
 	}
-	simple(f, "process_resident_memory_bytes", "gauge", "netprofd's resident memory.",
+	metrics_write(f, "process_resident_memory_bytes", "gauge", "netprofd's resident memory.",
 	       (double)pages_rss * page);
-	simple(f, "process_virtual_memory_bytes", "gauge", "netprofd's virtual memory.",
+	metrics_write(f, "process_virtual_memory_bytes", "gauge", "netprofd's virtual memory.",
 	       (double)pages_total * page);
-	if ((p = fopen("/proc/stat", "r"))) {
-		while (fgets(line, sizeof(line), p))
-			if (sscanf(line, "btime %lf", &btime) == 1)
-				break;
-		fclose(p);
-	}
-	if ((p = fopen("/proc/self/stat", "r"))) {
-		/* field 22 is starttime; comm (field 2) may hold spaces: skip past ')' */
-		if (fgets(line, sizeof(line), p)) {
-			char *s = strrchr(line, ')');
-
-			if (s)
-				sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
-					      "%*d %*d %*d %*d %*d %llu", &start);
-		}
-		fclose(p);
-	}
-	simple(f, "process_start_time_seconds", "gauge", "When netprofd started, since the epoch.",
-	       btime + (double)start / ticks);
+	metrics_write(f, "process_start_time_seconds", "gauge", "When netprofd started, since the epoch.",
+	       m->start_time);
 	if ((dir = opendir("/proc/self/fd"))) {
 		while ((de = readdir(dir)))
 			fds += de->d_name[0] != '.';
 		closedir(dir);
 		fds--;		/* the directory's own */
 	}
-	simple(f, "process_open_fds", "gauge", "netprofd's open file descriptors.", fds);
+	metrics_write(f, "process_open_fds", "gauge", "netprofd's open file descriptors.", fds);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-		simple(f, "process_max_fds", "gauge", "netprofd's file descriptor limit.",
+		metrics_write(f, "process_max_fds", "gauge", "netprofd's file descriptor limit.",
 		       (double)rl.rlim_cur);
 }
 
-static void write_health(struct np_daemon *d, FILE *f)
+static void write_health(struct np_daemon *d, FILE *f, long live_flows)
 {
-	int fd;
-
 	family(f, "netprof_map_entries", "gauge", "Entries in netprof's BPF maps.");
 	family(f, "netprof_map_max_entries", "gauge", "Their capacity.");
-	map_fill(f, "flows", map_count_entries(d->flows_fd), map_max_entries(d->flows_fd));
+	map_fill(f, "flows", live_flows, map_max_entries(d->flows_fd));
 	map_fill(f, "flows_ended", map_count_entries(d->ended_fd), map_max_entries(d->ended_fd));
 	if (d->socks_fd >= 0)
 		map_fill(f, "sockets", map_count_entries(d->socks_fd), map_max_entries(d->socks_fd));
-	if ((fd = pins_open_map(d->pin_dir, CONN_AGG_MAP, 1)) >= 0) {
-		map_fill(f, "conn_agg", map_count_entries(fd), map_max_entries(fd));
-		close(fd);
-	}
-	simple(f, "netprof_interfaces_attached", "gauge", "Interfaces netprofd's programs are on.",
+	if (d->conn_agg_fd >= 0)
+		map_fill(f, "conn_agg", map_count_entries(d->conn_agg_fd),
+			 map_max_entries(d->conn_agg_fd));
+	metrics_write(f, "netprof_interfaces_attached", "gauge", "Interfaces netprofd's programs are on.",
 	       d->info.ifaces);
-	simple(f, "netprof_flows_expired_total", "counter",
+	metrics_write(f, "netprof_flows_expired_total", "counter",
 	       "Flows moved from the live table to the ended table.", d->info.flows_expired);
-	simple(f, "netprof_flows_ended_dropped_total", "counter",
+	metrics_write(f, "netprof_flows_ended_dropped_total", "counter",
 	       "Ended flows lost because the ended table was full.", d->info.ended_dropped);
 	stat_counters(f, d->pin_dir, STATS_MAP, STAT_MAX, np_stat_name,
 		      "Datapath counter (netprof status).");
@@ -523,15 +524,17 @@ static void write_health(struct np_daemon *d, FILE *f)
 		      "Latency stage counter (netprof status).");
 	profile__metrics(d, f);
 	ipfix__metrics(d, f);
-	simple(f, "netprof_scrapes_total", "counter", "Scrapes served, this one included.",
+	metrics_write(f, "netprof_scrapes_total", "counter", "Scrapes served, this one included.",
 	       d->metrics->scrapes);
-	write_process(f);
+	write_process(d->metrics, f);
 }
 
 static char *render(struct np_daemon *d, size_t *len)
 {
+	struct flow_table live = {};
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
+	int err;
 
 	if (!f)
 		return NULL;
@@ -539,8 +542,11 @@ static char *render(struct np_daemon *d, size_t *len)
 	family(f, "netprof_build_info", "gauge", "Always 1; netprof's version as a label.");
 	fprintf(f, "netprof_build_info{version=\"%d\"} 1\n", NETPROF_VERSION);
 	write_edges(d, f);
-	write_interfaces(d, f);
-	write_health(d, f);
+	err = flowtab_read_live(d->flows_fd, &live);
+	if (!err)
+		write_interfaces(d, f, &live);
+	write_health(d, f, err ? map_count_entries(d->flows_fd) : (long)live.n);
+	flowtab_free(&live);
 	if (fclose(f)) {
 		free(buf);
 		return NULL;

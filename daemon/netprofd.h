@@ -4,6 +4,7 @@
 #define NETPROF_NETPROFD_H
 
 #include <net/if.h>
+#include <sys/socket.h>
 #include <stdint.h>
 #include <stdio.h>
 #include "flow.h"
@@ -84,6 +85,7 @@ struct np_daemon {
 	struct latency_bpf *latency;
 	int		socks_fd;
 	int		socks_closed_fd;
+	int		conn_agg_fd;	/* the service map's sums, -1 with --no-sockets */
 	uint64_t	last_closed_sweep_ns;	/* closed records named up to here */
 	int		cgroup_names_fd;
 
@@ -100,11 +102,15 @@ struct np_daemon {
 
 	/* Prometheus endpoint (metrics.c) */
 	const char	*metrics_addr;	/* --metrics, NULL: none */
+	struct sockaddr_storage metrics_ss;	/* parsed */
+	unsigned int	metrics_sslen;
 	int		metrics_peers;	/* --metrics-peers: remote clients by address */
 	struct metrics	*metrics;
 
 	/* IPFIX export (ipfix.c) */
 	const char	*ipfix_addr;	/* --ipfix, NULL: none */
+	struct sockaddr_storage ipfix_ss;	/* resolved */
+	unsigned int	ipfix_sslen;
 	uint64_t	ipfix_active_ns;
 	uint64_t	ipfix_templates_ns;
 	struct ipfix	*ipfix;
@@ -153,6 +159,8 @@ void profile__metrics(struct np_daemon *d, FILE *f);
 /* metrics.c */
 int metrics__start(struct np_daemon *d);
 void metrics__stop(struct np_daemon *d);
+/* one sample with its # HELP and # TYPE lines (profile.c and ipfix.c use it too) */
+void metrics_write(FILE *f, const char *name, const char *type, const char *help, double v);
 /* an epoll event whose data.ptr is the server's: 1 (handled), else 0 */
 int metrics__event(struct np_daemon *d, void *ptr, uint32_t events);
 void metrics__expire(struct np_daemon *d, uint64_t now);
@@ -162,7 +170,9 @@ void metrics__flow_ended(struct np_daemon *d, const struct flow_key *k,
 
 /* ipfix.c */
 int ipfix__start(struct np_daemon *d);
-void ipfix__sweep(struct np_daemon *d, uint64_t now);
+struct flow_table;
+/* after the sweep, with the live table it read (moved flows: ended_ns set) */
+void ipfix__sweep(struct np_daemon *d, const struct flow_table *live, uint64_t now);
 void ipfix__stop(struct np_daemon *d);	/* exports the live flows first */
 void ipfix__flow_ended(struct np_daemon *d, const struct flow_key *k,
 		       const struct flow_record *r);

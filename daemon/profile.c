@@ -950,23 +950,16 @@ void profile__metrics(struct np_daemon *d, FILE *f)
 		return;
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		snprintf(name, sizeof(name), "netprof_profiler_%s_total", c[i].name);
-		fprintf(f, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, c[i].help, name, name,
-			(unsigned long long)s[c[i].idx]);
+		metrics_write(f, name, "counter", c[i].help, s[c[i].idx]);
 	}
-	fprintf(f, "# HELP netprof_profiler_sideband_lost_records_total Mmap, fork and exit records perf dropped.\n"
-		   "# TYPE netprof_profiler_sideband_lost_records_total counter\n"
-		   "netprof_profiler_sideband_lost_records_total %llu\n",
-		(unsigned long long)p->st.sideband_lost);
-	fprintf(f, "# HELP netprof_profiler_drains_total Count maps read and emptied.\n"
-		   "# TYPE netprof_profiler_drains_total counter\nnetprof_profiler_drains_total %llu\n",
-		(unsigned long long)p->st.drains);
-	fprintf(f, "# HELP netprof_profiler_drain_cpu_seconds_total netprofd's CPU time reading and symbolizing samples.\n"
-		   "# TYPE netprof_profiler_drain_cpu_seconds_total counter\n"
-		   "netprof_profiler_drain_cpu_seconds_total %.9f\n", p->st.drain_cpu_ns / 1e9);
-	fprintf(f, "# HELP netprof_profiler_count_map_peak_entries Most entries one drain found in a count map.\n"
-		   "# TYPE netprof_profiler_count_map_peak_entries gauge\n"
-		   "netprof_profiler_count_map_peak_entries %llu\n", (unsigned long long)p->st.counts_peak);
-	fprintf(f, "# HELP netprof_profiler_count_map_max_entries Capacity of a count map.\n"
-		   "# TYPE netprof_profiler_count_map_max_entries gauge\n"
-		   "netprof_profiler_count_map_max_entries %llu\n", (unsigned long long)p->st.counts_max);
+	metrics_write(f, "netprof_profiler_sideband_lost_records_total", "counter",
+		      "Mmap, fork and exit records perf dropped.", p->st.sideband_lost);
+	metrics_write(f, "netprof_profiler_drains_total", "counter",
+		      "Count maps read and emptied.", p->st.drains);
+	metrics_write(f, "netprof_profiler_drain_cpu_seconds_total", "counter",
+		      "netprofd's CPU time reading and symbolizing samples.", p->st.drain_cpu_ns / 1e9);
+	metrics_write(f, "netprof_profiler_count_map_peak_entries", "gauge",
+		      "Most entries one drain found in a count map.", p->st.counts_peak);
+	metrics_write(f, "netprof_profiler_count_map_max_entries", "gauge",
+		      "Capacity of a count map.", p->st.counts_max);
 }

@@ -201,6 +201,7 @@ int sockets__start(struct np_daemon *d)
 	}
 	d->sockets = skel;
 	d->socks_fd = bpf_map__fd(skel->maps.socks);
+	d->conn_agg_fd = bpf_map__fd(skel->maps.conn_agg);
 	d->socks_closed_fd = bpf_map__fd(skel->maps.socks_closed);
 	d->cgroup_names_fd = bpf_map__fd(skel->maps.cgroup_names);
 

@@ -138,9 +138,11 @@ int sweep(struct np_daemon *d)
 			continue;
 		if (move_to_ended(d, &ft.v[i].key, reason, now, scratch, ncpu) == 0)
 			moved++;
+		ft.v[i].rec.ended_ns = now;	/* no longer live, for ipfix__sweep */
 	}
 	if (moved)
 		pr_debug("sweep: %d of %zu flows ended\n", moved, ft.n);
+	ipfix__sweep(d, &ft, now);
 	sockets__sweep(d, now);
 out:
 	d->info.last_sweep_ns = now;
