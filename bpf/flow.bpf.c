@@ -15,6 +15,7 @@
 #include <bpf/bpf_helpers.h>
 #include "flow.h"
 #include "lib/parse.bpf.h"
+#include "lib/counter.bpf.h"
 
 /*
  * Observers pass every packet on to the next filter: TC_ACT_OK would end
@@ -93,10 +94,7 @@ enum hook {
 
 static __always_inline void stat_add(__u32 idx, __u64 n)
 {
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-
-	if (v)
-		*v += n;
+	percpu_add(&stats, idx, n);
 }
 
 static __always_inline void count_parse_error(int err)

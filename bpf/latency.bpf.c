@@ -23,6 +23,7 @@
 #include "sockets.h"
 #include "latency.h"
 #include "lib/log2.bpf.h"
+#include "lib/counter.bpf.h"
 
 #define IPPROTO_TCP_	6
 #define TCP_CLOSE_	7
@@ -108,10 +109,7 @@ struct {
 
 static __always_inline void lstat_add(__u32 i)
 {
-	__u64 *v = bpf_map_lookup_elem(&lat_stats, &i);
-
-	if (v)
-		*v += 1;	/* per CPU */
+	percpu_add(&lat_stats, i, 1);
 }
 
 static __always_inline struct lat_cpu *this_cpu(void)

@@ -14,6 +14,7 @@
 #include <bpf/bpf_endian.h>
 #include "flow.h"
 #include "profile.h"
+#include "lib/counter.bpf.h"
 
 #define AF_INET_	2
 #define AF_INET6_	10
@@ -89,10 +90,7 @@ struct {
 
 static __always_inline void pstat_add(__u32 idx)
 {
-	__u64 *v = bpf_map_lookup_elem(&prof_stats, &idx);
-
-	if (v)
-		*v += 1;
+	percpu_add(&prof_stats, idx, 1);
 }
 
 static __always_inline int count(void *counts, struct prof_key *k)

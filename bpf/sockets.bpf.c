@@ -21,6 +21,7 @@
 #include "flow.h"
 #include "sockets.h"
 #include "lib/log2.bpf.h"
+#include "lib/counter.bpf.h"
 
 #define AF_INET_	2
 #define AF_INET6_	10
@@ -159,10 +160,7 @@ struct {
 
 static __always_inline void sstat_add(__u32 idx)
 {
-	__u64 *v = bpf_map_lookup_elem(&sock_stats, &idx);
-
-	if (v)
-		*v += 1;
+	percpu_add(&sock_stats, idx, 1);
 }
 
 static __always_inline void owner_from_current(struct sock_owner *o, __u32 source)

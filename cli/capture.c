@@ -25,6 +25,7 @@
 #include "cbpf.h"
 #include "cli.h"
 #include "filter.h"
+#include "flow.h"
 #include "format.h"
 #include "log.h"
 #include "pcapout.h"
@@ -32,8 +33,6 @@
 #include "sockets.h"
 #include "socktab.h"
 
-#define CAP_TC_HANDLE	0x6e63		/* "nc" */
-#define CAP_TC_PRIO	1		/* beside netprofd's filter: before the user's */
 #define MAX_IFACES	64
 #define OWNERS_REFRESH_NS	200000000ULL
 #define NAME_DELAY_NS		500000000ULL
@@ -127,22 +126,8 @@ static void owners_refresh(struct capture *c, uint64_t now)
 	c->ix = sock_index__new(&c->st);
 }
 
-static int owner_text(struct capture *c, const struct sock_record *s, const char *end, char *buf,
-		      size_t len)
-{
-	char cg[256], comm[17];
-	const char *p;
-
-	if (!s || !s->owner.tgid)
-		return 0;
-	p = cgroup_name_lookup(c->names_fd, s->owner.cgroup_id, cg, sizeof(cg));
-	memcpy(comm, s->owner.comm, 16);
-	comm[16] = 0;
-	return snprintf(buf, len, "%s %s[%u] cgroup %s", end, comm, s->owner.tgid, p ? p : "-");
-}
-
 /*
- * "netprof: src curl[12] cgroup /x; dst nginx[34] cgroup /y" for a TCP
+ * "netprof: src curl[12] /x; dst nginx[34] /y" for a TCP
  * packet of followed sockets, else NULL.
  */
 static const char *comment_for(struct capture *c, const uint8_t *pkt, uint32_t caplen, char *buf,
@@ -150,9 +135,9 @@ static const char *comment_for(struct capture *c, const uint8_t *pkt, uint32_t c
 {
 	uint8_t src[16] = {}, dst[16] = {};
 	const struct sock_record *s, *d;
+	char a[300] = "", b[300] = "";
 	uint16_t proto, sport, dport;
 	size_t off = 14, l4;
-	int n;
 
 	if (caplen < 14 || c->socks_fd < 0)
 		return NULL;
@@ -183,12 +168,15 @@ static const char *comment_for(struct capture *c, const uint8_t *pkt, uint32_t c
 	d = sock_index__find(c->ix, c->netns_ino, dst, dport, src, sport);
 	if (!s && !d)
 		return NULL;
-	n = snprintf(buf, len, "netprof:");
-	n += owner_text(c, s, " src", buf + n, len - n);
-	if (s && d && s->owner.tgid && d->owner.tgid)
-		n += snprintf(buf + n, len - n, ";");
-	owner_text(c, d, " dst", buf + n, len - n);
-	return strchr(buf, '[') ? buf : NULL;
+	if (s && s->owner.tgid)
+		sock_owner_text(c->names_fd, s, a, sizeof(a));
+	if (d && d->owner.tgid)
+		sock_owner_text(c->names_fd, d, b, sizeof(b));
+	if (!a[0] && !b[0])
+		return NULL;
+	snprintf(buf, len, "netprof:%s%s%s%s%s", a[0] ? " src " : "", a, a[0] && b[0] ? ";" : "",
+		 b[0] ? " dst " : "", b);
+	return buf;
 }
 
 /* ---- the perf ring ---- */
@@ -299,8 +287,8 @@ static int attach(struct iface *ifc, int fds[2])
 	for (dir = 0; dir < 2; dir++) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
 			    .attach_point = dir ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = fds[dir], .handle = CAP_TC_HANDLE,
-			    .priority = CAP_TC_PRIO);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = fds[dir], .handle = NP_CAPTURE_TC_HANDLE,
+			    .priority = NP_TC_PRIO);
 
 		err = bpf_tc_attach(&hook, &opts);
 		if (err)
@@ -317,7 +305,7 @@ static void detach(struct iface *ifc)
 	for (dir = 0; dir < 2; dir++) {
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
 			    .attach_point = dir ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = CAP_TC_HANDLE, .priority = CAP_TC_PRIO);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NP_CAPTURE_TC_HANDLE, .priority = NP_TC_PRIO);
 
 		if (ifc->attached[dir])
 			bpf_tc_detach(&hook, &opts);
@@ -327,7 +315,7 @@ static void detach(struct iface *ifc)
 		/* the clsact qdisc we made, unless netprofd came meanwhile */
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
 			    .attach_point = BPF_TC_INGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, q, .handle = 0x6e70, .priority = 1);
+		LIBBPF_OPTS(bpf_tc_opts, q, .handle = NP_TC_HANDLE, .priority = NP_TC_PRIO);
 
 		libbpf_print_fn_t print = libbpf_set_print(NULL);
 

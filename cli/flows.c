@@ -80,18 +80,6 @@ static void row_owners(struct row *r)
 				      k->addr_a, ntohs(k->port_a));
 }
 
-/* "curl[123] /netprof-test" */
-static char *owner_text(const struct sock_record *s, char *buf, size_t len)
-{
-	char cg[256], comm[17];
-	const char *p = cgroup_name_lookup(g_owners.names_fd, s->owner.cgroup_id, cg, sizeof(cg));
-
-	memcpy(comm, s->owner.comm, 16);
-	comm[16] = '\0';
-	snprintf(buf, len, "%s[%u] %s", comm, s->owner.tgid, p ? p : "-");
-	return buf;
-}
-
 static void json_owner(struct json_writer *jw, const char *name, const struct sock_record *s)
 {
 	char cg[256], comm[17];
@@ -355,9 +343,9 @@ static void print_flow(struct json_writer *jw, const struct row *r, uint64_t now
 
 			printf("\t%s%s%s%s\n",
 			       r->sock[s] && r->sock[s]->owner.tgid ? "src " : "",
-			       r->sock[s] && r->sock[s]->owner.tgid ? owner_text(r->sock[s], o1, sizeof(o1)) : "",
+			       r->sock[s] && r->sock[s]->owner.tgid ? sock_owner_text(g_owners.names_fd, r->sock[s], o1, sizeof(o1)) : "",
 			       r->sock[!s] && r->sock[!s]->owner.tgid ? (r->sock[s] && r->sock[s]->owner.tgid ? "  dst " : "dst ") : "",
-			       r->sock[!s] && r->sock[!s]->owner.tgid ? owner_text(r->sock[!s], o2, sizeof(o2)) : "");
+			       r->sock[!s] && r->sock[!s]->owner.tgid ? sock_owner_text(g_owners.names_fd, r->sock[!s], o2, sizeof(o2)) : "");
 		}
 		return;
 	}

@@ -330,3 +330,14 @@ void sock_flow_key(const struct sock_record *r, struct flow_key *k)
 	k->proto = 6;
 	k->family = r->family;
 }
+
+char *sock_owner_text(int names_fd, const struct sock_record *s, char *buf, size_t len)
+{
+	char cg[256], comm[17];
+	const char *p = cgroup_name_lookup(names_fd, s->owner.cgroup_id, cg, sizeof(cg));
+
+	memcpy(comm, s->owner.comm, 16);
+	comm[16] = '\0';
+	snprintf(buf, len, "%s[%u] %s", comm, s->owner.tgid, p ? p : "-");
+	return buf;
+}

@@ -50,6 +50,8 @@ double hist_percentile_n(const uint32_t *hist, int n, double p);
  * -1; it keeps names of cgroups that are gone), else from the hierarchy.
  */
 const char *cgroup_name_lookup(int names_fd, uint64_t id, char *buf, size_t len);
+/* A socket's owner as "curl[123] /cgroup/path" ("-" for an unknown cgroup); buf. */
+char *sock_owner_text(int names_fd, const struct sock_record *s, char *buf, size_t len);
 
 /* Owners of the two ends of TCP flows, by namespace and 4-tuple. */
 struct sock_index;

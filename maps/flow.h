@@ -38,6 +38,14 @@
 #define FRAGS_MAX		4096
 
 /*
+ * TC filter identities: netprofd's is found, replaced and removed by these;
+ * netprof capture's sits beside it at the same priority.
+ */
+#define NP_TC_HANDLE		0x6e70	/* "np" */
+#define NP_TC_PRIO		1	/* run before other filters: observe everything */
+#define NP_CAPTURE_TC_HANDLE	0x6e63	/* "nc" */
+
+/*
  * Marks written by xdp_ingress into the XDP metadata area. tc_ingress sees
  * them in skb->data_meta and knows the packet was already counted, so a
  * packet is counted once when both hooks run.
