@@ -276,9 +276,11 @@ int cbpf_compile_tc(const char *expr, int snaplen, int perf_map_fd, uint32_t dir
 	start = calloc(prog.bf_len + 1, sizeof(*start));
 	if (!start)
 		goto out;
-	/* twice to learn where every instruction and the two labels land, then emit */
-	if (build(&e, &prog, perf_map_fd, dir, start, &rej, &acc, &bad) ||
-	    build(&e, &prog, perf_map_fd, dir, start, &rej, &acc, &bad))
+	/*
+	 * Count first (every instruction's size is fixed, whatever its jump
+	 * offsets): where each lands and the two labels; then emit.
+	 */
+	if (build(&e, &prog, perf_map_fd, dir, start, &rej, &acc, &bad))
 		goto unknown;
 	e.v = calloc(e.n, sizeof(*e.v));
 	if (!e.v)
