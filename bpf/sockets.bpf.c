@@ -5,8 +5,10 @@
  *  sockops              listen() stores the listening process by port
  *                       (listen_owners) for the sockets it will accept;
  *                       connect() names the client; connect / established / RTT /
- *                       retransmit / state callbacks -> the socks map,
- *                       keyed by socket cookie
+ *                       retransmit callbacks -> the socks map, keyed by
+ *                       socket cookie
+ *  tp_btf inet_sock_set_state
+ *                       the close: record moved to the socks_closed ring
  *  tp_btf sock_{send,recv}_length
  *                       the process doing I/O takes over the socket
  *  tp_btf tcp_{send,receive}_reset
@@ -28,18 +30,20 @@
 #define IPPROTO_TCP_	6
 #define TCP_ESTABLISHED_ 1
 #define TCP_SYN_SENT_	2
-#define TCP_FIN_WAIT1_	4
+#define TCP_SYN_RECV_	3
 #define TCP_CLOSE_	7
-#define TCP_CLOSE_WAIT_	8
 /*
- * A connection starts with the state and retransmit callbacks; the per-ACK
- * RTT callback is turned on once it has outlived its first daemon pass
- * (scan_tcp below), or at once with rtt_from_start. Every RTT callback costs
- * a kernel dispatch: on a churn-heavy host five per short connection were a
- * third of netprof's cost (docs/PERFORMANCE.md). Short connections still
- * give one sample each, their handshake RTT.
+ * A connection starts with the retransmit callback only; the per-ACK RTT
+ * callback is turned on once it has outlived a daemon pass (scan_tcp below),
+ * or at once with rtt_from_start. Every RTT callback costs a kernel
+ * dispatch: on a churn-heavy host five per short connection were a third of
+ * netprof's cost (docs/PERFORMANCE.md). Short connections still give one
+ * sample each, their handshake RTT. No state callback either: the close
+ * comes from the inet_sock_set_state tracepoint (sock_set_state below),
+ * which costs nothing for the other state changes, and the state of an open
+ * connection is refreshed by the pass.
  */
-#define SOCK_CB_FLAGS	(BPF_SOCK_OPS_STATE_CB_FLAG | BPF_SOCK_OPS_RETRANS_CB_FLAG)
+#define SOCK_CB_FLAGS	BPF_SOCK_OPS_RETRANS_CB_FLAG
 #define SOCK_CB_FLAGS_RTT (SOCK_CB_FLAGS | BPF_SOCK_OPS_RTT_CB_FLAG)
 
 const volatile bool rtt_from_start;
@@ -158,6 +162,31 @@ struct {
 	__type(value, __u8);
 } listen_ports SEC(".maps");
 
+/* io_owner's memory, per CPU: the last socket checked and its process */
+struct io_seen {
+	__u64	cookie;
+	__u32	tgid;
+	__u32	pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct io_seen);
+} io_seen SEC(".maps");
+
+static __always_inline void io_seen_set(__u64 cookie, __u32 tgid)
+{
+	__u32 zero = 0;
+	struct io_seen *seen = bpf_map_lookup_elem(&io_seen, &zero);
+
+	if (seen) {
+		seen->cookie = cookie;
+		seen->tgid = tgid;
+	}
+}
+
 static __always_inline void sstat_add(__u32 idx)
 {
 	percpu_add(&sock_stats, idx, 1);
@@ -189,44 +218,73 @@ static __always_inline void addr_from_ops(__u8 *dst, __u32 family, __u32 v4, con
 	}
 }
 
-/* the inode of the socket's network namespace, as flows key it */
-static __always_inline __u32 sk_netns_ino(struct bpf_sock_ops *skops)
+/* The tcp_sock of a sockops callback (NULL for a request socket). */
+static __always_inline struct tcp_sock *ops_tcp_sock(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
-	struct tcp_sock *tp;
 
-	if (!sk)
-		return 0;
-	tp = bpf_skc_to_tcp_sock(sk);
-	if (!tp)
-		return 0;
-	return BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.__sk_common.skc_net.net, ns.inum);
+	return sk ? bpf_skc_to_tcp_sock(sk) : NULL;
 }
 
-static __always_inline void refresh_counters(struct sock_record *r, struct bpf_sock_ops *skops,
+/* the inode of the socket's network namespace, as flows key it */
+static __always_inline __u32 tp_netns_ino(const struct tcp_sock *tp)
+{
+	/* a trusted pointer: plain loads, not a probe-read helper per step */
+	return tp ? tp->inet_conn.icsk_inet.sk.__sk_common.skc_net.net->ns.inum : 0;
+}
+
+/* A record's counters, read from the socket itself. */
+static __always_inline void counters_from_tp(struct sock_record *r, const struct tcp_sock *tp,
 					     __u64 now)
 {
-	r->srtt_us = skops->srtt_us >> 3;
-	r->min_rtt_us = skops->rtt_min;
-	r->total_retrans = skops->total_retrans;
-	r->bytes_acked = skops->bytes_acked;
-	r->bytes_received = skops->bytes_received;
-	r->segs_in = skops->segs_in;
-	r->segs_out = skops->segs_out;
+	r->srtt_us = tp->srtt_us >> 3;
+	r->min_rtt_us = tp->rtt_min.s[0].v;
+	r->total_retrans = tp->total_retrans;
+	r->bytes_acked = tp->bytes_acked;
+	r->bytes_received = tp->bytes_received;
+	r->segs_in = tp->segs_in;
+	r->segs_out = tp->segs_out;
 	r->updated_ns = now;
 }
 
-/*
- * A new record for this socket. The owner: the current process for an
- * active open (TCP_CONNECT_CB runs in connect()), else the socket's
- * sk_storage (an accepted socket's is a clone of its listener's).
- */
-static __always_inline struct sock_record *record_create(struct bpf_sock_ops *skops, __u64 cookie,
-							 __u8 role, __u64 now, int owner_is_current)
+static __always_inline void rtt_sample(struct sock_record *r, __u32 us)
 {
+	__u32 b = log2_bucket(us, RTT_HIST_BUCKETS - 1);
+
+	if (b < RTT_HIST_BUCKETS)
+		r->rtt_hist[b]++;
+	r->rtt_samples++;
+	r->rtt_sum_us += us;
+}
+
+/* Established: the handshake's RTT (SYN -> SYN-ACK, or SYN-ACK -> ACK) is the first sample. */
+static __always_inline void record_established(struct sock_record *r, struct bpf_sock_ops *skops,
+					       __u64 now)
+{
+	r->established_ns = now;
+	r->state = TCP_ESTABLISHED_;
+	if (rtt_from_start)
+		r->flags |= SOCK_F_RTT_CB;
+	r->srtt_us = CTX_LOAD(skops->srtt_us) >> 3;
+	r->min_rtt_us = CTX_LOAD(skops->rtt_min);
+	if (r->srtt_us)
+		rtt_sample(r, r->srtt_us);
+}
+
+/*
+ * A new record for this socket, complete before it is inserted (one hash
+ * operation: under churn each costs a cache miss or two). The owner: the
+ * current process for an active open (TCP_CONNECT_CB runs in connect()),
+ * else the process listening on its port (listen_owners).
+ */
+static __always_inline void record_create(struct bpf_sock_ops *skops, __u64 cookie, __u8 role,
+					  __u64 now, int owner_is_current, int established)
+{
+	struct tcp_sock *tp = ops_tcp_sock(skops);
 	struct sock_record init = {}, *r;
 	struct sock_owner *o = NULL;
 	__u32 rv6[4], lv6[4], family, l4, r4;
+	long err;
 
 	/*
 	 * Read every address field unconditionally, then choose among the
@@ -251,7 +309,7 @@ static __always_inline struct sock_record *record_create(struct bpf_sock_ops *sk
 	/* the kernel loads skc_dport and shifts it up 16 bits on little endian */
 	init.rport = (__u16)bpf_ntohl(skops->remote_port);
 	init.role = role;
-	init.netns_ino = sk_netns_ino(skops);
+	init.netns_ino = tp_netns_ino(tp);
 	init.connect_ns = now;
 	if (owner_is_current) {
 		owner_from_current(&init.owner, OWNER_CREATE);
@@ -264,42 +322,30 @@ static __always_inline struct sock_record *record_create(struct bpf_sock_ops *sk
 		else
 			sstat_add(SSTAT_NO_OWNER);
 	}
-	refresh_counters(&init, skops, now);
-	if (bpf_map_update_elem(&socks, &cookie, &init, BPF_NOEXIST) && 
-	    !bpf_map_lookup_elem(&socks, &cookie)) {
+	if (tp)
+		counters_from_tp(&init, tp, now);
+	if (established)
+		record_established(&init, skops, now);
+	else
+		init.state = TCP_SYN_SENT_;
+	err = bpf_map_update_elem(&socks, &cookie, &init, BPF_NOEXIST);
+	if (err == -17 /* EEXIST: the start-up scan made it */) {
+		r = bpf_map_lookup_elem(&socks, &cookie);
+		if (r && established)
+			record_established(r, skops, now);
+	} else if (err) {
 		sstat_add(SSTAT_TABLE_FULL);
-		return NULL;
 	}
-	r = bpf_map_lookup_elem(&socks, &cookie);
-	return r;
-}
-
-static __always_inline void rtt_sample(struct sock_record *r, __u32 us)
-{
-	__u32 b = log2_bucket(us, RTT_HIST_BUCKETS - 1);
-
-	if (b < RTT_HIST_BUCKETS)
-		r->rtt_hist[b]++;
-	r->rtt_samples++;
-	r->rtt_sum_us += us;
 }
 
 #define SEND_SHUTDOWN_	2
 #define SOCK_DONE_BIT	1	/* enum sock_flags: SOCK_DONE, set when the peer's FIN arrives */
 
 /* At close: which FINs the kernel's byte counters include (maps/sockets.h). */
-static __always_inline void fin_flags(struct sock_record *r, struct bpf_sock_ops *skops)
+static __always_inline void fin_flags(struct sock_record *r, const struct tcp_sock *tp)
 {
-	struct bpf_sock *bsk = skops->sk;
-	struct tcp_sock *tp;
-	struct sock *sk;
+	const struct sock *sk = &tp->inet_conn.icsk_inet.sk;
 
-	if (!bsk)
-		return;
-	tp = bpf_skc_to_tcp_sock(bsk);
-	if (!tp)
-		return;
-	sk = &tp->inet_conn.icsk_inet.sk;
 	/* close() queues the FIN with write_seq + 1; all acknowledged: snd_una there */
 	if ((sk->sk_shutdown & SEND_SHUTDOWN_) && tp->snd_una == tp->write_seq &&
 	    !(r->flags & SOCK_F_RST_SENT))
@@ -308,8 +354,16 @@ static __always_inline void fin_flags(struct sock_record *r, struct bpf_sock_ops
 		r->flags |= SOCK_F_PEER_FIN;
 }
 
+/*
+ * How it ended, from the state it closed from: every state after
+ * FIN_WAIT1 or CLOSE_WAIT means a FIN was sent or received (none leads
+ * back to ESTABLISHED).
+ */
 static __always_inline void end_reason(struct sock_record *r, __u32 old_state)
 {
+	if (old_state != TCP_ESTABLISHED_ && old_state != TCP_SYN_SENT_ &&
+	    old_state != TCP_SYN_RECV_)
+		r->flags |= SOCK_F_FIN;
 	if (r->end_reason)
 		return;
 	if (old_state == TCP_SYN_SENT_)
@@ -406,7 +460,8 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 	switch (op) {
 	case BPF_SOCK_OPS_TCP_LISTEN_CB: {
 		/* listen() runs in the listening process */
-		struct listen_key lk = { .netns_ino = sk_netns_ino(skops), .port = skops->local_port };
+		struct listen_key lk = { .netns_ino = tp_netns_ino(ops_tcp_sock(skops)),
+					 .port = skops->local_port };
 		struct sock_owner lo = {};
 
 		owner_from_current(&lo, OWNER_CREATE);
@@ -416,30 +471,24 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
 		bpf_sock_ops_cb_flags_set(skops, rtt_from_start ? SOCK_CB_FLAGS_RTT : SOCK_CB_FLAGS);
 		cookie = bpf_get_socket_cookie(skops);
-		r = record_create(skops, cookie, ROLE_CLIENT, bpf_ktime_get_ns(), 1);
-		if (r)
-			r->state = TCP_SYN_SENT_;
+		record_create(skops, cookie, ROLE_CLIENT, bpf_ktime_get_ns(), 1, 0);
+		io_seen_set(cookie, bpf_get_current_pid_tgid() >> 32);
 		return 1;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		bpf_sock_ops_cb_flags_set(skops, rtt_from_start ? SOCK_CB_FLAGS_RTT : SOCK_CB_FLAGS);
 		cookie = bpf_get_socket_cookie(skops);
 		now = bpf_ktime_get_ns();
-		r = bpf_map_lookup_elem(&socks, &cookie);
-		if (!r)
-			r = record_create(skops, cookie, op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB ?
-					  ROLE_CLIENT : ROLE_SERVER, now, 0);
-		if (!r)
-			return 1;
-		r->established_ns = now;
-		r->state = TCP_ESTABLISHED_;
-		if (rtt_from_start)
-			r->flags |= SOCK_F_RTT_CB;
-		/* the handshake's RTT: SYN -> SYN-ACK, or SYN-ACK -> ACK */
-		r->srtt_us = CTX_LOAD(skops->srtt_us) >> 3;
-		r->min_rtt_us = CTX_LOAD(skops->rtt_min);
-		if (r->srtt_us)
-			rtt_sample(r, r->srtt_us);
+		if (op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB) {
+			r = bpf_map_lookup_elem(&socks, &cookie);
+			if (r) {
+				record_established(r, skops, now);
+				return 1;
+			}
+		}
+		/* accepted, or a connect() from before netprofd */
+		record_create(skops, cookie, op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB ?
+			      ROLE_CLIENT : ROLE_SERVER, now, 0, 1);
 		return 1;
 	case BPF_SOCK_OPS_RTT_CB: {
 		/* args[0]: this RTT sample in µs (mrtt) */
@@ -464,48 +513,89 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 		if (r && skops->args[2] == 0)
 			r->retrans_cb += skops->args[1];
 		return 1;
-	case BPF_SOCK_OPS_STATE_CB: {
-		__u32 old = skops->args[0], new = skops->args[1];
-
-		cookie = bpf_get_socket_cookie(skops);
-		r = bpf_map_lookup_elem(&socks, &cookie);
-		if (!r)
-			return 1;
-		r->state = new;
-		if (new == TCP_FIN_WAIT1_ || new == TCP_CLOSE_WAIT_)
-			r->flags |= SOCK_F_FIN;
-		if (new == TCP_FIN_WAIT1_ || new == TCP_CLOSE_WAIT_ || new == TCP_CLOSE_) {
-			now = bpf_ktime_get_ns();
-			refresh_counters(r, skops, now);
-			if (new == TCP_CLOSE_) {
-				r->closed_ns = now;
-				end_reason(r, old);
-				fin_flags(r, skops);
-				/* the open table holds open sockets only: move it */
-				record_closed(cookie, r, now);
-				agg_closed(r);
-				bpf_map_delete_elem(&socks, &cookie);
-			}
-		}
-		return 1;
-	}
 	}
 	return 1;
 }
 
-/* The process doing I/O on a socket becomes its owner (nginx: the worker). */
-static __always_inline int io_owner(struct sock *sk)
+/*
+ * The cookie of a TCP socket, 0 when it has none (then sockops never saw
+ * it). Read, not bpf_get_socket_cookie(): that would give every socket of
+ * the host one.
+ */
+static __always_inline __u64 tcp_cookie(const struct sock *sk)
 {
-	struct sock_record *r;
-	__u64 cookie;
-
 	if (!sk || sk->sk_protocol != IPPROTO_TCP_)
 		return 0;
-	cookie = bpf_get_socket_cookie(sk);
+	return sk->__sk_common.skc_cookie.counter;
+}
+
+/*
+ * The close, from the tracepoint every TCP state change passes (all sockets
+ * of the host: the cookie tells ours). TCP_CLOSE is set after the socket
+ * left the hash tables, with its counters final: the record is completed
+ * from the tcp_sock and moved to the closed ring. Whether FINs were
+ * exchanged shows in the state it closes from (end_reason).
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sock_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	struct sock_record *r;
+	struct tcp_sock *tp;
+	__u64 cookie, now;
+
+	if (newstate != TCP_CLOSE_)
+		return 0;
+	cookie = tcp_cookie(sk);
+	if (!cookie)
+		return 0;
 	r = bpf_map_lookup_elem(&socks, &cookie);
 	if (!r)
 		return 0;	/* not a connection of the followed cgroup */
-	if (r->owner.tgid != bpf_get_current_pid_tgid() >> 32)
+	tp = bpf_skc_to_tcp_sock((void *)sk);
+	if (!tp)
+		return 0;
+	now = bpf_ktime_get_ns();
+	counters_from_tp(r, tp, now);
+	r->state = TCP_CLOSE_;
+	r->closed_ns = now;
+	end_reason(r, oldstate);
+	fin_flags(r, tp);
+	/* the open table holds open sockets only: move it */
+	record_closed(cookie, r, now);
+	agg_closed(r);
+	bpf_map_delete_elem(&socks, &cookie);
+	return 0;
+}
+
+/*
+ * The process doing I/O on a socket becomes its owner (nginx: the worker).
+ * Each CPU remembers the last socket and process it checked (or that
+ * connect() named): a process doing I/O again on the same socket costs no
+ * lookup in socks, whose records are usually cold in this CPU's cache
+ * (under churn the lookup was most of netprof's per-call cost). Another
+ * socket or process on this CPU makes the next check a full one.
+ */
+static __always_inline int io_owner(struct sock *sk)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
+	struct sock_record *r;
+	struct io_seen *seen;
+	__u64 cookie;
+
+	cookie = tcp_cookie(sk);
+	if (!cookie)
+		return 0;
+	seen = bpf_map_lookup_elem(&io_seen, &zero);
+	if (!seen)
+		return 0;
+	if (seen->cookie == cookie && seen->tgid == tgid)
+		return 0;
+	seen->cookie = cookie;
+	seen->tgid = tgid;
+	r = bpf_map_lookup_elem(&socks, &cookie);
+	if (!r)
+		return 0;	/* not a connection of the followed cgroup */
+	if (r->owner.tgid != tgid)
 		owner_from_current(&r->owner, OWNER_IO);
 	return 0;
 }
@@ -527,9 +617,9 @@ static __always_inline void mark_reset(const struct sock *sk, __u32 flag)
 	struct sock_record *r;
 	__u64 cookie;
 
-	if (!sk)
+	cookie = tcp_cookie(sk);
+	if (!cookie)
 		return;
-	cookie = bpf_get_socket_cookie((void *)sk);
 	r = bpf_map_lookup_elem(&socks, &cookie);
 	if (r)
 		r->flags |= flag;
@@ -674,15 +764,9 @@ int scan_tcp(struct bpf_iter__tcp *ctx)
 		if (!(rec->flags & SOCK_F_RTT_CB) &&
 		    !bpf_setsockopt(tp, SOL_TCP_, TCP_BPF_SOCK_OPS_CB_FLAGS, &flags, sizeof(flags)))
 			rec->flags |= SOCK_F_RTT_CB;
-		/* and its counters as of now, whatever its callbacks did */
-		rec->srtt_us = tp->srtt_us >> 3;
-		rec->min_rtt_us = tp->rtt_min.s[0].v;
-		rec->total_retrans = tp->total_retrans;
-		rec->bytes_acked = tp->bytes_acked;
-		rec->bytes_received = tp->bytes_received;
-		rec->segs_in = tp->segs_in;
-		rec->segs_out = tp->segs_out;
-		rec->updated_ns = bpf_ktime_get_ns();
+		/* and its state and counters as of now (no callback follows either) */
+		rec->state = state;
+		counters_from_tp(rec, tp, bpf_ktime_get_ns());
 		return 0;
 	}
 	o = bpf_sk_storage_get(&sk_owner, tp, 0, 0);
@@ -711,14 +795,7 @@ int scan_tcp(struct bpf_iter__tcp *ctx)
 	init.netns_ino = ino;
 	init.flags = SOCK_F_SCANNED | SOCK_F_RTT_CB;
 	init.owner = *o;
-	init.srtt_us = tp->srtt_us >> 3;
-	init.min_rtt_us = tp->rtt_min.s[0].v;
-	init.total_retrans = tp->total_retrans;
-	init.bytes_acked = tp->bytes_acked;
-	init.bytes_received = tp->bytes_received;
-	init.segs_in = tp->segs_in;
-	init.segs_out = tp->segs_out;
-	init.updated_ns = bpf_ktime_get_ns();
+	counters_from_tp(&init, tp, bpf_ktime_get_ns());
 	if (bpf_setsockopt(tp, SOL_TCP_, TCP_BPF_SOCK_OPS_CB_FLAGS, &flags, sizeof(flags)))
 		init.flags &= ~SOCK_F_RTT_CB;
 	if (bpf_map_update_elem(&socks, &cookie, &init, BPF_NOEXIST) == -7 /* E2BIG */)

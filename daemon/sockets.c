@@ -117,7 +117,9 @@ struct prog_link {
 
 #define N_LINKS(a) (sizeof(a) / sizeof((a)[0]))
 
+/* the close first: a record made by sockops must never miss its end */
 static const struct prog_link sock_links[] = {
+	{ "tp_sock_set_state", offsetof(struct sockets_bpf, progs.sock_set_state), 0 },
 	{ "sockops", offsetof(struct sockets_bpf, progs.sockops_tcp), 1 },
 	{ "tp_sock_send", offsetof(struct sockets_bpf, progs.sock_send), 0 },
 	{ "tp_sock_recv", offsetof(struct sockets_bpf, progs.sock_recv), 0 },
@@ -424,12 +426,17 @@ static void sweep_closed(struct np_daemon *d, uint64_t now)
 }
 
 /*
- * The pass, every sweep, in each namespace with an open connection:
- * scan_tcp (bpf/sockets.bpf.c) turns the per-ACK RTT callback on for
- * connections still without it (they start without it) and refreshes the
- * counters of every open connection from its tcp_sock, so a connection
- * whose callbacks are quiet (a receiver, no state change) is never more
- * than a pass stale. A namespace is entered through a process of an owner.
+ * The pass, on a sweep, in each namespace with an open connection that
+ * nothing refreshed for half a sweep interval: scan_tcp (bpf/sockets.bpf.c)
+ * turns the per-ACK RTT callback on for connections still without it (they
+ * start without it) and refreshes the state and counters of every open
+ * connection from its tcp_sock, so a connection whose callbacks are quiet
+ * (a receiver; state changes have no callback) is never more than about
+ * a sweep and a half stale. Younger connections wait for the next sweep:
+ * under churn (connections of microseconds, every sweep finds a few open)
+ * the pass would otherwise walk every socket of the namespace, time-wait
+ * ones included, every second. A namespace is entered through a process of
+ * an owner.
  *
  * One read of the open table per sweep finds those namespaces and, when
  * due, names the owners' cgroups. Under connection churn the table holds
@@ -440,6 +447,7 @@ static void sweep_closed(struct np_daemon *d, uint64_t now)
 struct open_ctx {
 	struct np_daemon	*d;
 	uint64_t		now;
+	uint64_t		due;	/* records updated before this need the pass */
 	int			name;	/* name the owners' cgroups too */
 	struct { __u32 ino, tgid; } ns[64];
 	int			n;
@@ -455,7 +463,7 @@ static int open_batch(void *ctx, const void *keys, const void *vals, __u32 n)
 	for (i = 0; i < n; i++) {
 		if (c->name)
 			name_cgroup(c->d, r[i].owner.cgroup_id, c->now);
-		if (!r[i].owner.tgid)
+		if (!r[i].owner.tgid || r[i].updated_ns > c->due)
 			continue;
 		for (j = 0; j < c->n && c->ns[j].ino != r[i].netns_ino; j++)
 			;
@@ -494,7 +502,7 @@ void sockets__sweep(struct np_daemon *d, uint64_t now)
 {
 	static uint64_t last;
 
-	struct open_ctx c = { .d = d, .now = now };
+	struct open_ctx c = { .d = d, .now = now, .due = now - d->sweep_interval_ns / 2 };
 	int err;
 
 	if (!d->sockets)

@@ -261,6 +261,54 @@ assert s["rtt_samples"] >= 10 and 20000 / 1.5 <= s["rtt_p50_us"] <= 20000 * 1.5,
 PY
 }
 
+# Open connections in states no callback reports (the close is the only
+# state change netprof takes from the kernel as it happens): a server that
+# shuts its side down leaves the client in CLOSE-WAIT and itself in
+# FIN-WAIT-2, a third connection stays established. Within two sweeps
+# every one of them shows the state ss reads from the kernel, on both ends,
+# and --state selects it.
+test_open_states() {
+	rig || return 1
+	start_bg "$P-s" python3 -c '
+import socket, time
+l = socket.create_server(("10.200.0.2", 9003))
+a, _ = l.accept()
+b, _ = l.accept()
+a.shutdown(socket.SHUT_WR)
+time.sleep(60)'
+	wait_port "$P-s" 9003 || return 1
+	in_cg_bg "$P-c" python3 -c '
+import socket, time
+a = socket.create_connection(("10.200.0.2", 9003))
+time.sleep(0.3)
+b = socket.create_connection(("10.200.0.2", 9003))
+time.sleep(60)'
+	PIDS+=("$LAST_PID")
+	for i in $(seq 50); do
+		[ "$(ip netns exec "$P-c" ss -Htn state close-wait "dport = :9003" | wc -l)" = 1 ] && break
+		sleep 0.1
+	done
+	wait_sweep && wait_sweep && wait_sweep || return 1
+	"$NETPROF" sockets --json -S open port 9003 >"$WORK/socks.json" &&
+	"$NETPROF" sockets --json -S close-wait >"$WORK/cw.json" || return 1
+	{ ip netns exec "$P-c" ss -Htn "dport = :9003"; ip netns exec "$P-s" ss -Htn "sport = :9003"; } >"$WORK/ss.txt"
+	python3 - "$WORK/socks.json" "$WORK/cw.json" "$WORK/ss.txt" <<'PY'
+import json, sys
+socks = json.load(open(sys.argv[1]))["sockets"]
+cw = json.load(open(sys.argv[2]))["sockets"]
+kernel = {}
+for line in open(sys.argv[3]):
+    f = line.split()
+    state, local, peer = f[0], f[3], f[4]
+    kernel[(int(local.rsplit(":", 1)[1]), int(peer.rsplit(":", 1)[1]))] = state
+ours = {(s["local_port"], s["remote_port"]): s["state"] for s in socks}
+print(f"  kernel: {sorted(kernel.values())}; netprof: {sorted(ours.values())}")
+assert len(kernel) == 4 and sorted(kernel.values()) == ["CLOSE-WAIT", "ESTAB", "ESTAB", "FIN-WAIT-2"], kernel
+assert ours == kernel, f"netprof {ours}, ss {kernel}"
+assert [(s["local_port"], s["remote_port"]) for s in cw] == [k for k, v in kernel.items() if v == "CLOSE-WAIT"], cw
+PY
+}
+
 # netprofd --keep, stopped, restarted: connections made before, during the
 # gap and after are all recorded with their pids, and the restarted daemon
 # updated its cgroup link in place (one sockops program on the cgroup).
@@ -293,4 +341,4 @@ assert len(s) == 1 and s[0]["comm"] == "curl" and s[0]["end_reason"] == "fin", s
 }
 
 run_tests ${TESTS:-test_pid_attribution test_short_connections test_closed_overflow test_retransmits test_rtt_delay \
-	test_restart_keeps_tracking}
+	test_open_states test_restart_keeps_tracking}
