@@ -8,9 +8,11 @@
 #             without the latency stages; its flow programs on another namespace
 #   all       netprofd following the bench namespace too (flows on its lo),
 #             latency stages included
+#   alt       (diagnostic) sockets, with the netprofd binary in ALT_NETPROFD
+#             (another build: A/B in one run, e.g. before and after a change)
 # Modes interleaved round by round; medians, ratios against none.
 #
-# Usage: bench/churn.sh [ROUNDS] [SECONDS]
+# Usage: [MODES="none sockets"] [ALT_NETPROFD=path] bench/churn.sh [ROUNDS] [SECONDS]
 
 . "$(dirname "$0")/../tests/netns/lib.sh"
 ROUNDS=${1:-5}
@@ -26,6 +28,7 @@ test_cgroup || exit 1
 setup() {
 	case $1 in
 	sockets) start_netprofd "$WORK/d.log" --netns "$P-idle" --no-latency --no-profile ;;
+	alt) NETPROFD=$ALT_NETPROFD start_netprofd "$WORK/d.log" --netns "$P-idle" --no-latency --no-profile ;;
 	all) start_netprofd "$WORK/d.log" --netns "$P-b" --no-profile ;;
 	esac
 }
@@ -42,10 +45,10 @@ for r in $(seq "$ROUNDS"); do
 	done
 	echo "round $r done" >&2
 done
-python3 - "$ROUNDS" "$SECS" "${R[none]}" "${R[sockets]}" "${R[all]}" <<'PY'
+python3 - "$ROUNDS" "$SECS" "${R[none]}" "${R[sockets]}" "${R[all]}" "${R[alt]}" <<'PY'
 import statistics, sys
 rounds, secs = sys.argv[1], sys.argv[2]
-runs = {m: list(map(float, sys.argv[3 + i].split())) for i, m in enumerate(("none", "sockets", "all"))}
+runs = {m: list(map(float, sys.argv[3 + i].split())) for i, m in enumerate(("none", "sockets", "all", "alt"))}
 runs = {m: v for m, v in runs.items() if v}
 base = statistics.median(runs["none"])
 print(f"loopback connection churn, {rounds} rounds x {secs} s, medians")

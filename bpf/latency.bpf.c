@@ -24,6 +24,7 @@
 #include "latency.h"
 #include "lib/log2.bpf.h"
 #include "lib/counter.bpf.h"
+#include "lib/sock.bpf.h"
 
 #define IPPROTO_TCP_	6
 #define TCP_CLOSE_	7
@@ -181,12 +182,14 @@ static __always_inline void owner_key(struct sock_lat *l, __u32 tgid)
  */
 static __always_inline struct sock_lat *lat_of(const struct sock *sk, int create)
 {
-	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	__u64 cookie = tcp_cookie(sk);
 	struct sock_record *r;
 	struct sock_lat *l;
 	__u32 zero = 0;
 	void *init;
 
+	if (!cookie)
+		return NULL;	/* a socket sockops never saw */
 	l = bpf_map_lookup_elem(&sock_lat, &cookie);
 	if (l || !create)
 		return l;
@@ -510,9 +513,11 @@ int BPF_PROG(lat_close, const struct sock *sk, const int oldstate, const int new
 	__u64 cookie;
 	void *init;
 
-	if (newstate != TCP_CLOSE_ || sk->sk_protocol != IPPROTO_TCP_)
+	if (newstate != TCP_CLOSE_)
 		return 0;
-	cookie = bpf_get_socket_cookie((void *)sk);
+	cookie = tcp_cookie(sk);
+	if (!cookie)
+		return 0;
 	l = bpf_map_lookup_elem(&sock_lat, &cookie);
 	if (!l)
 		return 0;

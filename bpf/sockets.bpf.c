@@ -24,6 +24,7 @@
 #include "sockets.h"
 #include "lib/log2.bpf.h"
 #include "lib/counter.bpf.h"
+#include "lib/sock.bpf.h"
 
 #define AF_INET_	2
 #define AF_INET6_	10
@@ -515,18 +516,6 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 		return 1;
 	}
 	return 1;
-}
-
-/*
- * The cookie of a TCP socket, 0 when it has none (then sockops never saw
- * it). Read, not bpf_get_socket_cookie(): that would give every socket of
- * the host one.
- */
-static __always_inline __u64 tcp_cookie(const struct sock *sk)
-{
-	if (!sk || sk->sk_protocol != IPPROTO_TCP_)
-		return 0;
-	return sk->__sk_common.skc_cookie.counter;
 }
 
 /*
