@@ -443,10 +443,11 @@ static __always_inline void record_closed(__u64 cookie, const struct sock_record
 }
 
 /*
- * Callbacks come often (every state change, every RTT sample, on both ends
- * of every connection), so each case does only its own work: the precise
+ * Callbacks come often (several per connection on both ends, every RTT
+ * sample once enabled), so each case does only its own work: the precise
  * clock (25 ns in a VM) is read only where a time is stored, and the full
- * counter refresh happens when a connection starts or ends.
+ * counter refresh happens when a connection starts (and at its close, in
+ * sock_set_state).
  */
 SEC("sockops")
 int sockops_tcp(struct bpf_sock_ops *skops)

@@ -73,7 +73,7 @@ enum sock_end {
 
 /* Record flags. */
 enum sock_record_flags {
-	SOCK_F_FIN	= 1 << 0,	/* passed FIN_WAIT1 or CLOSE_WAIT */
+	SOCK_F_FIN	= 1 << 0,	/* closed from a state after FIN_WAIT1 or CLOSE_WAIT */
 	SOCK_F_RST_SENT	= 1 << 1,
 	SOCK_F_RST_RECV	= 1 << 2,
 	SOCK_F_SCANNED	= 1 << 3,	/* existed before netprofd started */
