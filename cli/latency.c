@@ -23,6 +23,7 @@
 #include "mapwalk.h"
 #include "pins.h"
 #include "socktab.h"
+#include "grow.h"
 
 static const char lat_usage[] =
 "Usage: netprof latency [OPTIONS] [FILTER]\n"
@@ -68,15 +69,8 @@ struct rows {
 
 static struct lat_row *row_add(struct rows *t)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct lat_row *v = realloc(t->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		t->v = v;
-		t->cap = cap;
-	}
+	if (ARRAY_GROW(t->v, t->cap, t->n + 1, 64))
+		return NULL;
 	memset(&t->v[t->n], 0, sizeof(t->v[0]));
 	return &t->v[t->n++];
 }
@@ -139,15 +133,8 @@ static int add_lat(void *ctx, const void *keys, const void *vals, __u32 n)
 	struct lat_read *t = ctx;
 	__u32 i;
 
-	if (t->n + n > t->cap) {
-		size_t cap = (t->n + n) * 2;
-		struct lat_entry *v = realloc(t->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		t->v = v;
-		t->cap = cap;
-	}
+	if (ARRAY_GROW(t->v, t->cap, t->n + n, 256))
+		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		t->v[t->n].cookie = ((const __u64 *)keys)[i];
 		t->v[t->n].l = ((const struct sock_lat *)vals)[i];

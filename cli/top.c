@@ -25,6 +25,7 @@
 #include "profjournal.h"
 #include "sockets.h"
 #include "socktab.h"
+#include "grow.h"
 
 static const char top_usage[] =
 "Usage: netprof top [OPTIONS]\n"
@@ -149,15 +150,8 @@ static struct row *row_get(struct rows *r, uint32_t tgid, uint64_t cookie)
 	for (i = 0; i < r->n; i++)
 		if (r->v[i].tgid == tgid && r->v[i].cookie == cookie)
 			return &r->v[i];
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		struct row *v = realloc(r->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		r->v = v;
-		r->cap = cap;
-	}
+	if (ARRAY_GROW(r->v, r->cap, r->n + 1, 64))
+		return NULL;
 	memset(&r->v[r->n], 0, sizeof(r->v[0]));
 	r->v[r->n].tgid = tgid;
 	r->v[r->n].cookie = cookie;

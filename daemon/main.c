@@ -26,6 +26,7 @@
 #include "profile.h"
 #include "cgroup.h"
 #include "format.h"
+#include "grow.h"
 #include "log.h"
 #include "pins.h"
 #include "netprofd.h"
@@ -338,6 +339,7 @@ int main(int argc, char **argv)
 	};
 	const char *pin_dir = NULL;
 	char **netns_names = NULL;
+	size_t cap_ifnames = 0, cap_netns = 0;
 	int n_netns = 0, opt, verbose = 0, remove = 0, prof_asked = 0, err, i;
 	struct np_netns *ns, **tail = &d.netns;
 	uint64_t v;
@@ -351,11 +353,17 @@ int main(int argc, char **argv)
 				       IF_NAMESIZE - 1);
 				return 2;
 			}
-			d.ifnames = realloc(d.ifnames, (d.n_ifnames + 1) * sizeof(char *));
+			if (ARRAY_GROW(d.ifnames, cap_ifnames, d.n_ifnames + 1, 4)) {
+				pr_err("out of memory");
+				return 1;
+			}
 			d.ifnames[d.n_ifnames++] = optarg;
 			break;
 		case 'n':
-			netns_names = realloc(netns_names, (n_netns + 1) * sizeof(char *));
+			if (ARRAY_GROW(netns_names, cap_netns, n_netns + 1, 4)) {
+				pr_err("out of memory");
+				return 1;
+			}
 			netns_names[n_netns++] = optarg;
 			break;
 		case 'p':

@@ -40,6 +40,7 @@
 #include "stats.h"
 #include "svcmap.h"
 #include "netprofd.h"
+#include "grow.h"
 
 #define MAX_CONNS	8
 #define REQ_MAX		4096
@@ -181,15 +182,8 @@ static struct iface_total *iface_total(struct metrics *m, uint32_t netns_ino, ui
 
 	if (t)
 		return t;
-	if (m->nended == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 16;
-
-		t = realloc(m->ended, cap * sizeof(*t));
-		if (!t)
-			return NULL;
-		m->ended = t;
-		m->cap = cap;
-	}
+	if (ARRAY_GROW(m->ended, m->cap, m->nended + 1, 16))
+		return NULL;
 	t = &m->ended[m->nended++];
 	memset(t, 0, sizeof(*t));
 	t->netns_ino = netns_ino;

@@ -41,6 +41,7 @@
 #include "stats.h"
 #include "syms.h"
 #include "netprofd.h"
+#include "grow.h"
 
 #define RING_PAGES	64		/* data pages per CPU for side-band records */
 #define PROC_BUCKETS	1024
@@ -155,15 +156,8 @@ static void proc_map(struct proc *pr, const struct mapping *nm)
 		if (pr->m[i].end <= nm->start || pr->m[i].start >= nm->end)
 			pr->m[j++] = pr->m[i];
 	pr->n = j;
-	if (pr->n == pr->cap) {
-		size_t cap = pr->cap ? pr->cap * 2 : 16;
-		struct mapping *v = realloc(pr->m, cap * sizeof(*v));
-
-		if (!v)
-			return;
-		pr->m = v;
-		pr->cap = cap;
-	}
+	if (ARRAY_GROW(pr->m, pr->cap, pr->n + 1, 16))
+		return;
 	for (i = pr->n; i > 0 && pr->m[i - 1].start > nm->start; i--)
 		pr->m[i] = pr->m[i - 1];
 	pr->m[i] = *nm;
@@ -393,16 +387,9 @@ static void read_sideband(struct profiler *p)
 				memcpy((char *)copy + first, data, h->size - first);
 			}
 			tail += h->size;
-			if (p->nrecs == p->recs_cap) {
-				size_t cap = p->recs_cap ? p->recs_cap * 2 : 256;
-				struct sb_rec *v = realloc(p->recs, cap * sizeof(*v));
-
-				if (!v) {
-					free(copy);
-					break;
-				}
-				p->recs = v;
-				p->recs_cap = cap;
+			if (ARRAY_GROW(p->recs, p->recs_cap, p->nrecs + 1, 256)) {
+				free(copy);
+				break;
 			}
 			p->recs[p->nrecs++] = (struct sb_rec){
 				.time = copy->size >= sizeof(*copy) + sizeof(struct sample_id) ?
@@ -430,19 +417,7 @@ static void read_sideband(struct profiler *p)
 
 static int out_reserve(struct profiler *p, size_t more)
 {
-	if (p->out_len + more <= p->out_cap)
-		return 0;
-	size_t cap = p->out_cap ? p->out_cap : 65536;
-	char *v;
-
-	while (cap < p->out_len + more)
-		cap *= 2;
-	v = realloc(p->out, cap);
-	if (!v)
-		return -ENOMEM;
-	p->out = v;
-	p->out_cap = cap;
-	return 0;
+	return ARRAY_GROW(p->out, p->out_cap, p->out_len + more, 65536);
 }
 
 /* Append a frame name, keeping the folded format's separators out of it. */

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "pins.h"
 #include "netprofd.h"
+#include "grow.h"
 
 static int sockets__scan(struct np_daemon *d);
 static int latency_start(struct np_daemon *d);
@@ -377,7 +378,6 @@ static int id_named(uint64_t id)
 static void name_cgroup(struct np_daemon *d, uint64_t id, uint64_t now)
 {
 	struct cgroup_name cn;
-	uint64_t *v;
 
 	if (!id || id_named(id))
 		return;
@@ -388,13 +388,8 @@ static void name_cgroup(struct np_daemon *d, uint64_t id, uint64_t now)
 		cn.seen_ns = now;
 		bpf_map_update_elem(d->cgroup_names_fd, &id, &cn, BPF_ANY);
 	}
-	if (n_named == cap_named) {
-		cap_named = cap_named ? cap_named * 2 : 64;
-		v = realloc(named_ids, cap_named * sizeof(*v));
-		if (!v)
-			return;
-		named_ids = v;
-	}
+	if (ARRAY_GROW(named_ids, cap_named, n_named + 1, 64))
+		return;
 	named_ids[n_named++] = id;
 	qsort(named_ids, n_named, sizeof(*named_ids), cmp_u64);
 }

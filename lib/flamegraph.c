@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "flamegraph.h"
+#include "grow.h"
 
 #define FG_WIDTH	1200
 #define FG_PAD		10
@@ -36,15 +37,8 @@ static struct fnode *child(struct fnode *n, const char *name, size_t len)
 	for (i = n->nkids; i-- > 0;)
 		if (!strncmp(n->kids[i]->name, name, len) && !n->kids[i]->name[len])
 			return n->kids[i];
-	if (n->nkids == n->cap) {
-		size_t cap = n->cap ? n->cap * 2 : 4;
-		struct fnode **v = realloc(n->kids, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		n->kids = v;
-		n->cap = cap;
-	}
+	if (ARRAY_GROW(n->kids, n->cap, n->nkids + 1, 4))
+		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c || !(c->name = strndup(name, len))) {
 		free(c);

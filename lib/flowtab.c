@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include "flowtab.h"
 #include "mapwalk.h"
+#include "grow.h"
 
 static const char *const flow_end_names[FLOW_END_MAX] = {
 	[FLOW_END_NONE] = "live",
@@ -61,20 +62,7 @@ void flow_counters_sum(const struct flow_counters *percpu, int ncpu, struct flow
 
 static int ft_reserve(struct flow_table *ft, size_t more)
 {
-	struct flow_entry *v;
-	size_t cap;
-
-	if (ft->n + more <= ft->cap)
-		return 0;
-	cap = ft->cap ? ft->cap : 1024;
-	while (cap < ft->n + more)
-		cap *= 2;
-	v = realloc(ft->v, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	ft->v = v;
-	ft->cap = cap;
-	return 0;
+	return ARRAY_GROW(ft->v, ft->cap, ft->n + more, 1024);
 }
 
 void flowtab_free(struct flow_table *ft)

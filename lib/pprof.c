@@ -5,6 +5,7 @@
 #include <zlib.h>
 #include "pprof.h"
 #include "strcount.h"
+#include "grow.h"
 
 /* A growing byte buffer for protobuf encoding. */
 struct pbuf {
@@ -17,19 +18,9 @@ static void pb_put(struct pbuf *b, const void *p, size_t n)
 {
 	if (b->oom)
 		return;
-	if (b->n + n > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		uint8_t *v;
-
-		while (cap < b->n + n)
-			cap *= 2;
-		v = realloc(b->v, cap);
-		if (!v) {
-			b->oom = 1;
-			return;
-		}
-		b->v = v;
-		b->cap = cap;
+	if (ARRAY_GROW(b->v, b->cap, b->n + n, 4096)) {
+		b->oom = 1;
+		return;
 	}
 	memcpy(b->v + b->n, p, n);
 	b->n += n;
@@ -81,16 +72,9 @@ static uint64_t str_id(struct pprof *p, const char *s)
 		return 0;
 	}
 	if (!e->data) {
-		if (p->nstr == p->capstr) {
-			size_t cap = p->capstr ? p->capstr * 2 : 256;
-			const char **v = realloc(p->strv, cap * sizeof(*v));
-
-			if (!v) {
-				p->oom = 1;
-				return 0;
-			}
-			p->strv = v;
-			p->capstr = cap;
+		if (ARRAY_GROW(p->strv, p->capstr, p->nstr + 1, 256)) {
+			p->oom = 1;
+			return 0;
 		}
 		p->strv[p->nstr] = e->key;
 		e->data = (void *)(uintptr_t)++p->nstr;

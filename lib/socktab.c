@@ -15,6 +15,7 @@
 #include "flow.h"
 #include "pins.h"
 #include "mapwalk.h"
+#include "grow.h"
 
 static const char *const state_names[] = {
 	[0] = "?", [1] = "ESTAB", [2] = "SYN-SENT", [3] = "SYN-RECV", [4] = "FIN-WAIT-1",
@@ -89,19 +90,7 @@ int socktab_read(int fd, struct sock_table *st)
 
 static int table_reserve(struct sock_table *st, size_t more)
 {
-	struct sock_entry *v;
-	size_t cap = st->cap ? st->cap : 256;
-
-	if (st->n + more <= st->cap)
-		return 0;
-	while (cap < st->n + more)
-		cap *= 2;
-	v = realloc(st->v, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	st->v = v;
-	st->cap = cap;
-	return 0;
+	return ARRAY_GROW(st->v, st->cap, st->n + more, 256);
 }
 
 static int add_socks(void *ctx, const void *keys, const void *vals, __u32 n)

@@ -23,6 +23,7 @@
 #include "format.h"
 #include "flow.h"
 #include "mapwalk.h"
+#include "grow.h"
 
 struct half {
 	struct conn_agg_key	k;
@@ -39,15 +40,8 @@ struct halves {
 
 static struct half *halves_add(struct halves *h)
 {
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 256;
-		struct half *v = realloc(h->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		h->v = v;
-		h->cap = cap;
-	}
+	if (ARRAY_GROW(h->v, h->cap, h->n + 1, 256))
+		return NULL;
 	memset(&h->v[h->n], 0, sizeof(h->v[0]));
 	return &h->v[h->n++];
 }
@@ -226,15 +220,8 @@ static int node_find_or_add(struct node_tab *t, const char *name, enum svc_kind 
 			return 0;
 		}
 	}
-	if (t->m->nnodes == t->cap_nodes) {
-		size_t cap = t->cap_nodes ? t->cap_nodes * 2 : 64;
-		struct svc_node *v = realloc(t->m->nodes, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		t->m->nodes = v;
-		t->cap_nodes = cap;
-	}
+	if (ARRAY_GROW(t->m->nodes, t->cap_nodes, t->m->nnodes + 1, 64))
+		return -ENOMEM;
 	*idx = t->m->nnodes++;
 	memset(&t->m->nodes[*idx], 0, sizeof(struct svc_node));
 	snprintf(t->m->nodes[*idx].name, SVC_NAME_LEN, "%s", name);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "syms.h"
+#include "grow.h"
 
 struct sym {
 	uint64_t	addr;
@@ -32,27 +33,9 @@ static int symtab_add(struct symtab *t, uint64_t addr, uint64_t size, const char
 {
 	size_t len = strlen(name) + 1;
 
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		struct sym *v = realloc(t->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		t->v = v;
-		t->cap = cap;
-	}
-	if (t->pool_len + len > t->pool_cap) {
-		size_t cap = t->pool_cap ? t->pool_cap * 2 : 4096;
-		char *p;
-
-		while (cap < t->pool_len + len)
-			cap *= 2;
-		p = realloc(t->pool, cap);
-		if (!p)
-			return -ENOMEM;
-		t->pool = p;
-		t->pool_cap = cap;
-	}
+	if (ARRAY_GROW(t->v, t->cap, t->n + 1, 256) ||
+	    ARRAY_GROW(t->pool, t->pool_cap, t->pool_len + len, 4096))
+		return -ENOMEM;
 	memcpy(t->pool + t->pool_len, name, len);
 	t->v[t->n++] = (struct sym){ .addr = addr, .size = size, .name = t->pool_len };
 	t->pool_len += len;
