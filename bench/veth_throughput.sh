@@ -13,6 +13,8 @@
 #   all        netprofd with flows on both namespaces, sockets and latency
 #              stages on the bench cgroup (--no-profile: issue 5's set)
 #   all-prof   (diagnostic) all plus the CPU profiler at its default 99 Hz
+#   alt, alt2  (diagnostic) all, with the netprofd binary in ALT_NETPROFD,
+#              ALT2_NETPROFD, ... (other builds, for A/B rounds)
 # Workloads: iperf3 TCP unlimited (Gbit/s received) and 64-byte UDP frames
 # (18-byte payload, packets/s received), client pinned to CPU 0 and server
 # to CPU 1, both in the bench cgroup. Modes are interleaved round by round;
@@ -21,7 +23,7 @@
 #
 #   netns $P-a  10.210.0.1 --veth-- 10.210.0.2  netns $P-b (iperf3 -s)
 #
-# Usage: bench/veth_throughput.sh [ROUNDS] [SECONDS]
+# Usage: [MODES="..."] [ALT_NETPROFD=path] bench/veth_throughput.sh [ROUNDS] [SECONDS]
 
 . "$(dirname "$0")/../tests/netns/lib.sh"
 ROUNDS=${1:-5}
@@ -75,6 +77,9 @@ setup() {
 		wait_log "$WORK/empty_hooks.log" attached "$EMPTY_PID" empty_hooks ;;
 	all) start_netprofd "$WORK/d.log" --no-profile "${both[@]}" ;;
 	all-prof) start_netprofd "$WORK/d.log" "${both[@]}" ;;
+	alt*)
+		local bin=${1^^}_NETPROFD
+		NETPROFD=${!bin} start_netprofd "$WORK/d.log" --no-profile "${both[@]}" ;;
 	all-nolat) start_netprofd "$WORK/d.log" --no-profile --no-latency "${both[@]}" ;;
 	esac
 }
@@ -85,7 +90,7 @@ teardown() {
 	empty-all)
 		kill "$EMPTY_PID"; wait "$EMPTY_PID" 2>/dev/null
 		detach_empty "$P-a" va; detach_empty "$P-b" vb ;;
-	flows*|all*)
+	flows*|all*|alt*)
 		stop_netprofd
 		"$NETPROFD" --remove -p "$PIN" >/dev/null 2>&1 ;;
 	esac
@@ -123,7 +128,7 @@ import statistics, sys
 rounds, secs, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
 modes = {rest[i]: (list(map(float, rest[i + 1].split())), list(map(float, rest[i + 2].split())))
          for i in range(0, len(rest), 3)}
-base = {"flows": "empty", "flows-tc": "empty", "flows-precise": "empty", "all": "empty-all", "all-nolat": "empty-all", "all-prof": "empty-all",
+base = {"flows": "empty", "flows-tc": "empty", "flows-precise": "empty", "all": "empty-all", "all-nolat": "empty-all", "all-prof": "empty-all", "alt": "empty-all", "alt2": "empty-all", "alt3": "empty-all", "alt4": "empty-all",
         "empty-all": "empty"}
 stats = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
 print(f"veth between two namespaces, {rounds} rounds x {secs} s, medians; kernel.bpf_stats_enabled={stats}")

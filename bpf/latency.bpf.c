@@ -276,10 +276,10 @@ int BPF_PROG(lat_rx_tcp, struct sock *sk, const struct sk_buff *skb)
 	struct lat_cpu *c = this_cpu();
 	struct tcp_skb_cb *cb = (void *)skb->cb;
 	__u32 i, seq = cb->seq, end = cb->end_seq;
+	__u64 now, t = 0, head = (__u64)skb->head;
 	struct lat_mark *last;
 	struct sock_lat *l;
-	int mark = 0;
-	__u64 now, t;
+	int mark = 0, hit = -1;
 
 	if (!c)
 		return 0;
@@ -290,32 +290,44 @@ int BPF_PROG(lat_rx_tcp, struct sock *sk, const struct sk_buff *skb)
 		else
 			lstat_add(LSTAT_MARK_UNSAMPLED);
 	}
-	/* the common case under load: nothing to time, no lookup */
 	if (!mark && !c->rx_pending)
 		return 0;
-	l = lat_of(sk, mark);
-	if (!l)
+	/*
+	 * This packet's slot, if netif_receive_skb took one on this CPU;
+	 * found before any lookup: under load the slots often hold packets
+	 * whose tcp_probe runs elsewhere (from the backlog, on the reader's
+	 * CPU), and a miss must stay as cheap as the empty case. The slot
+	 * goes whether or not the socket is followed.
+	 */
+	for (i = 0; i < RX_SLOTS; i++) {
+		if (c->rx[i].skb == (__u64)skb && c->rx[i].head == head) {
+			t = c->rx[i].ns;
+			c->rx[i].skb = 0;
+			c->rx_pending--;
+			hit = i;
+			break;
+		}
+	}
+	if (hit < 0 && !mark)
 		return 0;
 	now = bpf_ktime_get_ns();
 	/*
 	 * Slots are only ever overwritten, so one may be left from a packet
 	 * long gone whose skb (and buffer) were reused for one that came in on
-	 * another CPU: the buffer must match too, and a second is too old.
-	 * Old slots are let go here, so rx_pending drops back to zero.
+	 * another CPU: a second is too old. Old slots are let go here, so
+	 * rx_pending drops back to zero once traffic stops.
 	 */
 	for (i = 0; i < RX_SLOTS && c->rx_pending; i++) {
-		if (!c->rx[i].skb)
-			continue;
-		t = c->rx[i].ns;
-		if (c->rx[i].skb == (__u64)skb && c->rx[i].head == (__u64)skb->head) {
-			if (now - t < RX_SLOT_MAX_NS)
-				lat_add(&l->st[LAT_RX_STACK], now - t);
-		} else if (now - t < RX_SLOT_MAX_NS) {
-			continue;
+		if (c->rx[i].skb && now - c->rx[i].ns >= RX_SLOT_MAX_NS) {
+			c->rx[i].skb = 0;
+			c->rx_pending--;
 		}
-		c->rx[i].skb = 0;
-		c->rx_pending--;
 	}
+	l = lat_of(sk, mark);
+	if (!l)
+		return 0;
+	if (hit >= 0 && now - t < RX_SLOT_MAX_NS)
+		lat_add(&l->st[LAT_RX_STACK], now - t);
 	if (!mark)
 		return 0;	/* no data, or past the budget */
 	last = ring_last(&l->rx);

@@ -50,6 +50,9 @@ print(f"  server slept {truth / 1e6:.2f} ms x {len(slept)}; netprof rx_sockq mea
       f"{q['mean_ns'] / 1e6:.2f} ms x {q['samples']}, p50 {q['p50_ns'] / 1e6:.1f} ms")
 assert q["samples"] == len(slept), "one rx_sockq sample per request"
 assert abs(q["mean_ns"] - truth) <= 0.10 * truth, "rx_sockq is not the server's sleep"
+# every request segment went netif_receive_skb -> tcp_probe on the server
+# (far below the sampling budget): each is an rx_stack sample
+assert srv["stages"]["rx_stack"]["samples"] >= len(slept), srv["stages"]["rx_stack"]
 host_stages_below(srv, 1e6, skip=("rx_sockq",))
 host_stages_below(cli, 1e6)
 # the client's own connection, while it was open: the same on its side
