@@ -397,8 +397,10 @@ static __always_inline __u64 tx_seg(const struct sk_buff *skb, __u32 *seq, __u32
 	/* skb and what it points to are BTF pointers here: plain loads, no helpers */
 	struct sock *sk = skb->sk;
 	unsigned char *head;
-	__u32 th_off, s;
-	__u8 b12, state;
+	__u32 th_off;
+	__u8 state;
+	/* the TCP header from its sequence number to its data offset */
+	struct { __be32 seq, ack; __u8 doff; } th;
 
 	if (!sk)
 		return 0;
@@ -408,11 +410,10 @@ static __always_inline __u64 tx_seg(const struct sk_buff *skb, __u32 *seq, __u32
 		return 0;
 	head = skb->head;
 	th_off = skb->transport_header;
-	if (bpf_probe_read_kernel(&s, 4, head + th_off + 4) ||
-	    bpf_probe_read_kernel(&b12, 1, head + th_off + 12))
+	if (bpf_probe_read_kernel(&th, 9, head + th_off + 4))
 		return 0;
-	*seq = bpf_ntohl(s);
-	*end = *seq + skb->len - (th_off - (__u32)(skb->data - head)) - (b12 >> 4) * 4;
+	*seq = bpf_ntohl(th.seq);
+	*end = *seq + skb->len - (th_off - (__u32)(skb->data - head)) - (th.doff >> 4) * 4;
 	return sk->__sk_common.skc_cookie.counter;
 }
 
