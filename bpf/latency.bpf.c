@@ -79,7 +79,7 @@ struct lat_cpu {
 	__u32	rx_next;
 	__u32	rx_pending;			/* rx[] slots in use */
 	__u64	win;				/* budget window: the jiffy */
-	__u32	rx_budget, mark_budget;		/* left in this window */
+	__u32	rx_budget, mark_budget, tx_budget; /* left in this window */
 	__u64	q_skb, q_dev, q_ns, q_cookie;	/* net_dev_queue, noqueue devices */
 	__u64	x_skb, x_qns, x_ns, x_cookie;	/* net_dev_start_xmit */
 };
@@ -136,7 +136,10 @@ static __always_inline struct lat_mark *ring_last(struct lat_ring *r)
 	return r->n ? &r->m[(r->head + r->n - 1) & (LAT_RING - 1)] : NULL;
 }
 
-/* A new mark; -1 when the ring is full (counted: that sample is skipped). */
+/*
+ * A new mark at time ns (0: now, the clock read only when there is room);
+ * -1 when the ring is full (counted: that sample is skipped).
+ */
 static __always_inline int ring_push(struct lat_ring *r, __u32 seq, __u64 ns)
 {
 	struct lat_mark *m;
@@ -147,14 +150,17 @@ static __always_inline int ring_push(struct lat_ring *r, __u32 seq, __u64 ns)
 	}
 	m = &r->m[(r->head + r->n) & (LAT_RING - 1)];
 	m->seq = seq;
-	m->ns = ns;
+	m->ns = ns ? ns : bpf_ktime_get_ns();
 	r->n++;
 	return 0;
 }
 
-/* Every mark before sequence upto has crossed the stage's end: sample it into h. */
+/*
+ * Every mark before sequence upto has crossed the stage's end: sample it
+ * into h. *now is the time, read here (and kept) if still 0 and needed.
+ */
 static __always_inline void ring_pop(struct lat_ring *r, __u32 upto, struct lat_hist *h,
-				     __u64 now)
+				     __u64 *now)
 {
 	struct lat_mark *m;
 	__u32 k;
@@ -163,7 +169,9 @@ static __always_inline void ring_pop(struct lat_ring *r, __u32 upto, struct lat_
 		m = &r->m[r->head & (LAT_RING - 1)];
 		if ((__s32)(m->seq - upto) >= 0)
 			break;
-		lat_add(h, now - m->ns);
+		if (!*now)
+			*now = bpf_ktime_get_ns();
+		lat_add(h, *now - m->ns);
 		r->head = (r->head + 1) & (LAT_RING - 1);
 		r->n--;
 	}
@@ -220,7 +228,7 @@ static __always_inline void lat_owner(struct sock_lat *l)
 
 /* ---- receive ---- */
 
-/* A new budget window: LAT_RX_BUDGET packets and marks to time in it. */
+/* A new budget window: LAT_RX_BUDGET packets and marks, LAT_TX_BUDGET sent packets. */
 static __always_inline void budget_refill(struct lat_cpu *c)
 {
 	/* tracing programs may not read the coarse clock; jiffies they may */
@@ -230,6 +238,7 @@ static __always_inline void budget_refill(struct lat_cpu *c)
 		c->win = w;
 		c->rx_budget = LAT_RX_BUDGET;
 		c->mark_budget = LAT_RX_BUDGET;
+		c->tx_budget = LAT_TX_BUDGET;
 	}
 }
 
@@ -344,6 +353,7 @@ int BPF_PROG(lat_rx_read, struct sock *sk, int ret, int flags)
 {
 	struct sock_lat *l;
 	struct tcp_sock *tp;
+	__u64 now = 0;
 
 	/* every recvmsg on the host: UDP and unix sockets leave before any lookup */
 	if (ret <= 0 || !sk)
@@ -356,7 +366,7 @@ int BPF_PROG(lat_rx_read, struct sock *sk, int ret, int flags)
 		return 0;
 	lat_owner(l);
 	/* marks at or before copied_seq: the application has read them */
-	ring_pop(&l->rx, tp->copied_seq + 1, &l->st[LAT_RX_SOCKQ], bpf_ktime_get_ns());
+	ring_pop(&l->rx, tp->copied_seq + 1, &l->st[LAT_RX_SOCKQ], &now);
 	return 0;
 }
 
@@ -382,7 +392,7 @@ int BPF_PROG(lat_tx_write, const struct sock *sk, const struct msghdr *msg,
 	last = ring_last(&l->tx);
 	if (last && last->seq == seq)
 		return 0;	/* the same write's next chunk */
-	ring_push(&l->tx, seq, bpf_ktime_get_ns());
+	ring_push(&l->tx, seq, 0);
 	return 0;
 }
 
@@ -424,7 +434,7 @@ int BPF_PROG(lat_tx_queue, struct sk_buff *skb)
 	struct lat_cpu *c;
 	struct sock_lat *l;
 	__u32 seq, end;
-	__u64 now, cookie;
+	__u64 now = 0, cookie;
 
 	cookie = tx_seg(skb, &seq, &end);
 	if (!cookie)
@@ -433,9 +443,18 @@ int BPF_PROG(lat_tx_queue, struct sk_buff *skb)
 	c = this_cpu();
 	if (!l || !c)
 		return 0;
-	now = bpf_ktime_get_ns();
 	/* the segment [seq, end): the write marks it carries leave TCP now */
-	ring_pop(&l->tx, end, &l->st[LAT_TX_SOCKQ], now);
+	ring_pop(&l->tx, end, &l->st[LAT_TX_SOCKQ], &now);
+	/* past the budget: no tx_qdisc or tx_driver sample, no clock read */
+	budget_refill(c);
+	if (!c->tx_budget) {
+		c->q_skb = 0;
+		lstat_add(LSTAT_TX_UNSAMPLED);
+		return 0;
+	}
+	c->tx_budget--;
+	if (!now)
+		now = bpf_ktime_get_ns();
 	if (skb->dev->qdisc->enqueue) {
 		/*
 		 * A queueing qdisc (not noqueue): the packet leaves later, on

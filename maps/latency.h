@@ -69,12 +69,14 @@ struct edge_lat {
 #define EDGE_LAT_DEFAULT_MAX	8192
 
 /*
- * Received packets are timed within a budget per CPU: at most
- * LAT_RX_BUDGET packets (rx_stack) and LAT_RX_BUDGET data segments
- * (rx_sockq marks) per jiffy (4 ms at Debian's HZ=250), i.e. 4,000 a
- * second each per CPU; below that rate every packet is timed.
+ * Packets are timed within a budget per CPU: at most LAT_RX_BUDGET
+ * received packets (rx_stack), LAT_RX_BUDGET received data segments
+ * (rx_sockq marks) and LAT_TX_BUDGET sent packets (tx_qdisc, tx_driver)
+ * per jiffy (4 ms at Debian's HZ=250), i.e. 4,000 a second each per CPU;
+ * below that rate every packet is timed.
  */
 #define LAT_RX_BUDGET		16
+#define LAT_TX_BUDGET		16
 
 /* lat_stats (PERCPU_ARRAY of __u64): what could not be recorded, what was not sampled */
 enum lat_stat {
@@ -83,10 +85,11 @@ enum lat_stat {
 	LSTAT_EDGE_FULL,	/* edge_lat full: a closed connection's times dropped */
 	LSTAT_RX_UNSAMPLED,	/* received packets past the CPU's budget: no rx_stack */
 	LSTAT_MARK_UNSAMPLED,	/* data segments past the CPU's budget: no rx_sockq */
+	LSTAT_TX_UNSAMPLED,	/* sent packets past the CPU's budget: no tx_qdisc, tx_driver */
 	LSTAT_MAX,
 };
 
 #define LSTAT_NAMES { "latency_table_full", "latency_marks_skipped", "latency_edges_full", \
-		      "latency_rx_unsampled", "latency_marks_unsampled" }
+		      "latency_rx_unsampled", "latency_marks_unsampled", "latency_tx_unsampled" }
 
 #endif
