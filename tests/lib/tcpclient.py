@@ -35,6 +35,7 @@ def tcp_info(s):
     # tcpi_min_rtt follows pacing_rate(8) max_pacing_rate(8) bytes_acked(8)
     # bytes_received(8) segs_out(4) segs_in(4) notsent_bytes(4): from offset 104
     info["bytes_acked"], info["bytes_received"] = struct.unpack_from("<QQ", raw, 120)
+    info["segs_out"], info["segs_in"] = struct.unpack_from("<II", raw, 136)
     info["min_rtt"] = struct.unpack_from("<I", raw, 148)[0]
     return info
 

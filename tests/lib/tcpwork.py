@@ -20,6 +20,10 @@ One bulk connection (the server: socat -u TCP-LISTEN:PORT OPEN:/dev/null):
                                              write as fast as TCP takes it for
                                              SECONDS; with NETPROF, print the
                                              same JSON as client before closing
+  tcpwork.py sent HOST PORT SECONDS          pour, close the sending side, wait
+                                             for the server's close; print
+                                             {"local_port", "segs_out"} (the
+                                             kernel's count of segments sent)
 """
 import json
 import socket
@@ -72,6 +76,23 @@ def pour(host, port, seconds, netprof=None):
     s.close()
 
 
+def sent(host, port, seconds):
+    """pour, then close the sending side and wait for the server's close:
+    every segment this socket will send is sent; print the kernel's count"""
+    s = socket.create_connection((host, port), timeout=30)
+    chunk = b"b" * (1 << 16)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        s.sendall(chunk)
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(65536):
+        pass
+    info = tcp_info(s)
+    print(json.dumps({"local_port": s.getsockname()[1], "segs_out": info["segs_out"],
+                      "total_retrans": info["total_retrans"]}))
+    s.close()
+
+
 def client(host, port, count, netprof=None):
     s = socket.create_connection((host, port), timeout=30)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -91,6 +112,8 @@ def client(host, port, count, netprof=None):
 if __name__ == "__main__":
     if sys.argv[1] == "server":
         server(int(sys.argv[2]), float(sys.argv[3]), sys.argv[4])
+    elif sys.argv[1] == "sent":
+        sent(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
     elif sys.argv[1] == "pour":
         pour(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]),
              sys.argv[5] if len(sys.argv) > 5 else None)

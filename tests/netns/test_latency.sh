@@ -139,4 +139,44 @@ print("  host stages below 1 ms")
 PY
 }
 
-run_tests ${TESTS:-test_sleep_before_read test_qdisc_tbf test_delay_bridge}
+# Under a bulk transfer the send side is sampled (16 packets a jiffy per
+# CPU): every packet the followed connection sends once it has a latency
+# record (from its first write) is either timed (a tx_driver sample) or
+# counted (latency_tx_unsampled). Ground truth: the kernel's
+# count of segments the socket sent (tcpi_segs_out; with gso_max_segs 1 a
+# packet is a segment) less the two before the first write (SYN and the
+# handshake's ACK). The server runs outside the followed cgroup, so the
+# client's packets are the only ones counted.
+test_tx_budget() {
+	veth_pair "$P-c" eth0 10.220.0.1 "$P-s" eth0 10.220.0.2
+	# one skb per segment: TCP builds GSO skbs even without device offloads
+	ip -n "$P-c" link set dev eth0 gso_max_segs 1 || return 1
+	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" || return 1
+	ip netns exec "$P-s" socat -u TCP-LISTEN:7100 OPEN:/dev/null >"$WORK/socat.log" 2>&1 &
+	PIDS+=($!)
+	wait_port "$P-s" 7100 || return 1
+	in_cg "$P-c" python3 "$ROOT/tests/lib/tcpwork.py" sent 10.220.0.2 7100 1 \
+		>"$WORK/sent.json" || return 1
+	sleep 0.3
+	"$NETPROF" latency --edges --json 'port 7100' >"$WORK/edges.json" || return 1
+	"$NETPROF" status --json >"$WORK/status.json" || return 1
+	python3 - "$WORK/sent.json" "$WORK/edges.json" "$WORK/status.json" <<'PY'
+import json, sys
+sent = json.load(open(sys.argv[1]))
+edges = [e for e in json.load(open(sys.argv[2]))["edges"] if e["role"] == "client"]
+assert len(edges) == 1, edges
+timed = edges[0]["stages"]["tx_driver"]["samples"]
+st = json.load(open(sys.argv[3]))
+unsampled = st["counters"]["latency_tx_unsampled"]
+truth = sent["segs_out"] - 2
+print(f"  client sent {sent['segs_out']} segments ({sent['total_retrans']} again); netprof timed {timed}, "
+      f"counted {unsampled} past the budget: {timed + unsampled} of {truth}")
+assert timed > 0 and unsampled > 0, "the transfer should go past the budget"
+assert timed + unsampled <= truth, "more packets timed or counted than were sent"
+# exact in most runs; about one run in five was short by up to 0.4% (no
+# drops, no retransmissions): not yet explained, see issue 5's note
+assert timed + unsampled >= 0.99 * truth, "sent packets neither timed nor counted"
+PY
+}
+
+run_tests ${TESTS:-test_sleep_before_read test_qdisc_tbf test_delay_bridge test_tx_budget}
