@@ -128,8 +128,10 @@ import statistics, sys
 rounds, secs, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
 modes = {rest[i]: (list(map(float, rest[i + 1].split())), list(map(float, rest[i + 2].split())))
          for i in range(0, len(rest), 3)}
-base = {"flows": "empty", "flows-tc": "empty", "flows-precise": "empty", "all": "empty-all", "all-nolat": "empty-all", "all-prof": "empty-all", "alt": "empty-all", "alt2": "empty-all", "alt3": "empty-all", "alt4": "empty-all",
+base = {"flows": "empty", "flows-tc": "empty", "flows-precise": "empty", "all": "empty-all", "all-nolat": "empty-all", "all-prof": "empty-all",
         "empty-all": "empty"}
+# alt, alt2, ...: other builds of `all`
+base.update({m: "empty-all" for m in modes if m.startswith("alt")})
 stats = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
 print(f"veth between two namespaces, {rounds} rounds x {secs} s, medians; kernel.bpf_stats_enabled={stats}")
 print(f"{'mode':15} {'TCP Gbit/s':>11} {'vs base':>8} {'paired':>7} "

@@ -15,9 +15,8 @@
 #include "flow.h"
 #include "profile.h"
 #include "lib/counter.bpf.h"
+#include "lib/addr.bpf.h"
 
-#define AF_INET_	2
-#define AF_INET6_	10
 #define IPPROTO_TCP_	6
 #define IPPROTO_UDP_	17
 #define PF_KTHREAD_	0x00200000
@@ -194,20 +193,6 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	return 0;	/* 0: perf writes no sample record of its own */
 }
 
-static __always_inline void addr_of(__u8 *dst, __u16 family, __be32 v4, const struct in6_addr *v6)
-{
-	__u32 *d = (__u32 *)dst;
-
-	if (family == AF_INET_) {
-		d[0] = 0;
-		d[1] = 0;
-		d[2] = bpf_htonl(0xffff);
-		d[3] = v4;
-	} else {
-		__builtin_memcpy(dst, v6->in6_u.u6_addr8, 16);
-	}
-}
-
 /* Remember the socket this thread works on (and the socket's addresses). */
 static __always_inline int thread_io(struct sock *sk)
 {
@@ -220,7 +205,7 @@ static __always_inline int thread_io(struct sock *sk)
 	if (!sk)
 		return 0;
 	family = sk->__sk_common.skc_family;
-	if ((family != AF_INET_ && family != AF_INET6_) ||
+	if ((family != NP_AF_INET && family != NP_AF_INET6) ||
 	    (sk->sk_protocol != IPPROTO_TCP_ && sk->sk_protocol != IPPROTO_UDP_))
 		return 0;
 	cookie = bpf_get_socket_cookie(sk);
@@ -241,13 +226,14 @@ static __always_inline int thread_io(struct sock *sk)
 	}
 	if (bpf_map_lookup_elem(&prof_conns, &cookie))
 		return 0;
-	addr_of(c.laddr, family, sk->__sk_common.skc_rcv_saddr, &sk->__sk_common.skc_v6_rcv_saddr);
-	addr_of(c.raddr, family, sk->__sk_common.skc_daddr, &sk->__sk_common.skc_v6_daddr);
+	sock_addr(c.laddr, family, sk->__sk_common.skc_rcv_saddr,
+		  sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr32);
+	sock_addr(c.raddr, family, sk->__sk_common.skc_daddr,
+		  sk->__sk_common.skc_v6_daddr.in6_u.u6_addr32);
 	c.lport = sk->__sk_common.skc_num;
 	c.rport = bpf_ntohs(sk->__sk_common.skc_dport);
 	/* an IPv6 socket talking IPv4 (::ffff:a.b.c.d) is IPv4, as flows key it */
-	c.family = family == AF_INET_ || (((__u32 *)c.raddr)[2] == bpf_htonl(0xffff) &&
-					  !((__u32 *)c.raddr)[0] && !((__u32 *)c.raddr)[1]) ?
+	c.family = family == NP_AF_INET || is_ipv4_mapped(c.raddr) ?
 		   FLOW_FAMILY_IPV4 : FLOW_FAMILY_IPV6;
 	c.proto = sk->sk_protocol;
 	c.netns_ino = sk->__sk_common.skc_net.net->ns.inum;

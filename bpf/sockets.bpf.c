@@ -25,9 +25,8 @@
 #include "lib/log2.bpf.h"
 #include "lib/counter.bpf.h"
 #include "lib/sock.bpf.h"
+#include "lib/addr.bpf.h"
 
-#define AF_INET_	2
-#define AF_INET6_	10
 #define IPPROTO_TCP_	6
 #define TCP_ESTABLISHED_ 1
 #define TCP_SYN_SENT_	2
@@ -202,23 +201,6 @@ static __always_inline void owner_from_current(struct sock_owner *o, __u32 sourc
 	o->source = source;
 }
 
-static __always_inline void addr_from_ops(__u8 *dst, __u32 family, __u32 v4, const __u32 *v6)
-{
-	__u32 *d = (__u32 *)dst;
-
-	if (family == AF_INET_) {
-		d[0] = 0;
-		d[1] = 0;
-		d[2] = bpf_htonl(0xffff);
-		d[3] = v4;
-	} else {
-		d[0] = v6[0];
-		d[1] = v6[1];
-		d[2] = v6[2];
-		d[3] = v6[3];
-	}
-}
-
 /* The tcp_sock of a sockops callback (NULL for a request socket). */
 static __always_inline struct tcp_sock *ops_tcp_sock(struct bpf_sock_ops *skops)
 {
@@ -303,9 +285,9 @@ static __always_inline void record_create(struct bpf_sock_ops *skops, __u64 cook
 	rv6[1] = CTX_LOAD(skops->remote_ip6[1]);
 	rv6[2] = CTX_LOAD(skops->remote_ip6[2]);
 	rv6[3] = CTX_LOAD(skops->remote_ip6[3]);
-	init.family = family == AF_INET_ ? FLOW_FAMILY_IPV4 : FLOW_FAMILY_IPV6;
-	addr_from_ops(init.laddr, family, l4, lv6);
-	addr_from_ops(init.raddr, family, r4, rv6);
+	init.family = family == NP_AF_INET ? FLOW_FAMILY_IPV4 : FLOW_FAMILY_IPV6;
+	sock_addr(init.laddr, family, l4, lv6);
+	sock_addr(init.raddr, family, r4, rv6);
 	init.lport = skops->local_port;			/* host order already */
 	/* the kernel loads skc_dport and shifts it up 16 bits on little endian */
 	init.rport = (__u16)bpf_ntohl(skops->remote_port);
@@ -456,7 +438,7 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 	__u32 op = skops->op;
 	__u64 cookie, now;
 
-	if (skops->family != AF_INET_ && skops->family != AF_INET6_)
+	if (skops->family != NP_AF_INET && skops->family != NP_AF_INET6)
 		return 1;
 
 	switch (op) {
@@ -689,7 +671,7 @@ int scan_owners(struct bpf_iter__task_file *ctx)
 	if (!sk || sk->sk_protocol != IPPROTO_TCP_)
 		return 0;
 	family = sk->__sk_common.skc_family;
-	if ((family != AF_INET_ && family != AF_INET6_) || !task_in_target(task))
+	if ((family != NP_AF_INET && family != NP_AF_INET6) || !task_in_target(task))
 		return 0;
 	pid = task->tgid;
 	ino = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
@@ -763,18 +745,10 @@ int scan_tcp(struct bpf_iter__tcp *ctx)
 	if (!o)
 		return 0;	/* not a socket of the followed cgroup */
 
-	if (skc->skc_family == AF_INET_) {
-		__u32 *l = (__u32 *)init.laddr, *r = (__u32 *)init.raddr;
-
-		l[2] = r[2] = bpf_htonl(0xffff);
-		l[3] = skc->skc_rcv_saddr;
-		r[3] = skc->skc_daddr;
-		init.family = FLOW_FAMILY_IPV4;
-	} else {
-		BPF_CORE_READ_INTO(&init.laddr, skc, skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(&init.raddr, skc, skc_v6_daddr);
-		init.family = FLOW_FAMILY_IPV6;
-	}
+	sock_addr(init.laddr, skc->skc_family, skc->skc_rcv_saddr,
+		  skc->skc_v6_rcv_saddr.in6_u.u6_addr32);
+	sock_addr(init.raddr, skc->skc_family, skc->skc_daddr, skc->skc_v6_daddr.in6_u.u6_addr32);
+	init.family = skc->skc_family == NP_AF_INET ? FLOW_FAMILY_IPV4 : FLOW_FAMILY_IPV6;
 	init.lport = skc->skc_num;
 	init.rport = bpf_ntohs(skc->skc_dport);
 	/* iter/tcp walks the listeners first: a socket on a listening port was accepted */

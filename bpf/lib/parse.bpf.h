@@ -11,6 +11,7 @@
 #define NETPROF_PARSE_BPF_H
 
 #include <bpf/bpf_endian.h>
+#include "addr.bpf.h"
 
 #define ETH_P_IP_	0x0800
 #define ETH_P_IPV6_	0x86DD
@@ -136,16 +137,6 @@ static __always_inline int parse_mpls(struct cursor *c)
 	default:
 		return PARSE_NOT_IP;
 	}
-}
-
-static __always_inline void ipv4_mapped(__u8 *dst, __be32 addr)
-{
-	__u32 *d = (__u32 *)dst;
-
-	d[0] = 0;
-	d[1] = 0;
-	d[2] = bpf_htonl(0xffff);
-	d[3] = addr;
 }
 
 static __always_inline int parse_ipv4(struct cursor *c, struct pkt_info *pi)

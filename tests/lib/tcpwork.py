@@ -65,12 +65,18 @@ def report(s, netprof):
                       "latency": json.loads(out.stdout)}))
 
 
-def pour(host, port, seconds, netprof=None):
+def pour_into(host, port, seconds):
+    """a connection, and SECONDS of writes as fast as TCP takes them"""
     s = socket.create_connection((host, port), timeout=30)
     chunk = b"b" * (1 << 16)
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         s.sendall(chunk)
+    return s
+
+
+def pour(host, port, seconds, netprof=None):
+    s = pour_into(host, port, seconds)
     if netprof:
         report(s, netprof)
     s.close()
@@ -79,11 +85,7 @@ def pour(host, port, seconds, netprof=None):
 def sent(host, port, seconds):
     """pour, then close the sending side and wait for the server's close:
     every segment this socket will send is sent; print the kernel's count"""
-    s = socket.create_connection((host, port), timeout=30)
-    chunk = b"b" * (1 << 16)
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        s.sendall(chunk)
+    s = pour_into(host, port, seconds)
     s.shutdown(socket.SHUT_WR)
     while s.recv(65536):
         pass
