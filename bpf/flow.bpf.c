@@ -8,6 +8,9 @@
  *  - tc_ingress counts only unmarked packets (no XDP program, or XDP could
  *    not mark), and stamps tc_ingress_ts_ns on the flow either way;
  *  - tc_egress counts what leaves.
+ * xdp_ingress counts a CPU's busy flow in the flow cache, which a BPF timer
+ * folds into the table (maps/flow.h, struct flow_cache); xdp_ingress_direct
+ * is the same without the cache, for generic XDP.
  * Nothing is dropped silently: packets that cannot be recorded are counted
  * in the stats map by reason.
  */
@@ -24,6 +27,7 @@
  */
 #define TC_ACT_UNSPEC_	(-1)
 #define EEXIST_		17
+#define CLOCK_MONOTONIC_	1
 
 /* Set by netprofd before load: one program instance per network namespace. */
 const volatile __u32 netns_ino = 0;
@@ -37,6 +41,13 @@ const volatile __u32 netns_ino = 0;
  * netprofd --precise-clock makes every timestamp precise.
  */
 const volatile __u8 precise_clock = 0;
+/*
+ * The flow cache folds itself on a timer (maps/flow.h). BPF_PROG_TEST_RUN
+ * runs XDP in process context, where the timer's softirq could interrupt
+ * it: netprof replay and the tests turn the timer off and end each burst
+ * with flow_cache_flush instead.
+ */
+const volatile __u8 cache_timer = 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -85,6 +96,15 @@ struct {
 	__type(value, struct daemon_info);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } daemon SEC(".maps");
+
+/* indexed by CPU; resized to the CPUs at load time (CPUs beyond: no cache) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FLOW_CACHE_CPUS);
+	__type(key, __u32);
+	__type(value, struct flow_cache);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flow_cache SEC(".maps");
 
 enum hook {
 	HOOK_XDP,
@@ -219,65 +239,82 @@ static __always_inline void count_dir(struct flow_counters *fc, __u8 dir, __u64 
 	}
 }
 
-/*
- * Count one packet (pkts wire packets, bytes wire bytes) into its flow, or
- * only stamp the hook time when count is 0 (tc_ingress on a packet XDP
- * counted and sampled; xdp_ts is its XDP time). Returns stamp()'s verdict.
- */
-static __always_inline int flow_account(struct pkt_info *pi, __u32 ifindex,
-					__u64 pkts, __u64 bytes, enum hook hook,
-					int count, __u64 xdp_ts, __u64 *nowp)
+/* The packet's flow key (ports of later fragments from the first); its flow_dir. */
+static __always_inline __u8 flow_key_of(struct pkt_info *pi, __u32 ifindex, struct flow_key *key)
 {
-	struct flow_key key = {};
-	struct flow_counters *fc;
-	int sample;
-	__u64 now = precise_clock ? bpf_ktime_get_ns() : bpf_ktime_get_coarse_ns();
-
-	*nowp = now;	/* the time the flow was stamped with */
 	__u8 dir;
-	long err;
 
 	if (pi->frag != FRAG_NONE)
 		frag_ports(pi);
-	dir = flow_key_fill(&key, pi);
-	key.ifindex = ifindex;
+	dir = flow_key_fill(key, pi);
+	key->ifindex = ifindex;
+	return dir;
+}
 
-	fc = bpf_map_lookup_elem(&flows, &key);
+/* flow_account's verdicts */
+enum {
+	FLOW_NOT_COUNTED = -1,	/* table full, or nothing to stamp */
+	FLOW_COUNTED = 0,
+	FLOW_SAMPLED = 1,	/* counted; xdp_ingress should sample this packet */
+};
+
+/* A CPU's first packet of a flow: its copy of the per-CPU value starts zeroed. */
+static __always_inline void first_on_cpu(struct flow_counters *fc, __u8 dir, __u64 now)
+{
+	if (!fc->first_seen_ns) {
+		fc->first_seen_ns = now;
+		fc->first_dir = dir;
+	}
+}
+
+/*
+ * Count one packet (pkts wire packets, bytes wire bytes) into its flow, or
+ * only stamp the hook time when count is 0 (tc_ingress on a packet XDP
+ * counted and sampled; xdp_ts is its XDP time). *nowp: the time the flow
+ * was stamped with.
+ */
+static __always_inline int flow_account(struct flow_key *key, __u8 dir, __u8 flags,
+					__u64 pkts, __u64 bytes, enum hook hook,
+					int count, __u64 xdp_ts, __u64 *nowp)
+{
+	struct flow_counters *fc;
+	int sample;
+	__u64 now = precise_clock ? bpf_ktime_get_ns() : bpf_ktime_get_coarse_ns();
+	long err;
+
+	*nowp = now;
+	fc = bpf_map_lookup_elem(&flows, key);
 	if (!fc) {
 		struct flow_counters init = {};
 
 		if (!count)
-			return 0;	/* nothing to stamp: the flow is gone */
-		count_dir(&init, dir, pkts, bytes, pi->tcp_flags, hook);
+			return FLOW_NOT_COUNTED;	/* nothing to stamp: the flow is gone */
+		count_dir(&init, dir, pkts, bytes, flags, hook);
 		init.first_seen_ns = now;
 		init.last_seen_ns = now;
 		init.first_dir = dir;
 		init.inserted = 1;
 		sample = stamp(&init, hook, now, xdp_ts);
-		err = bpf_map_update_elem(&flows, &key, &init, BPF_NOEXIST);
+		err = bpf_map_update_elem(&flows, key, &init, BPF_NOEXIST);
 		if (!err) {
 			stat_add(STAT_PACKETS, pkts);
 			return sample;
 		}
 		/* another CPU inserted it first: count into the existing entry */
-		fc = err == -EEXIST_ ? bpf_map_lookup_elem(&flows, &key) : NULL;
+		fc = err == -EEXIST_ ? bpf_map_lookup_elem(&flows, key) : NULL;
 		if (!fc) {
 			stat_add(STAT_FLOW_FULL_PACKETS, pkts);
 			stat_add(STAT_FLOW_FULL_BYTES, bytes);
-			return 0;
+			return FLOW_NOT_COUNTED;
 		}
 	}
 
 	sample = stamp(fc, hook, now, xdp_ts);
 	if (!count)
-		return 0;
-	/* per-CPU value: this CPU's copy starts zeroed when another CPU inserted */
-	if (!fc->first_seen_ns) {
-		fc->first_seen_ns = now;
-		fc->first_dir = dir;
-	}
+		return FLOW_COUNTED;
+	first_on_cpu(fc, dir, now);
 	fc->last_seen_ns = now;
-	count_dir(fc, dir, pkts, bytes, pi->tcp_flags, hook);
+	count_dir(fc, dir, pkts, bytes, flags, hook);
 	stat_add(STAT_PACKETS, pkts);
 	return sample;
 }
@@ -332,45 +369,188 @@ __noinline int parse_skb(struct __sk_buff *skb, struct pkt_info *pi)
 	return parse_l3_skb(skb, l3off, proto, pi);
 }
 
-SEC("xdp")
-int xdp_ingress(struct xdp_md *ctx)
+/* Is the cache primed with this key? Six 8-byte compares, no hashing. */
+static __always_inline int cache_holds(const struct flow_cache *c, const struct flow_key *key)
 {
-	struct xdp_sample_meta *sm;
-	struct pkt_info pi = {};
-	void *data, *meta;
-	__u64 now;
-	int err;
+	const __u64 *a = (const __u64 *)&c->key, *b = (const __u64 *)key;
+	__u64 diff = 0;
+	int i;
 
-	/*
-	 * Mark first: a frame we cannot mark is left for tc_ingress to count.
-	 * A frame that already carries our mark (this program run twice on
-	 * one frame, as BPF_PROG_TEST_RUN's repeat does) is not marked again.
-	 */
+	if (!c->primed)
+		return 0;
+#pragma unroll
+	for (i = 0; i < (int)(sizeof(*key) / 8); i++)
+		diff |= a[i] ^ b[i];
+	return !diff;
+}
+
+static __always_inline void cache_count(struct flow_cache *c, __u8 dir, __u64 bytes, __u8 flags)
+{
+	c->hook_dirs |= FLOW_SEEN_IN(dir);
+	if (dir == FLOW_DIR_AB) {
+		c->packets[0]++;
+		c->bytes[0] += bytes;
+		c->tcp_flags[0] |= flags;
+	} else {
+		c->packets[1]++;
+		c->bytes[1] += bytes;
+		c->tcp_flags[1] |= flags;
+	}
+}
+
+/*
+ * Add what the cache holds to its flow and unprime it, so that the next
+ * frame takes the full path again (its sampling, a fresh last_seen_ns).
+ */
+static __always_inline void cache_fold(struct flow_cache *c)
+{
+	struct flow_counters *fc;
+	__u8 dir = c->packets[0] ? FLOW_DIR_AB : FLOW_DIR_BA;
+	__u64 n = c->packets[0] + c->packets[1];
+	long err;
+
+	if (!c->primed)
+		return;
+	c->primed = 0;
+	if (!n)
+		return;
+	fc = bpf_map_lookup_elem(&flows, &c->key);
+	if (!fc) {
+		/* the daemon ended the flow meanwhile: it starts again */
+		struct flow_counters init = {};
+
+		init.first_seen_ns = c->seen_ns;
+		init.last_seen_ns = c->seen_ns;
+		init.xdp_ts_ns = c->seen_ns;
+		init.first_dir = dir;
+		init.inserted = 1;
+		err = bpf_map_update_elem(&flows, &c->key, &init, BPF_NOEXIST);
+		fc = err && err != -EEXIST_ ? NULL : bpf_map_lookup_elem(&flows, &c->key);
+		if (!fc) {
+			stat_add(STAT_FLOW_FULL_PACKETS, n);
+			stat_add(STAT_FLOW_FULL_BYTES, c->bytes[0] + c->bytes[1]);
+			goto out;
+		}
+	}
+	first_on_cpu(fc, dir, c->seen_ns);
+	if (fc->last_seen_ns < c->seen_ns)
+		fc->last_seen_ns = c->seen_ns;
+	fc->packets[0] += c->packets[0];
+	fc->packets[1] += c->packets[1];
+	fc->bytes[0] += c->bytes[0];
+	fc->bytes[1] += c->bytes[1];
+	fc->tcp_flags[0] |= c->tcp_flags[0];
+	fc->tcp_flags[1] |= c->tcp_flags[1];
+	fc->hook_dirs |= c->hook_dirs;
+	stat_add(STAT_PACKETS, n);
+	stat_add(STAT_XDP_CACHED, n);
+out:
+	c->packets[0] = c->packets[1] = 0;
+	c->bytes[0] = c->bytes[1] = 0;
+	c->tcp_flags[0] = c->tcp_flags[1] = 0;
+	c->hook_dirs = 0;
+}
+
+/* The CPU's timer, FLOW_CACHE_NS after priming, on that CPU, in softirq. */
+static int cache_timer_fired(void *map, __u32 *cpu, struct flow_cache *c)
+{
+	cache_fold(c);
+	return 0;
+}
+
+/*
+ * Prime the cache with this frame's flow (just counted in the table) unless
+ * it holds another flow's counts. From unprimed, start the timer that will
+ * fold it: a cache without a running timer is never primed. The timer may
+ * have been set up by an earlier daemon's program: init then says EBUSY,
+ * and set_callback moves it to ours.
+ */
+static __always_inline void cache_prime(struct flow_cache *c, const struct flow_key *key,
+					__u64 now)
+{
+	if (c->packets[0] | c->packets[1])
+		return;
+	if (!c->primed && cache_timer) {
+		bpf_timer_init(&c->timer, &flow_cache, CLOCK_MONOTONIC_);
+		if (bpf_timer_set_callback(&c->timer, cache_timer_fired) ||
+		    bpf_timer_start(&c->timer, FLOW_CACHE_NS, BPF_F_TIMER_CPU_PIN))
+			return;
+	}
+	__builtin_memcpy(&c->key, key, sizeof(*key));
+	c->seen_ns = now;
+	c->primed = 1;
+}
+
+/*
+ * Mark the frame for tc_ingress: a frame we cannot mark is left for
+ * tc_ingress to count. A frame that already carries our mark (this program
+ * run twice on one frame, as BPF_PROG_TEST_RUN's repeat does) is not marked
+ * again. Returns 0 when marked.
+ */
+static __always_inline int xdp_mark(struct xdp_md *ctx)
+{
+	void *data, *meta;
+
 	meta = (void *)(long)ctx->data_meta;
 	data = (void *)(long)ctx->data;
-	if (!(meta + sizeof(__u32) <= data && *(__u32 *)meta == NETPROF_XDP_MARK)) {
-		if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(__u32))) {
-			stat_add(STAT_XDP_META_FAIL, 1);
-			return XDP_PASS;
-		}
-		meta = (void *)(long)ctx->data_meta;
-		data = (void *)(long)ctx->data;
-		if (meta + sizeof(__u32) > data) {
-			/* cannot happen after a successful adjust; keeps the verifier happy */
-			stat_add(STAT_XDP_META_FAIL, 1);
-			return XDP_PASS;
-		}
-		*(__u32 *)meta = NETPROF_XDP_MARK;
+	if (meta + sizeof(__u32) <= data && *(__u32 *)meta == NETPROF_XDP_MARK)
+		return 0;
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(__u32))) {
+		stat_add(STAT_XDP_META_FAIL, 1);
+		return -1;
 	}
+	meta = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if (meta + sizeof(__u32) > data) {
+		/* cannot happen after a successful adjust; keeps the verifier happy */
+		stat_add(STAT_XDP_META_FAIL, 1);
+		return -1;
+	}
+	*(__u32 *)meta = NETPROF_XDP_MARK;
+	return 0;
+}
 
+/*
+ * cached: count through the CPU's flow cache (struct flow_cache in
+ * maps/flow.h), for XDP that softirqs cannot interrupt. The precise clock
+ * stamps every packet, so it leaves the cache out.
+ */
+static __always_inline int xdp_handle(struct xdp_md *ctx, const int cached)
+{
+	struct flow_key key __attribute__((aligned(8))) = {};
+	struct xdp_sample_meta *sm;
+	struct flow_cache *c = NULL;
+	struct pkt_info pi = {};
+	__u64 now, bytes;
+	__u32 cpu;
+	int err, ret;
+	__u8 dir;
+
+	if (xdp_mark(ctx))
+		return XDP_PASS;
 	err = parse_xdp(ctx, &pi);
 	if (err) {
 		count_parse_error(err);
 		return XDP_PASS;
 	}
+	dir = flow_key_of(&pi, ctx->ingress_ifindex, &key);
 	/* bpf_xdp_get_buff_len: whole frame, including multi-buffer frags */
-	if (!flow_account(&pi, ctx->ingress_ifindex, 1, bpf_xdp_get_buff_len(ctx),
-			  HOOK_XDP, 1, 0, &now))
+	bytes = bpf_xdp_get_buff_len(ctx);
+
+	if (cached && !precise_clock) {
+		cpu = bpf_get_smp_processor_id();
+		c = bpf_map_lookup_elem(&flow_cache, &cpu);
+		/* a SYN names the client (syn_dir): the full path records it */
+		if (c && !(pi.tcp_flags & TCP_SYN_) && cache_holds(c, &key)) {
+			cache_count(c, dir, bytes, pi.tcp_flags);
+			return XDP_PASS;
+		}
+	}
+
+	ret = flow_account(&key, dir, pi.tcp_flags, 1, bytes, HOOK_XDP, 1, 0, &now);
+	if (c && ret != FLOW_NOT_COUNTED)
+		cache_prime(c, &key, now);
+	if (ret != FLOW_SAMPLED)
 		return XDP_PASS;
 
 	/* sampled: carry our time to tc_ingress in a longer metadata area */
@@ -385,17 +565,52 @@ int xdp_ingress(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* Native XDP: runs in the driver's NAPI poll, in softirq. */
+SEC("xdp")
+int xdp_ingress(struct xdp_md *ctx)
+{
+	return xdp_handle(ctx, 1);
+}
+
+/*
+ * Every frame straight into the flow table: for generic XDP, which may run
+ * where a softirq (the cache's timer) can interrupt it.
+ */
+SEC("xdp")
+int xdp_ingress_direct(struct xdp_md *ctx)
+{
+	return xdp_handle(ctx, 0);
+}
+
+/*
+ * Fold this CPU's cache now: for BPF_PROG_TEST_RUN users (cache_timer 0),
+ * at the end of each burst, run on any frame. Never attached. An XDP
+ * program because tracing programs may not use maps with timers.
+ */
+SEC("xdp")
+int flow_cache_flush(struct xdp_md *ctx)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct flow_cache *c = bpf_map_lookup_elem(&flow_cache, &cpu);
+
+	if (c)
+		cache_fold(c);
+	return XDP_PASS;
+}
+
 /* Headers TC needs in the linear part of the skb. */
 #define TC_PULL_LEN	128
 
 static __always_inline int tc_handle(struct __sk_buff *skb, enum hook hook)
 {
+	struct flow_key key = {};
 	struct pkt_info pi = {};
 	void *data, *data_end;
 	__u64 pkts, bytes;
 	__u64 xdp_ts = 0, now;
 	__u32 want;
 	int count = 1, err;
+	__u8 dir;
 
 	if (hook == HOOK_TC_INGRESS) {
 		struct xdp_sample_meta *sm = (void *)(long)skb->data_meta;
@@ -437,7 +652,8 @@ static __always_inline int tc_handle(struct __sk_buff *skb, enum hook hook)
 		/* every segment after the first repeats the L2-L4 headers */
 		bytes += (pkts - 1) * (__u64)pi.hdr_len;
 	}
-	flow_account(&pi, skb->ifindex, pkts, bytes, hook, count, xdp_ts, &now);
+	dir = flow_key_of(&pi, skb->ifindex, &key);
+	flow_account(&key, dir, pi.tcp_flags, pkts, bytes, hook, count, xdp_ts, &now);
 	return TC_ACT_UNSPEC_;
 }
 

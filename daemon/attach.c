@@ -115,7 +115,7 @@ int netns__load(struct np_daemon *d, struct np_netns *ns)
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
 	struct flow_bpf *skel;
 	uint32_t pinned = 0;
-	int err;
+	int err, ncpu;
 
 	skel = flow_bpf__open_opts(&opts);
 	if (!skel) {
@@ -139,6 +139,9 @@ int netns__load(struct np_daemon *d, struct np_netns *ns)
 	}
 	bpf_map__set_max_entries(skel->maps.flows, d->max_flows);
 	bpf_map__set_max_entries(skel->maps.flows_ended, d->max_flows);
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu > 0)
+		bpf_map__set_max_entries(skel->maps.flow_cache, ncpu);
 
 	err = flow_bpf__load(skel);
 	if (err) {
@@ -185,13 +188,24 @@ static int xdp_link_pin_path(struct np_daemon *d, struct np_netns *ns, int ifind
 }
 
 /*
+ * xdp_ingress counts through the flow cache, whose timer must not interrupt
+ * it: native XDP runs in softirq (NAPI) or with softirqs off (tun).
+ * Generic XDP may run where softirqs can: xdp_ingress_direct.
+ */
+static int xdp_prog_fd(struct np_netns *ns, int native)
+{
+	return bpf_program__fd(native ? ns->skel->progs.xdp_ingress
+				      : ns->skel->progs.xdp_ingress_direct);
+}
+
+/*
  * XDP through a pinned bpf_link: the programs outlive the daemon (--keep),
  * and a restarted daemon swaps its new program into the same link instead
- * of attaching a second time. Called inside the namespace.
+ * of attaching a second time. Native first (unless --xdp generic), then
+ * generic (--xdp auto). Called inside the namespace.
  */
 static int attach_xdp(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc, int *adopted)
 {
-	int prog_fd = bpf_program__fd(ns->skel->progs.xdp_ingress);
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	char path[512];
@@ -203,7 +217,10 @@ static int attach_xdp(struct np_daemon *d, struct np_netns *ns, struct np_iface 
 
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
-		if (bpf_link_update(fd, prog_fd, NULL) == 0) {
+		int native = bpf_xdp_query(ifc->ifindex, 0, &q) == 0 &&
+			     q.attach_mode != XDP_ATTACHED_SKB;
+
+		if (bpf_link_update(fd, xdp_prog_fd(ns, native), NULL) == 0) {
 			*adopted = 1;
 			goto attached;
 		}
@@ -213,14 +230,19 @@ static int attach_xdp(struct np_daemon *d, struct np_netns *ns, struct np_iface 
 		unlink(path);
 	}
 
-	if (d->xdp_mode == XDP_MODE_NATIVE_ONLY)
+	fd = -1;
+	if (d->xdp_mode != XDP_MODE_GENERIC_ONLY) {
 		lopts.flags = XDP_FLAGS_DRV_MODE;
-	else if (d->xdp_mode == XDP_MODE_GENERIC_ONLY)
+		fd = bpf_link_create(xdp_prog_fd(ns, 1), ifc->ifindex, BPF_XDP, &lopts);
+		if (fd < 0 && d->xdp_mode == XDP_MODE_NATIVE_ONLY)
+			return -errno;
+	}
+	if (fd < 0) {
 		lopts.flags = XDP_FLAGS_SKB_MODE;
-	/* AUTO: no flag, the kernel picks native when the driver has it */
-	fd = bpf_link_create(prog_fd, ifc->ifindex, BPF_XDP, &lopts);
-	if (fd < 0)
-		return -errno;
+		fd = bpf_link_create(xdp_prog_fd(ns, 0), ifc->ifindex, BPF_XDP, &lopts);
+		if (fd < 0)
+			return -errno;
+	}
 	if (bpf_obj_pin(fd, path)) {
 		err = -errno;
 		pr_warn("cannot pin XDP link at %s: %s\n", path, strerror(-err));
@@ -412,6 +434,7 @@ int remove_pinned(struct np_daemon *d)
 	struct iface_info info;
 	static const char *const maps[] = {
 		FLOWS_MAP, FLOWS_ENDED_MAP, FRAGS_MAP, STATS_MAP, IFACES_MAP, DAEMON_MAP,
+		FLOW_CACHE_MAP,
 		SOCKS_MAP, SOCKS_CLOSED_MAP, SOCKS_CLOSED_HEAD_MAP, SK_OWNER_MAP, SOCK_STATS_MAP,
 		CGROUP_NAMES_MAP, CONN_AGG_MAP, LISTEN_OWNERS_MAP,
 		SOCK_LAT_MAP, EDGE_LAT_MAP, LAT_STATS_MAP,

@@ -16,6 +16,7 @@ static const char *const np_stat_names[STAT_MAX] = {
 	[STAT_IPV6_EXT_LIMIT]	 = "ipv6_ext_chain_too_long",
 	[STAT_XDP_META_FAIL]	 = "xdp_mark_failed",
 	[STAT_TC_PULL_FAIL]	 = "tc_pull_failed",
+	[STAT_XDP_CACHED]	 = "xdp_cached_packets",
 };
 
 const char *np_stat_name(unsigned int idx)

@@ -33,6 +33,7 @@
 #define STATS_MAP		"stats"
 #define IFACES_MAP		"ifaces"
 #define DAEMON_MAP		"daemon"
+#define FLOW_CACHE_MAP		"flow_cache"
 
 #define FLOWS_DEFAULT_MAX	65536
 #define FRAGS_MAX		4096
@@ -172,7 +173,41 @@ enum np_stat {
 	STAT_IPV6_EXT_LIMIT,	/* IPv6 extension header chains longer than we walk */
 	STAT_XDP_META_FAIL,	/* XDP could not mark a frame; TC ingress counted it */
 	STAT_TC_PULL_FAIL,	/* bpf_skb_pull_data failed; headers unreadable */
+	STAT_XDP_CACHED,	/* of STAT_PACKETS: counted through the XDP flow cache */
 	STAT_MAX,
+};
+
+/*
+ * The XDP flow cache: BPF_MAP_TYPE_ARRAY indexed by CPU, pinned so that
+ * every namespace's xdp_ingress and a restarted daemon share it. A NAPI
+ * poll hands XDP bursts of frames, mostly of one flow: a frame that finds
+ * the cache unprimed takes the full path (flow table lookup, sampling),
+ * primes the cache with its flow and starts the CPU's timer; later frames
+ * of that flow only add to the cache, until the timer, FLOW_CACHE_NS
+ * later, adds them to the flow table with one lookup and unprimes the
+ * cache. So the flow table trails the wire by at most FLOW_CACHE_NS.
+ * The timer is pinned to the CPU and runs in softirq context, which never
+ * interrupts XDP on that CPU (it runs in softirq, or with softirqs off):
+ * only that CPU ever touches its entry, without atomics.
+ */
+#define FLOW_CACHE_NS		4000000ULL	/* 4 ms: one tick at HZ=250 */
+#define FLOW_CACHE_CPUS		256		/* default size; netprofd sizes it to the CPUs */
+
+struct flow_cache {
+	struct flow_key	key;		/* the flow being cached */
+	__u64	packets[2];		/* per flow_dir, not yet in the flow table */
+	__u64	bytes[2];
+	__u64	seen_ns;		/* the priming frame's time */
+	__u8	tcp_flags[2];
+	__u8	hook_dirs;		/* FLOW_SEEN_IN bits */
+	__u8	primed;			/* key is valid and the timer is running */
+	__u8	pad[4];
+#ifdef __BPF__
+	struct bpf_timer timer;		/* folds the cache FLOW_CACHE_NS after priming */
+#else
+	__u64	timer[2];		/* struct bpf_timer, opaque */
+#endif
+	__u8	pad2[16];		/* 128 bytes: no counters on a neighbour's cache line */
 };
 
 /*
@@ -262,6 +297,7 @@ _Static_assert(sizeof(struct iface_info) == 64, "iface_info layout");
 _Static_assert(sizeof(struct flow_ended_key) == 56, "flow_ended_key layout");
 _Static_assert(sizeof(struct flow_record) == 96, "flow_record layout");
 _Static_assert(sizeof(struct daemon_info) == 64, "daemon_info layout");
+_Static_assert(sizeof(struct flow_cache) == 128, "flow_cache layout");
 #endif
 
 #endif /* NETPROF_MAPS_FLOW_H */

@@ -87,7 +87,17 @@ for f in json.load(open(sys.argv[1]))["flows"]:
         assert f["first_seen_ns"] <= e <= f["last_seen_ns"], f
 PY
 	echo "  client side:"
-	check_capture "$WORK/cli.pcap" "$WORK/cli.json"
+	check_capture "$WORK/cli.pcap" "$WORK/cli.json" || return 1
+	# the counts above went partly through the XDP flow cache: make sure
+	# they did, so the comparison covered its timer's folds
+	"$NETPROF" status --json >"$WORK/status.json"
+	python3 - "$WORK/status.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["counters"]
+cached, counted = c["xdp_cached_packets"], c["packets_counted"]
+print(f"  {cached} of {counted} packets counted through the XDP flow cache")
+assert 1000 < cached < counted, (cached, counted)
+PY
 }
 
 # Short connections end between sweeps; they must still be listed, with

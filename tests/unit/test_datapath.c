@@ -8,6 +8,7 @@
  * addresses and ports), not from the program.
  */
 #include <arpa/inet.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <bpf/bpf.h>
@@ -133,16 +134,38 @@ static void payload(struct frame *f, size_t n)
 
 /* ---- running programs ---- */
 
-static int run_xdp(struct frame *f, int *verdict)
+/* one frame through an XDP program (xdp_ingress counts through the cache) */
+static int run_xdp_prog(struct bpf_program *p, struct frame *f, int *verdict)
 {
 	/* with a ctx, test_run wants data_end to be the frame length */
 	struct xdp_md ctx = { .ingress_ifindex = 1, .data_end = f->len };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = f->len,
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
-	int err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.xdp_ingress), &o);
+	int err = bpf_prog_test_run_opts(bpf_program__fd(p), &o);
 
 	*verdict = o.retval;
 	return err;
+}
+
+/*
+ * Fold the CPU's flow cache, as its timer does in netprofd (off here: see
+ * cache_timer). main() keeps the test on one CPU, so this sees the cache
+ * the XDP runs before it filled.
+ */
+static int fold_cache(void)
+{
+	static const __u8 frame[14];	/* any frame: XDP test runs need one */
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = sizeof(frame));
+
+	return bpf_prog_test_run_opts(bpf_program__fd(skel->progs.flow_cache_flush), &o);
+}
+
+/* a frame, and the cache folded after it */
+static int run_xdp(struct frame *f, int *verdict)
+{
+	int err = run_xdp_prog(skel->progs.xdp_ingress, f, verdict);
+
+	return err ? err : fold_cache();
 }
 
 static int run_tc(struct bpf_program *p, struct frame *f, int gso_segs, int *verdict)
@@ -160,7 +183,7 @@ static void reset_maps(void)
 {
 	int fds[] = { bpf_map__fd(skel->maps.flows), bpf_map__fd(skel->maps.frags) };
 	char key[64], next[64];
-	uint64_t zero[256] = {};
+	static uint64_t zero[256];	/* a per-CPU stat on 256 CPUs; a flow_cache entry */
 	unsigned int i;
 	__u32 s;
 
@@ -171,6 +194,9 @@ static void reset_maps(void)
 		}
 	for (s = 0; s < STAT_MAX; s++)
 		bpf_map_update_elem(bpf_map__fd(skel->maps.stats), &s, zero, BPF_ANY);
+	/* an unfolded burst of the test before: drop it */
+	for (s = 0; s < bpf_map__max_entries(skel->maps.flow_cache); s++)
+		bpf_map_update_elem(bpf_map__fd(skel->maps.flow_cache), &s, zero, BPF_ANY);
 }
 
 static struct flow_table read_flows(void)
@@ -662,6 +688,121 @@ static void test_table_full_is_counted(void)
 	ASSERT_EQ(stat(STAT_PACKETS), n - 5, "the rest recorded");
 }
 
+/*
+ * A burst of interleaved flows through xdp_ingress, then the fold: the
+ * flow table must hold what the frames add up to, exactly as when every
+ * frame goes straight in (xdp_ingress_direct), and the cache must have
+ * taken the frames the policy in maps/flow.h gives it: the first frame
+ * primes it, later frames of that flow are cached, a SYN and other flows
+ * take the full path and do not take it over while it holds counts.
+ */
+struct burst_frame {
+	int	flow;		/* sport 1000 + flow, 10.8.0.1 -> 10.8.0.2:80 */
+	uint8_t	tcp_flags;
+	int	payload;
+};
+
+static const struct burst_frame burst_frames[] = {
+	{ 0, 0x18, 100 }, { 0, 0x18, 200 }, { 0, 0x10, 0 }, { 0, 0x18, 1400 },
+	{ 1, 0x18, 10 },				/* another flow: full path */
+	{ 0, 0x18, 300 }, { 0, 0x11, 0 },		/* back to the cached one; FIN */
+	{ 2, 0x02, 0 }, { 2, 0x10, 0 }, { 2, 0x18, 5 },	/* SYN, then data */
+};
+#define BURST_FRAMES	(int)(sizeof(burst_frames) / sizeof(burst_frames[0]))
+#define BURST_CACHED	5	/* frames 1-3, 5, 6 */
+
+static void burst_frame_build(struct frame *f, const struct burst_frame *p)
+{
+	eth(f, NULL, 0, 0x0800);
+	ipv4(f, "10.8.0.1", "10.8.0.2", 6, 0, 1, 0, 20 + p->payload);
+	tcp(f, 1000 + p->flow, 80, p->tcp_flags);
+	payload(f, p->payload);
+}
+
+static int run_burst(struct bpf_program *p)
+{
+	struct frame f;
+	int i, v;
+
+	for (i = 0; i < BURST_FRAMES; i++) {
+		burst_frame_build(&f, &burst_frames[i]);
+		if (run_xdp_prog(p, &f, &v))
+			return -1;
+	}
+	return 0;
+}
+
+static void check_burst_flows(const char *how)
+{
+	struct flow_table ft = read_flows();
+	uint64_t pkts[3] = {}, bytes[3] = {};
+	uint8_t flags[3] = {};
+	struct frame f;
+	size_t i, j;
+
+	for (i = 0; i < BURST_FRAMES; i++) {
+		burst_frame_build(&f, &burst_frames[i]);
+		pkts[burst_frames[i].flow]++;
+		bytes[burst_frames[i].flow] += f.len;
+		flags[burst_frames[i].flow] |= burst_frames[i].tcp_flags;
+	}
+	if (!ASSERT_EQ(ft.n, 3, how))
+		goto out;
+	for (i = 0; i < ft.n; i++) {
+		struct flow_entry *e = &ft.v[i];
+		int s = e->rec.first_dir;
+
+		j = port_of(&e->key, "10.8.0.1", 0) - 1000;
+		if (!ASSERT_TRUE(j < 3, "a flow of the burst"))
+			continue;
+		ASSERT_EQ(e->rec.packets[s], pkts[j], how);
+		ASSERT_EQ(e->rec.packets[!s], 0, "one direction");
+		ASSERT_EQ(e->rec.bytes[s], bytes[j], how);
+		ASSERT_EQ(e->rec.tcp_flags[s], flags[j], "flags ORed");
+		ASSERT_EQ(e->rec.hook_dirs, FLOW_SEEN_IN(s), "seen arriving");
+		ASSERT_TRUE(e->rec.first_seen_ns && e->rec.last_seen_ns >= e->rec.first_seen_ns,
+			    "first and last seen");
+	}
+	ASSERT_EQ(stat(STAT_PACKETS), BURST_FRAMES, "packets_counted");
+out:
+	flowtab_free(&ft);
+}
+
+static void test_cache_burst(void)
+{
+	struct flow_table ft;
+
+	reset_maps();
+	if (!ASSERT_OK(run_burst(skel->progs.xdp_ingress_direct), "direct"))
+		return;
+	check_burst_flows("direct: frames add up");
+	ASSERT_EQ(stat(STAT_XDP_CACHED), 0, "direct: nothing cached");
+
+	reset_maps();
+	if (!ASSERT_OK(run_burst(skel->progs.xdp_ingress), "cached"))
+		return;
+	/* until the fold the table trails by the cached frames */
+	ft = read_flows();
+	{
+		uint64_t n = 0;
+		size_t i;
+
+		for (i = 0; i < ft.n; i++)
+			n += ft.v[i].rec.packets[0] + ft.v[i].rec.packets[1];
+		ASSERT_EQ(n, BURST_FRAMES - BURST_CACHED, "uncached frames in the table");
+	}
+	flowtab_free(&ft);
+	if (!ASSERT_OK(fold_cache(), "fold"))
+		return;
+	check_burst_flows("cached: frames add up");
+	ASSERT_EQ(stat(STAT_XDP_CACHED), BURST_CACHED, "frames counted through the cache");
+
+	/* the fold unprimed the cache: nothing left over */
+	if (!ASSERT_OK(fold_cache(), "fold again"))
+		return;
+	ASSERT_EQ(stat(STAT_PACKETS), BURST_FRAMES, "a second fold adds nothing");
+}
+
 static int load(void)
 {
 	struct bpf_map *m;
@@ -674,11 +815,21 @@ static int load(void)
 		bpf_map__set_pin_path(m, NULL);
 	bpf_map__set_max_entries(skel->maps.flows, 64);
 	skel->rodata->netns_ino = 1;
+	skel->rodata->cache_timer = 0;	/* folded by fold_cache */
 	return flow_bpf__load(skel);
 }
 
 int main(void)
 {
+	cpu_set_t one;
+
+	/* per-CPU maps: every run on the same CPU (see fold_cache) */
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	if (sched_setaffinity(0, sizeof(one), &one)) {
+		perror("sched_setaffinity");
+		return 1;
+	}
 	test_cur = "load";
 	if (load()) {
 		fprintf(stderr, "cannot load the flow programs (root needed)\n");
@@ -699,6 +850,7 @@ int main(void)
 	RUN_TEST(test_gso_counts_wire_packets);
 	RUN_TEST(test_xdp_marks_for_tc);
 	RUN_TEST(test_table_full_is_counted);
+	RUN_TEST(test_cache_burst);
 	flow_bpf__destroy(skel);
 	return TEST_SUMMARY();
 }
