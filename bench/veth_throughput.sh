@@ -20,10 +20,16 @@
 # to CPU 1, both in the bench cgroup. Modes are interleaved round by round;
 # medians and ratios against each mode's baseline (flows: empty, all:
 # empty-all) are printed, and the median of per-round ratios.
+# COST=1: the same at a fixed rate instead (TCP at RATE, default 2G; UDP
+# at URATE of payload, default 20M, i.e. about 139,000 frames/s), reporting
+# the CPU time of both CPUs (wall time minus cpuidle residency) per Gbit
+# received and per UDP packet received: the overhead, without saturating
+# a CPU (less noisy than throughput).
 #
 #   netns $P-a  10.210.0.1 --veth-- 10.210.0.2  netns $P-b (iperf3 -s)
 #
-# Usage: [MODES="..."] [ALT_NETPROFD=path] bench/veth_throughput.sh [ROUNDS] [SECONDS]
+# Usage: [MODES="..."] [ALT_NETPROFD=path] [COST=1 [RATE=2G] [URATE=20M]]
+#        bench/veth_throughput.sh [ROUNDS] [SECONDS]
 
 . "$(dirname "$0")/../tests/netns/lib.sh"
 ROUNDS=${1:-5}
@@ -97,25 +103,62 @@ teardown() {
 }
 
 tcp_gbps() {
-	in_cg "$P-a" iperf3 -c 10.210.0.2 -A 0,1 -t "$SECS" -J |
+	in_cg "$P-a" iperf3 -c 10.210.0.2 -A 0,1 -t "$SECS" -J "$@" |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9)'
 }
 
 udp_pps() {
-	in_cg "$P-a" iperf3 -c 10.210.0.2 -A 0,1 -u -b 0 -l 18 -t "$SECS" -J |
+	in_cg "$P-a" iperf3 -c 10.210.0.2 -A 0,1 -u -l 18 -t "$SECS" -J "$@" |
 		python3 -c '
 import json, sys
 s = json.load(sys.stdin)["end"]["sum"]
 print((s["packets"] - s["lost_packets"]) / s["seconds"])'
 }
 
+# microseconds all CPUs were busy so far: wall time minus cpuidle residency
+busy_us() {
+	python3 -c '
+import glob, time
+n = len(glob.glob("/sys/devices/system/cpu/cpu[0-9]*/cpuidle"))
+idle = sum(int(open(f).read()) for f in glob.glob("/sys/devices/system/cpu/cpu[0-9]*/cpuidle/state*/time"))
+print(int(time.clock_gettime(time.CLOCK_MONOTONIC) * 1e6 * n - idle))'
+}
+
+# CPU ms per Gbit received at RATE
+tcp_cost() {
+	local b0 b1 g
+	b0=$(busy_us)
+	g=$(tcp_gbps -b "${RATE:-2G}")
+	b1=$(busy_us)
+	python3 -c "print(($b1 - $b0) / 1e3 / ($g * $SECS))"
+}
+
+# CPU ns per UDP packet received at URATE
+udp_cost() {
+	local b0 b1 pps
+	b0=$(busy_us)
+	pps=$(udp_pps -b "${URATE:-20M}")
+	b1=$(busy_us)
+	python3 -c "print(($b1 - $b0) * 1e3 / ($pps * $SECS))"
+}
+
+if [ "${COST:-0}" = 1 ]; then
+	if ! ls /sys/devices/system/cpu/cpu0/cpuidle/state0/time >/dev/null 2>&1; then
+		echo "bench: COST=1 needs cpuidle residency (/sys/devices/system/cpu/cpu0/cpuidle)" >&2
+		exit 1
+	fi
+	TCP_RUN=tcp_cost UDP_RUN=udp_cost
+else
+	TCP_RUN=tcp_gbps UDP_RUN="udp_pps -b 0"
+fi
+
 declare -A TCP UDP
 for r in $(seq "$ROUNDS"); do
 	for m in $MODES; do
 		setup "$m" || { echo "bench: cannot set up $m" >&2; exit 1; }
 		sleep 0.5
-		TCP[$m]+="$(tcp_gbps) "
-		UDP[$m]+="$(udp_pps) "
+		TCP[$m]+="$($TCP_RUN) "
+		UDP[$m]+="$($UDP_RUN) "
 		teardown "$m"
 	done
 	echo "round $r done" >&2
@@ -123,9 +166,9 @@ done
 
 args=()
 for m in $MODES; do args+=("$m" "${TCP[$m]}" "${UDP[$m]}"); done
-python3 - "$ROUNDS" "$SECS" "${args[@]}" <<'PY'
+python3 - "${COST:-0}" "$ROUNDS" "$SECS" "${args[@]}" <<'PY'
 import statistics, sys
-rounds, secs, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
+cost, rounds, secs, rest = sys.argv[1] == "1", sys.argv[2], sys.argv[3], sys.argv[4:]
 modes = {rest[i]: (list(map(float, rest[i + 1].split())), list(map(float, rest[i + 2].split())))
          for i in range(0, len(rest), 3)}
 base = {"flows": "empty", "flows-tc": "empty", "flows-precise": "empty", "all": "empty-all", "all-nolat": "empty-all", "all-prof": "empty-all",
@@ -134,8 +177,11 @@ base = {"flows": "empty", "flows-tc": "empty", "flows-precise": "empty", "all": 
 base.update({m: "empty-all" for m in modes if m.startswith("alt")})
 stats = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
 print(f"veth between two namespaces, {rounds} rounds x {secs} s, medians; kernel.bpf_stats_enabled={stats}")
-print(f"{'mode':15} {'TCP Gbit/s':>11} {'vs base':>8} {'paired':>7} "
-      f"{'UDP 64B kpps':>13} {'vs base':>8} {'paired':>7}  base")
+if cost:
+    print("CPU time of both CPUs at a fixed rate (lower is better)")
+tcol, ucol, uscale = ("TCP ms/Gbit", "UDP ns/pkt", 1) if cost else ("TCP Gbit/s", "UDP 64B kpps", 1e3)
+print(f"{'mode':15} {tcol:>11} {'vs base':>8} {'paired':>7} "
+      f"{ucol:>13} {'vs base':>8} {'paired':>7}  base")
 def ratios(name, w):
     b = base.get(name)
     if b not in modes:
@@ -147,7 +193,7 @@ def ratios(name, w):
 for name, (t, u) in modes.items():
     (tr, tp), (ur, up) = ratios(name, 0), ratios(name, 1)
     print(f"{name:15} {statistics.median(t):11.2f} {tr:>8} {tp:>7} "
-          f"{statistics.median(u) / 1e3:13.1f} {ur:>8} {up:>7}  {base.get(name, '')}")
+          f"{statistics.median(u) / uscale:13.1f} {ur:>8} {up:>7}  {base.get(name, '')}")
 for name, (t, u) in modes.items():
     print(f"raw {name}: TCP {[round(x, 2) for x in t]} UDP {[round(x) for x in u]}")
 PY
