@@ -451,30 +451,35 @@ out:
 	c->hook_dirs = 0;
 }
 
-/* The CPU's timer, FLOW_CACHE_NS after priming, on that CPU, in softirq. */
+/* The CPU's timer, FLOW_CACHE_NS after it was started, on that CPU, in softirq. */
 static int cache_timer_fired(void *map, __u32 *cpu, struct flow_cache *c)
 {
 	cache_fold(c);
+	c->armed = 0;
 	return 0;
 }
 
 /*
  * Prime the cache with this frame's flow (just counted in the table) unless
- * it holds another flow's counts. From unprimed, start the timer that will
- * fold it: a cache without a running timer is never primed. The timer may
- * have been set up by an earlier daemon's program: init then says EBUSY,
- * and set_callback moves it to ours.
+ * it holds another flow's counts, and make sure the CPU's timer runs: it
+ * folds what the cache holds when traffic stops. While traffic flows the
+ * cache is folded every FLOW_CACHE_BATCH frames by xdp_ingress itself, and
+ * the timer fires once per FLOW_CACHE_NS (each one a softirq on a CPU that
+ * may be saturated by NET_RX: rare on purpose). The timer may have been set
+ * up by an earlier daemon's program: init then says EBUSY, and
+ * set_callback moves it to ours. No timer, no cache.
  */
 static __always_inline void cache_prime(struct flow_cache *c, const struct flow_key *key,
 					__u64 now)
 {
 	if (c->packets[0] | c->packets[1])
 		return;
-	if (!c->primed && cache_timer) {
+	if (!c->armed && cache_timer) {
 		bpf_timer_init(&c->timer, &flow_cache, CLOCK_MONOTONIC_);
 		if (bpf_timer_set_callback(&c->timer, cache_timer_fired) ||
 		    bpf_timer_start(&c->timer, FLOW_CACHE_NS, BPF_F_TIMER_CPU_PIN))
 			return;
+		c->armed = 1;
 	}
 	__builtin_memcpy(&c->key, key, sizeof(*key));
 	c->seen_ns = now;
@@ -543,6 +548,8 @@ static __always_inline int xdp_handle(struct xdp_md *ctx, const int cached)
 		/* a SYN names the client (syn_dir): the full path records it */
 		if (c && !(pi.tcp_flags & TCP_SYN_) && cache_holds(c, &key)) {
 			cache_count(c, dir, bytes, pi.tcp_flags);
+			if (c->packets[0] + c->packets[1] >= FLOW_CACHE_BATCH)
+				cache_fold(c);
 			return XDP_PASS;
 		}
 	}

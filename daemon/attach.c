@@ -234,7 +234,8 @@ static int attach_xdp(struct np_daemon *d, struct np_netns *ns, struct np_iface 
 	if (d->xdp_mode != XDP_MODE_GENERIC_ONLY) {
 		lopts.flags = XDP_FLAGS_DRV_MODE;
 		fd = bpf_link_create(xdp_prog_fd(ns, 1), ifc->ifindex, BPF_XDP, &lopts);
-		if (fd < 0 && d->xdp_mode == XDP_MODE_NATIVE_ONLY)
+		/* auto: generic only where the driver has no native XDP */
+		if (fd < 0 && (d->xdp_mode == XDP_MODE_NATIVE_ONLY || errno != EOPNOTSUPP))
 			return -errno;
 	}
 	if (fd < 0) {

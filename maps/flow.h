@@ -181,16 +181,19 @@ enum np_stat {
  * The XDP flow cache: BPF_MAP_TYPE_ARRAY indexed by CPU, pinned so that
  * every namespace's xdp_ingress and a restarted daemon share it. A NAPI
  * poll hands XDP bursts of frames, mostly of one flow: a frame that finds
- * the cache unprimed takes the full path (flow table lookup, sampling),
- * primes the cache with its flow and starts the CPU's timer; later frames
- * of that flow only add to the cache, until the timer, FLOW_CACHE_NS
- * later, adds them to the flow table with one lookup and unprimes the
- * cache. So the flow table trails the wire by at most FLOW_CACHE_NS.
+ * the cache unprimed takes the full path (flow table lookup, sampling) and
+ * primes the cache with its flow; the next frames of that flow only add to
+ * the cache, and the FLOW_CACHE_BATCH-th adds the batch to the flow table
+ * with one lookup and unprimes the cache. A BPF timer per CPU, running
+ * while the cache is in use, folds what is left every FLOW_CACHE_NS, so the
+ * flow table trails the wire by at most FLOW_CACHE_BATCH - 1 frames of one
+ * flow per CPU, for at most FLOW_CACHE_NS.
  * The timer is pinned to the CPU and runs in softirq context, which never
  * interrupts XDP on that CPU (it runs in softirq, or with softirqs off):
  * only that CPU ever touches its entry, without atomics.
  */
-#define FLOW_CACHE_NS		4000000ULL	/* 4 ms: one tick at HZ=250 */
+#define FLOW_CACHE_BATCH	64
+#define FLOW_CACHE_NS		100000000ULL	/* 100 ms */
 #define FLOW_CACHE_CPUS		256		/* default size; netprofd sizes it to the CPUs */
 
 struct flow_cache {
@@ -200,8 +203,9 @@ struct flow_cache {
 	__u64	seen_ns;		/* the priming frame's time */
 	__u8	tcp_flags[2];
 	__u8	hook_dirs;		/* FLOW_SEEN_IN bits */
-	__u8	primed;			/* key is valid and the timer is running */
-	__u8	pad[4];
+	__u8	primed;			/* key is valid */
+	__u8	armed;			/* the timer is running */
+	__u8	pad[3];
 #ifdef __BPF__
 	struct bpf_timer timer;		/* folds the cache FLOW_CACHE_NS after priming */
 #else

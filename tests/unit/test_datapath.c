@@ -803,6 +803,42 @@ static void test_cache_burst(void)
 	ASSERT_EQ(stat(STAT_PACKETS), BURST_FRAMES, "a second fold adds nothing");
 }
 
+/*
+ * A long burst of one flow: every FLOW_CACHE_BATCH cached frames are added
+ * to the table by xdp_ingress itself, the rest wait for the fold.
+ */
+static void test_cache_batch(void)
+{
+	const int n = FLOW_CACHE_BATCH + 6;
+	struct flow_table ft;
+	struct frame f;
+	int i, v;
+
+	reset_maps();
+	eth(&f, NULL, 0, 0x0800);
+	ipv4(&f, "10.9.0.1", "10.9.0.2", 17, 0, 1, 0, 8 + 100);
+	udp(&f, 5000, 53, 100);
+	payload(&f, 100);
+	for (i = 0; i < n; i++)
+		if (!ASSERT_OK(run_xdp_prog(skel->progs.xdp_ingress, &f, &v), "run"))
+			return;
+	/* 1 full path, a batch, 1 full path again, 4 waiting in the cache */
+	ft = read_flows();
+	if (ASSERT_EQ(ft.n, 1, "one flow"))
+		ASSERT_EQ(ft.v[0].rec.packets[0] + ft.v[0].rec.packets[1],
+			  FLOW_CACHE_BATCH + 2, "a full batch folded without the timer");
+	flowtab_free(&ft);
+	ASSERT_OK(fold_cache(), "fold");
+	ft = read_flows();
+	if (ASSERT_EQ(ft.n, 1, "one flow")) {
+		ASSERT_EQ(ft.v[0].rec.packets[0] + ft.v[0].rec.packets[1], n, "all frames");
+		ASSERT_EQ(ft.v[0].rec.bytes[0] + ft.v[0].rec.bytes[1], (uint64_t)n * f.len,
+			  "all bytes");
+	}
+	flowtab_free(&ft);
+	ASSERT_EQ(stat(STAT_XDP_CACHED), n - 2, "frames counted through the cache");
+}
+
 static int load(void)
 {
 	struct bpf_map *m;
@@ -851,6 +887,7 @@ int main(void)
 	RUN_TEST(test_xdp_marks_for_tc);
 	RUN_TEST(test_table_full_is_counted);
 	RUN_TEST(test_cache_burst);
+	RUN_TEST(test_cache_batch);
 	flow_bpf__destroy(skel);
 	return TEST_SUMMARY();
 }
