@@ -5,10 +5,10 @@
  *
  *  hot:    one 64-byte UDP frame run `repeat` times: the flow exists after
  *          the first run (the common case on a busy link); for xdp_ingress
- *          every run after the first is a flow cache hit (its timer is off
- *          here, as in every BPF_PROG_TEST_RUN use: traffic takes one miss
- *          per CPU per 4 ms); xdp_ingress_direct, the program for generic
- *          XDP, looks the flow up every time;
+ *          runs are flow cache hits, with a full path and a batch fold
+ *          every 65 runs as in traffic (its timer is off, as in every
+ *          BPF_PROG_TEST_RUN use); xdp_ingress_direct, the program for
+ *          generic XDP, looks the flow up every time;
  *  insert: N different frames (new source port each), one run each: every
  *          packet inserts a flow. Each run's kernel-measured duration is
  *          summed, so syscall overhead is not counted, for both programs.
