@@ -124,22 +124,15 @@ idle = sum(int(open(f).read()) for f in glob.glob("/sys/devices/system/cpu/cpu[0
 print(int(time.clock_gettime(time.CLOCK_MONOTONIC) * 1e6 * n - idle))'
 }
 
-# CPU ms per Gbit received at RATE
-tcp_cost() {
-	local b0 b1 g
+# CPU time during a run, per unit of what it reports:
+# cpu_per SCALE CMD ARGS... prints busy us * SCALE / (result * SECS)
+cpu_per() {
+	local scale=$1 b0 b1 v
+	shift
 	b0=$(busy_us)
-	g=$(tcp_gbps -b "${RATE:-2G}")
+	v=$("$@")
 	b1=$(busy_us)
-	python3 -c "print(($b1 - $b0) / 1e3 / ($g * $SECS))"
-}
-
-# CPU ns per UDP packet received at URATE
-udp_cost() {
-	local b0 b1 pps
-	b0=$(busy_us)
-	pps=$(udp_pps -b "${URATE:-20M}")
-	b1=$(busy_us)
-	python3 -c "print(($b1 - $b0) * 1e3 / ($pps * $SECS))"
+	python3 -c "print(($b1 - $b0) * $scale / ($v * $SECS))"
 }
 
 if [ "${COST:-0}" = 1 ]; then
@@ -147,7 +140,8 @@ if [ "${COST:-0}" = 1 ]; then
 		echo "bench: COST=1 needs cpuidle residency (/sys/devices/system/cpu/cpu0/cpuidle)" >&2
 		exit 1
 	fi
-	TCP_RUN=tcp_cost UDP_RUN=udp_cost
+	TCP_RUN="cpu_per 1e-3 tcp_gbps -b ${RATE:-2G}"		# ms per Gbit
+	UDP_RUN="cpu_per 1e3 udp_pps -b ${URATE:-20M}"		# ns per packet
 else
 	TCP_RUN=tcp_gbps UDP_RUN="udp_pps -b 0"
 fi
