@@ -268,6 +268,38 @@ static __always_inline void first_on_cpu(struct flow_counters *fc, __u8 dir, __u
 }
 
 /*
+ * Insert a new flow whose first counts (pkts, bytes) init holds, first and
+ * last seen at now. Returns NULL when it went in (*inserted = 1, counted in
+ * packets_counted) or when the table is full (counted as lost); else the
+ * entry another CPU inserted first, for the caller to count into.
+ */
+static __always_inline struct flow_counters *flow_insert(struct flow_key *key,
+							 struct flow_counters *init,
+							 __u8 dir, __u64 now, __u64 pkts,
+							 __u64 bytes, int *inserted)
+{
+	struct flow_counters *fc;
+	long err;
+
+	init->first_seen_ns = now;
+	init->last_seen_ns = now;
+	init->first_dir = dir;
+	init->inserted = 1;
+	err = bpf_map_update_elem(&flows, key, init, BPF_NOEXIST);
+	if (!err) {
+		stat_add(STAT_PACKETS, pkts);
+		*inserted = 1;
+		return NULL;
+	}
+	fc = err == -EEXIST_ ? bpf_map_lookup_elem(&flows, key) : NULL;
+	if (!fc) {
+		stat_add(STAT_FLOW_FULL_PACKETS, pkts);
+		stat_add(STAT_FLOW_FULL_BYTES, bytes);
+	}
+	return fc;
+}
+
+/*
  * Count one packet (pkts wire packets, bytes wire bytes) into its flow, or
  * only stamp the hook time when count is 0 (tc_ingress on a packet XDP
  * counted and sampled; xdp_ts is its XDP time). *nowp: the time the flow
@@ -278,9 +310,8 @@ static __always_inline int flow_account(struct flow_key *key, __u8 dir, __u8 fla
 					int count, __u64 xdp_ts, __u64 *nowp)
 {
 	struct flow_counters *fc;
-	int sample;
+	int sample, inserted = 0;
 	__u64 now = precise_clock ? bpf_ktime_get_ns() : bpf_ktime_get_coarse_ns();
-	long err;
 
 	*nowp = now;
 	fc = bpf_map_lookup_elem(&flows, key);
@@ -290,23 +321,11 @@ static __always_inline int flow_account(struct flow_key *key, __u8 dir, __u8 fla
 		if (!count)
 			return FLOW_NOT_COUNTED;	/* nothing to stamp: the flow is gone */
 		count_dir(&init, dir, pkts, bytes, flags, hook);
-		init.first_seen_ns = now;
-		init.last_seen_ns = now;
-		init.first_dir = dir;
-		init.inserted = 1;
 		sample = stamp(&init, hook, now, xdp_ts);
-		err = bpf_map_update_elem(&flows, key, &init, BPF_NOEXIST);
-		if (!err) {
-			stat_add(STAT_PACKETS, pkts);
-			return sample;
-		}
+		fc = flow_insert(key, &init, dir, now, pkts, bytes, &inserted);
+		if (!fc)
+			return inserted ? sample : FLOW_NOT_COUNTED;
 		/* another CPU inserted it first: count into the existing entry */
-		fc = err == -EEXIST_ ? bpf_map_lookup_elem(&flows, key) : NULL;
-		if (!fc) {
-			stat_add(STAT_FLOW_FULL_PACKETS, pkts);
-			stat_add(STAT_FLOW_FULL_BYTES, bytes);
-			return FLOW_NOT_COUNTED;
-		}
 	}
 
 	sample = stamp(fc, hook, now, xdp_ts);
@@ -398,6 +417,18 @@ static __always_inline void cache_count(struct flow_cache *c, __u8 dir, __u64 by
 	}
 }
 
+/* Add the cache's counts to a flow's (this CPU's copy, or a new entry). */
+static __always_inline void cache_add(struct flow_counters *fc, const struct flow_cache *c)
+{
+	fc->packets[0] += c->packets[0];
+	fc->packets[1] += c->packets[1];
+	fc->bytes[0] += c->bytes[0];
+	fc->bytes[1] += c->bytes[1];
+	fc->tcp_flags[0] |= c->tcp_flags[0];
+	fc->tcp_flags[1] |= c->tcp_flags[1];
+	fc->hook_dirs |= c->hook_dirs;
+}
+
 /*
  * Add what the cache holds to its flow and unprime it, so that the next
  * frame takes the full path again (its sampling, a fresh last_seen_ns).
@@ -407,7 +438,7 @@ static __always_inline void cache_fold(struct flow_cache *c)
 	struct flow_counters *fc;
 	__u8 dir = c->packets[0] ? FLOW_DIR_AB : FLOW_DIR_BA;
 	__u64 n = c->packets[0] + c->packets[1];
-	long err;
+	int counted = 0;
 
 	if (!c->primed)
 		return;
@@ -419,32 +450,22 @@ static __always_inline void cache_fold(struct flow_cache *c)
 		/* the daemon ended the flow meanwhile: it starts again */
 		struct flow_counters init = {};
 
-		init.first_seen_ns = c->seen_ns;
-		init.last_seen_ns = c->seen_ns;
+		cache_add(&init, c);
 		init.xdp_ts_ns = c->seen_ns;
-		init.first_dir = dir;
-		init.inserted = 1;
-		err = bpf_map_update_elem(&flows, &c->key, &init, BPF_NOEXIST);
-		fc = err && err != -EEXIST_ ? NULL : bpf_map_lookup_elem(&flows, &c->key);
-		if (!fc) {
-			stat_add(STAT_FLOW_FULL_PACKETS, n);
-			stat_add(STAT_FLOW_FULL_BYTES, c->bytes[0] + c->bytes[1]);
+		fc = flow_insert(&c->key, &init, dir, c->seen_ns, n,
+				 c->bytes[0] + c->bytes[1], &counted);
+		if (!fc)
 			goto out;
-		}
 	}
 	first_on_cpu(fc, dir, c->seen_ns);
 	if (fc->last_seen_ns < c->seen_ns)
 		fc->last_seen_ns = c->seen_ns;
-	fc->packets[0] += c->packets[0];
-	fc->packets[1] += c->packets[1];
-	fc->bytes[0] += c->bytes[0];
-	fc->bytes[1] += c->bytes[1];
-	fc->tcp_flags[0] |= c->tcp_flags[0];
-	fc->tcp_flags[1] |= c->tcp_flags[1];
-	fc->hook_dirs |= c->hook_dirs;
+	cache_add(fc, c);
 	stat_add(STAT_PACKETS, n);
-	stat_add(STAT_XDP_CACHED, n);
+	counted = 1;
 out:
+	if (counted)
+		stat_add(STAT_XDP_CACHED, n);
 	c->packets[0] = c->packets[1] = 0;
 	c->bytes[0] = c->bytes[1] = 0;
 	c->tcp_flags[0] = c->tcp_flags[1] = 0;

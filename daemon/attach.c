@@ -209,7 +209,7 @@ static int attach_xdp(struct np_daemon *d, struct np_netns *ns, struct np_iface 
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	char path[512];
-	int fd, err;
+	int fd, err, native;
 
 	err = xdp_link_pin_path(d, ns, ifc->ifindex, path, sizeof(path));
 	if (err)
@@ -217,9 +217,9 @@ static int attach_xdp(struct np_daemon *d, struct np_netns *ns, struct np_iface 
 
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
-		int native = bpf_xdp_query(ifc->ifindex, 0, &q) == 0 &&
-			     q.attach_mode != XDP_ATTACHED_SKB;
-
+		/* the link keeps its mode: the program must suit it */
+		native = bpf_xdp_query(ifc->ifindex, 0, &q) == 0 &&
+			 q.attach_mode != XDP_ATTACHED_SKB;
 		if (bpf_link_update(fd, xdp_prog_fd(ns, native), NULL) == 0) {
 			*adopted = 1;
 			goto attached;
@@ -231,7 +231,8 @@ static int attach_xdp(struct np_daemon *d, struct np_netns *ns, struct np_iface 
 	}
 
 	fd = -1;
-	if (d->xdp_mode != XDP_MODE_GENERIC_ONLY) {
+	native = d->xdp_mode != XDP_MODE_GENERIC_ONLY;
+	if (native) {
 		lopts.flags = XDP_FLAGS_DRV_MODE;
 		fd = bpf_link_create(xdp_prog_fd(ns, 1), ifc->ifindex, BPF_XDP, &lopts);
 		/* auto: generic only where the driver has no native XDP */
@@ -239,6 +240,7 @@ static int attach_xdp(struct np_daemon *d, struct np_netns *ns, struct np_iface 
 			return -errno;
 	}
 	if (fd < 0) {
+		native = 0;
 		lopts.flags = XDP_FLAGS_SKB_MODE;
 		fd = bpf_link_create(xdp_prog_fd(ns, 0), ifc->ifindex, BPF_XDP, &lopts);
 		if (fd < 0)
@@ -252,10 +254,7 @@ static int attach_xdp(struct np_daemon *d, struct np_netns *ns, struct np_iface 
 	}
 attached:
 	ifc->xdp_link_fd = fd;
-	if (bpf_xdp_query(ifc->ifindex, 0, &q) == 0 && q.attach_mode == XDP_ATTACHED_SKB)
-		ifc->attach |= IFACE_XDP_GENERIC;
-	else
-		ifc->attach |= IFACE_XDP_NATIVE;
+	ifc->attach |= native ? IFACE_XDP_NATIVE : IFACE_XDP_GENERIC;
 	return 0;
 }
 
