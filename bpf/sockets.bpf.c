@@ -48,16 +48,6 @@
 
 const volatile bool rtt_from_start;
 
-/* Owners of sockets found by the start-up scan (the process holding them). */
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct sock_owner);
-	/* pinned: a restarted netprofd's programs find the owners already stored */
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} sk_owner SEC(".maps");
-
 struct listen_key {
 	__u32	netns_ino;
 	__u16	port;
@@ -161,6 +151,21 @@ struct {
 	__type(key, struct listen_key);
 	__type(value, __u8);
 } listen_ports SEC(".maps");
+
+/*
+ * Owners found by scan_owners, by socket inode, for scan_tcp to take. Not
+ * sk_storage: since "bpf: Fix verifier assumptions about socket->sk"
+ * (6.18.y and others) socket->sk read in iter/task_file is untrusted and no
+ * helper takes it; iter/tcp's socket is trusted, and both walks can name a
+ * socket by its inode. Created empty (not preallocated): used at start-up.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, SCAN_OWNERS_MAX);
+	__type(key, __u64);			/* socket inode (ss's ino) */
+	__type(value, struct sock_owner);
+} scan_owners_by_ino SEC(".maps");
 
 /* io_owner's memory, per CPU: the last socket checked and its process */
 struct io_seen {
@@ -646,51 +651,56 @@ static __always_inline void owner_of_task(struct sock_owner *o, struct task_stru
 	o->source = OWNER_SCAN;
 }
 
+#define S_IFMT_		00170000
+#define S_IFSOCK_	0140000
+
 /*
- * Every socket file of every process in the followed cgroup: give its TCP
- * sockets an owner (listeners in listen_owners, for the connections they
- * accept from now on), and note a process per namespace for iter/tcp.
+ * Every socket file of every process in the followed cgroup: note the
+ * owners of its TCP sockets by inode for scan_tcp (listeners go straight
+ * into listen_owners, for the connections they accept from now on), and a
+ * process per namespace for iter/tcp. Plain CO-RE reads throughout: the
+ * socket pointers here are untrusted on current kernels, and a socket's
+ * file is told by its inode's mode (as bpf_sock_from_file does by f_op).
  */
 SEC("iter/task_file")
 int scan_owners(struct bpf_iter__task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
-	struct sock_owner *o;
+	struct sock_owner o = {};
 	struct socket *sock;
 	struct sock *sk;
-	__u32 ino, pid;
-	__u16 family;
+	__u32 netns, pid;
+	__u16 family, mode;
+	__u64 ino;
 
 	if (!task || !file)
 		return 0;
-	sock = bpf_sock_from_file(file);
-	if (!sock)
+	mode = BPF_CORE_READ(file, f_inode, i_mode);
+	if ((mode & S_IFMT_) != S_IFSOCK_)
 		return 0;
-	sk = sock->sk;
-	if (!sk || sk->sk_protocol != IPPROTO_TCP_)
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP_)
 		return 0;
-	family = sk->__sk_common.skc_family;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if ((family != NP_AF_INET && family != NP_AF_INET6) || !task_in_target(task))
 		return 0;
 	pid = task->tgid;
-	ino = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	if (sk->__sk_common.skc_state == TCP_LISTEN_) {
-		struct listen_key lk = { .netns_ino = ino, .port = sk->__sk_common.skc_num };
-		struct sock_owner lo = {};
+	netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	owner_of_task(&o, task);
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_LISTEN_) {
+		struct listen_key lk = { .netns_ino = netns,
+					 .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
 
-		owner_of_task(&lo, task);
-		bpf_map_update_elem(&listen_owners, &lk, &lo, BPF_NOEXIST);
+		bpf_map_update_elem(&listen_owners, &lk, &o, BPF_NOEXIST);
 		return 0;
 	}
-	o = bpf_sk_storage_get(&sk_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!o) {
-		sstat_add(SSTAT_OWNER_STORAGE_FAIL);
-		return 0;
-	}
-	if (!o->tgid)
-		owner_of_task(o, task);
-	bpf_map_update_elem(&scan_netns, &ino, &pid, BPF_NOEXIST);
+	/* a socket shared by several processes (fork) keeps the first found */
+	ino = BPF_CORE_READ(file, f_inode, i_ino);
+	if (bpf_map_update_elem(&scan_owners_by_ino, &ino, &o, BPF_NOEXIST) == -7 /* E2BIG */)
+		sstat_add(SSTAT_SCAN_OWNERS_FULL);
+	bpf_map_update_elem(&scan_netns, &netns, &pid, BPF_NOEXIST);
 	return 0;
 }
 
@@ -710,7 +720,7 @@ int scan_tcp(struct bpf_iter__tcp *ctx)
 	struct sock_owner *o;
 	struct tcp_sock *tp;
 	__u8 one = 1, state;
-	__u64 cookie;
+	__u64 cookie, sk_ino;
 	__u32 ino;
 	int flags = SOCK_CB_FLAGS_RTT;
 
@@ -741,7 +751,9 @@ int scan_tcp(struct bpf_iter__tcp *ctx)
 		counters_from_tp(rec, tp, bpf_ktime_get_ns());
 		return 0;
 	}
-	o = bpf_sk_storage_get(&sk_owner, tp, 0, 0);
+	/* the inode scan_owners named the socket by (SOCK_INODE) */
+	sk_ino = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_socket, file, f_inode, i_ino);
+	o = bpf_map_lookup_elem(&scan_owners_by_ino, &sk_ino);
 	if (!o)
 		return 0;	/* not a socket of the followed cgroup */
 
@@ -764,6 +776,8 @@ int scan_tcp(struct bpf_iter__tcp *ctx)
 		init.flags &= ~SOCK_F_RTT_CB;
 	if (bpf_map_update_elem(&socks, &cookie, &init, BPF_NOEXIST) == -7 /* E2BIG */)
 		sstat_add(SSTAT_TABLE_FULL);
+	else
+		bpf_map_delete_elem(&scan_owners_by_ino, &sk_ino);
 	return 0;
 }
 

@@ -103,7 +103,8 @@ static int selected(const struct map_opts *o, const struct svc_map *m, const str
 {
 	int i;
 
-	if (o->since_ns && (now < o->since_ns || e->last_ns < now - o->since_ns))
+	/* a window reaching back before boot holds every edge */
+	if (o->since_ns && now > o->since_ns && e->last_ns < now - o->since_ns)
 		return 0;
 	for (i = 0; i < o->nmatch; i++)
 		if (!node_matches(&m->nodes[e->client], o->match[i]) &&

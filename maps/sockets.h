@@ -5,9 +5,9 @@
  *
  * Who owns a socket is decided without kprobes (docs/sockets.md):
  *  - sockops TCP_CONNECT_CB runs in connect(): the caller is the client.
- *  - sockops TCP_LISTEN_CB runs in listen(): the caller goes into the
- *    listener's sk_storage (sk_owner, BPF_F_CLONE), which every socket
- *    accepted from it starts with a clone of.
+ *  - sockops TCP_LISTEN_CB runs in listen(): the caller goes into
+ *    listen_owners by (netns, port), which every socket accepted there
+ *    starts with.
  *  - tp_btf sock_send_length / sock_recv_length run in the process doing
  *    the I/O: when that is another process (nginx: the master listens, a
  *    worker accepts and reads), the owner moves to it.
@@ -25,17 +25,17 @@
 #define SOCKS_MAP		"socks"		/* open sockets */
 #define SOCKS_CLOSED_MAP	"socks_closed"	/* closed ones: a ring, oldest overwritten first */
 #define SOCKS_CLOSED_HEAD_MAP	"socks_closed_head"	/* the ring's write position */
-#define SK_OWNER_MAP		"sk_owner"
 #define SOCK_STATS_MAP		"sock_stats"
 #define CGROUP_NAMES_MAP	"cgroup_names"
 #define CONN_AGG_MAP		"conn_agg"	/* closed connections, summed per endpoint pair */
 #define LISTEN_OWNERS_MAP	"listen_owners"	/* (netns, port) -> listening process */
 
 #define SOCKS_DEFAULT_MAX	65536
+#define SCAN_OWNERS_MAX		65536	/* sockets the start-up scan can name an owner for */
 #define CONN_AGG_DEFAULT_MAX	16384
 #define RTT_HIST_BUCKETS	27	/* log2 µs: up to 2^26 µs = 67 s */
 
-/* The owner, in sk_storage and copied into the record. */
+/* The owner, copied into the record. */
 struct sock_owner {
 	__u32	tgid;		/* process id (thread group) */
 	__u32	uid;
@@ -213,7 +213,7 @@ struct conn_agg {
 enum sock_stat {
 	SSTAT_TABLE_FULL = 0,	/* sockets not recorded: socks map full */
 	SSTAT_NO_OWNER,		/* sockets whose creation we did not see */
-	SSTAT_OWNER_STORAGE_FAIL,/* sk_storage could not be created */
+	SSTAT_SCAN_OWNERS_FULL,	/* pre-existing sockets left without owner: scan table full */
 	SSTAT_CLOSED,		/* sockets copied to socks_closed when they closed */
 	SSTAT_CLOSED_DROPPED,	/* closed records overwritten before --keep-ended */
 	SSTAT_AGG_FULL,		/* ended connections not summed: conn_agg full */
