@@ -81,6 +81,8 @@ static const char usage_text[] =
 "                           flow times advance per tick, timing samples precise)\n"
 "  -k, --keep               on exit leave programs attached and pinned\n"
 "      --remove             detach what the pins describe, remove them, exit\n"
+"      --probe              try every BPF program on this kernel, say which load\n"
+"                           and why the others are refused, exit\n"
 "  -v, --verbose            more logs (twice: libbpf's too)\n"
 "  -h, --help               this text\n"
 "\n"
@@ -92,7 +94,7 @@ enum {
 	OPT_MAX_SOCKETS, OPT_NO_SOCKETS, OPT_RTT_START, OPT_NO_LATENCY,
 	OPT_NO_PROFILE, OPT_PROFILE_HZ, OPT_PROFILE_WINDOW, OPT_DEBUG_DIR,
 	OPT_PROFILE_PID, OPT_PROFILE_CGROUP, OPT_PROFILE_COMM, OPT_METRICS, OPT_METRICS_PEERS,
-	OPT_IPFIX, OPT_IPFIX_ACTIVE, OPT_IPFIX_TEMPLATES,
+	OPT_IPFIX, OPT_IPFIX_ACTIVE, OPT_IPFIX_TEMPLATES, OPT_PROBE,
 };
 
 static const struct option long_opts[] = {
@@ -125,6 +127,7 @@ static const struct option long_opts[] = {
 	{ "precise-clock",  no_argument,       NULL, OPT_PRECISE },
 	{ "keep",           no_argument,       NULL, 'k' },
 	{ "remove",         no_argument,       NULL, OPT_REMOVE },
+	{ "probe",          no_argument,       NULL, OPT_PROBE },
 	{ "verbose",        no_argument,       NULL, 'v' },
 	{ "help",           no_argument,       NULL, 'h' },
 	{}
@@ -340,7 +343,7 @@ int main(int argc, char **argv)
 	const char *pin_dir = NULL;
 	char **netns_names = NULL;
 	size_t cap_ifnames = 0, cap_netns = 0;
-	int n_netns = 0, opt, verbose = 0, remove = 0, prof_asked = 0, err, i;
+	int n_netns = 0, opt, verbose = 0, remove = 0, probe = 0, prof_asked = 0, err, i;
 	struct np_netns *ns, **tail = &d.netns;
 	uint64_t v;
 
@@ -501,6 +504,9 @@ int main(int argc, char **argv)
 		case OPT_REMOVE:
 			remove = 1;
 			break;
+		case OPT_PROBE:
+			probe = 1;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -529,6 +535,8 @@ int main(int argc, char **argv)
 	}
 	if (remove)
 		return remove_pinned(&d) ? 1 : 0;
+	if (probe)
+		return probe_print(stdout) ? 3 : 0;
 	if (prepare_pin_dir(&d))
 		return 1;
 	if (!d.no_sockets && sockets__check(&d))

@@ -178,6 +178,9 @@ void ipfix__flow_ended(struct np_daemon *d, const struct flow_key *k,
 		       const struct flow_record *r);
 void ipfix__metrics(struct np_daemon *d, FILE *f);
 
+/* probe.c: every program tried alone, a line each; the number refused */
+int probe_print(FILE *f);
+
 /* sweep.c */
 int sweep(struct np_daemon *d);
 void daemon_info_write(struct np_daemon *d);

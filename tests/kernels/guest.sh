@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# Inside a kernel of the matrix (PID 1 after tests/kernels/init), or on the
+# host for its own row (NP_HOST=1): mount what the tests need, run the
+# suites NP_SUITES names, each into NP_OUT/SUITE.log, then power off.
+set -u
+cd "$NP_ROOT" || exit 1
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export NETPROF_PCAPS=${NETPROF_PCAPS:-$NP_ROOT/../shared/pcaps}
+
+if [ -z "${NP_HOST:-}" ]; then
+	mount -t proc proc /proc
+	mount -t sysfs sysfs /sys
+	mountpoint -q /dev || mount -t devtmpfs dev /dev
+	mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts && mount -t tmpfs tmpfs /dev/shm
+	mount -t tmpfs tmpfs /run && mkdir -p /run/netns /var/run
+	# /tmp stays the overlay's: the results share may live below it
+	mount -t bpf bpf /sys/fs/bpf
+	mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup
+	# the kernel's own modules (veth, sch_ingress, cls_bpf...), for modprobe
+	kver=$(uname -r)
+	mkdir -p "/lib/modules/$kver" && mount --bind "$NP_KROOT/lib/modules/$kver" "/lib/modules/$kver"
+	ip link set lo up
+	hostname "np-${kver%%+*}"
+	sysctl -qw kernel.panic_on_oops=1
+	ulimit -l unlimited	# 5.10 charges BPF maps to RLIMIT_MEMLOCK
+fi
+
+{
+	echo "kernel: $(uname -r)"
+	echo "btf: $(test -r /sys/kernel/btf/vmlinux && echo yes || echo no)"
+} >"$NP_OUT/kernel.txt"
+
+# suite NAME CMD...: CMD's output into NAME.log (its last line is the count)
+suite() {
+	local name=$1
+	shift
+	echo "== $name ($(date +%T))"
+	timeout 1200 "$@" >"$NP_OUT/$name.log" 2>&1
+	tail -1 "$NP_OUT/$name.log"
+}
+
+for s in ${NP_SUITES//,/ }; do
+	case $s in
+	probe) suite probe bash tests/kernels/probe.sh ;;
+	unit) suite unit ./.output/tests/test_datapath ;;
+	smoke) suite smoke bash tests/kernels/smoke.sh ;;
+	full) suite full bash tests/run.sh ;;
+	*) echo "0 passed, 1 failed" >"$NP_OUT/$s.log"; echo "unknown suite $s" ;;
+	esac
+done
+sync
+[ -n "${NP_HOST:-}" ] && exit 0
+echo o >/proc/sysrq-trigger
+sleep 5
+exit 0	# PID 1 exits: panic=-1 reboots, qemu -no-reboot stops
