@@ -32,6 +32,7 @@
 #define TCP_SYN_SENT_	2
 #define TCP_SYN_RECV_	3
 #define TCP_CLOSE_	7
+#define TCP_LISTEN_	10
 /*
  * A connection starts with the retransmit callback only; the per-ACK RTT
  * callback is turned on once it has outlived a daemon pass (scan_tcp below),
@@ -181,6 +182,25 @@ struct {
 	__type(value, struct io_seen);
 } io_seen SEC(".maps");
 
+/*
+ * The process that opens a socket (listen(), connect()), named by the state
+ * tracepoint in its context for the sockops callback that follows on the
+ * same CPU: sock_ops programs may not read the current task on kernels
+ * before 6.18 (6.1: no bpf_get_current_pid_tgid; 6.12: no
+ * bpf_get_current_uid_gid), and this way no kernel needs them there.
+ */
+struct open_owner {
+	__u64	sk;		/* the socket's address: the callback checks it is the same */
+	struct sock_owner o;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct open_owner);
+} open_owner SEC(".maps");
+
 static __always_inline void io_seen_set(__u64 cookie, __u32 tgid)
 {
 	__u32 zero = 0;
@@ -212,6 +232,37 @@ static __always_inline struct tcp_sock *ops_tcp_sock(struct bpf_sock_ops *skops)
 	struct bpf_sock *sk = skops->sk;
 
 	return sk ? bpf_skc_to_tcp_sock(sk) : NULL;
+}
+
+/* In listen() or connect(): note who opens the socket (open_owner). */
+static __always_inline void open_owner_note(const struct sock *sk)
+{
+	__u32 zero = 0;
+	struct open_owner *oo = bpf_map_lookup_elem(&open_owner, &zero);
+
+	if (!oo)
+		return;
+	oo->sk = (__u64)sk;
+	owner_from_current(&oo->o, OWNER_CREATE);
+}
+
+/*
+ * In the sockops callback of that listen() or connect(): take the owner the
+ * tracepoint noted, if it was this socket's (the task may have moved to
+ * another CPU in between: then the first I/O names the owner).
+ */
+static __always_inline int open_owner_take(const struct tcp_sock *tp, struct sock_owner *o)
+{
+	__u32 zero = 0;
+	struct open_owner *oo = bpf_map_lookup_elem(&open_owner, &zero);
+
+	if (!oo || !tp || oo->sk != (__u64)tp) {
+		sstat_add(SSTAT_NO_OWNER);
+		return -1;
+	}
+	*o = oo->o;
+	oo->sk = 0;
+	return 0;
 }
 
 /* the inode of the socket's network namespace, as flows key it */
@@ -300,7 +351,8 @@ static __always_inline void record_create(struct bpf_sock_ops *skops, __u64 cook
 	init.netns_ino = tp_netns_ino(tp);
 	init.connect_ns = now;
 	if (owner_is_current) {
-		owner_from_current(&init.owner, OWNER_CREATE);
+		if (!open_owner_take(tp, &init.owner))
+			io_seen_set(cookie, init.owner.tgid);
 	} else {
 		struct listen_key lk = { .netns_ino = init.netns_ino, .port = init.lport };
 
@@ -448,20 +500,19 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 
 	switch (op) {
 	case BPF_SOCK_OPS_TCP_LISTEN_CB: {
-		/* listen() runs in the listening process */
-		struct listen_key lk = { .netns_ino = tp_netns_ino(ops_tcp_sock(skops)),
-					 .port = skops->local_port };
-		struct sock_owner lo = {};
+		/* after the port is bound (the state tracepoint may come before) */
+		struct tcp_sock *tp = ops_tcp_sock(skops);
+		struct listen_key lk = { .netns_ino = tp_netns_ino(tp), .port = skops->local_port };
+		struct sock_owner lo;
 
-		owner_from_current(&lo, OWNER_CREATE);
-		bpf_map_update_elem(&listen_owners, &lk, &lo, BPF_ANY);
+		if (!open_owner_take(tp, &lo))
+			bpf_map_update_elem(&listen_owners, &lk, &lo, BPF_ANY);
 		return 1;
 	}
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
 		bpf_sock_ops_cb_flags_set(skops, rtt_from_start ? SOCK_CB_FLAGS_RTT : SOCK_CB_FLAGS);
 		cookie = bpf_get_socket_cookie(skops);
 		record_create(skops, cookie, ROLE_CLIENT, bpf_ktime_get_ns(), 1, 0);
-		io_seen_set(cookie, bpf_get_current_pid_tgid() >> 32);
 		return 1;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
@@ -520,6 +571,11 @@ int BPF_PROG(sock_set_state, const struct sock *sk, int oldstate, int newstate)
 	struct tcp_sock *tp;
 	__u64 cookie, now;
 
+	/* listen() and connect() run in the opening process (open_owner) */
+	if (newstate == TCP_LISTEN_ || newstate == TCP_SYN_SENT_) {
+		open_owner_note(sk);
+		return 0;
+	}
 	if (newstate != TCP_CLOSE_)
 		return 0;
 	cookie = tcp_cookie(sk);
@@ -618,7 +674,6 @@ int BPF_PROG(tcp_receive_reset, struct sock *sk)
 
 /* ---- start-up scan: sockets that existed before netprofd ---- */
 
-#define TCP_LISTEN_	10
 #define TCP_TIME_WAIT_	6
 #define TCP_NEW_SYN_RECV_ 12
 #define SOL_TCP_	6

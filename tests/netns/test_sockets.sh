@@ -138,6 +138,9 @@ for comm, pid, port in clients:
     mine = [s for s in socks if s["role"] == "client" and s["pid"] == pid]
     if len(mine) != 1 or mine[0]["comm"] != comm or mine[0]["remote_port"] != port:
         errors.append(f"client {comm}[{pid}] -> :{port}: {mine}")
+    # named at connect(), not later by its first I/O
+    elif mine[0]["owner_source"] != "create":
+        errors.append(f"client {comm}[{pid}] named by {mine[0]['owner_source']}, not at connect()")
 for port, pid, comm, n in ((80, worker, "nginx", 4), (8080, python, "python3", 2)):
     srv = [s for s in socks if s["role"] == "server" and s["local_port"] == port]
     if len(srv) != n:
@@ -145,6 +148,9 @@ for port, pid, comm, n in ((80, worker, "nginx", 4), (8080, python, "python3", 2
     for s in srv:
         if s["pid"] != pid or s["comm"] != comm:
             errors.append(f"server socket on :{port} owned by {s['comm']}[{s['pid']}], want {comm}[{pid}]")
+        # python listens and reads itself: named from listen(), kept by its I/O
+        elif port == 8080 and s["owner_source"] != "create":
+            errors.append(f"server socket on :8080 named by {s['owner_source']}, not at listen()")
 for s in socks:
     if s["pid"] == 0 or s["cgroup"] != cgroup:
         errors.append(f"socket {s['local']}:{s['local_port']} pid {s['pid']} cgroup {s['cgroup']}")
