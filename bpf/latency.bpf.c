@@ -348,16 +348,12 @@ int BPF_PROG(lat_rx_tcp, struct sock *sk, const struct sk_buff *skb)
 }
 
 /* After recvmsg: every mark the application's reads have now passed. */
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(lat_rx_read, struct sock *sk, int ret, int flags)
+static __always_inline int rx_read(struct sock *sk)
 {
 	struct sock_lat *l;
 	struct tcp_sock *tp;
 	__u64 now = 0;
 
-	/* every recvmsg on the host: UDP and unix sockets leave before any lookup */
-	if (ret <= 0 || !sk)
-		return 0;
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp)
 		return 0;
@@ -370,12 +366,30 @@ int BPF_PROG(lat_rx_read, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(lat_rx_read, struct sock *sk, int ret, int flags)
+{
+	/* every recvmsg on the host: UDP and unix sockets leave before any lookup */
+	if (ret <= 0 || !sk)
+		return 0;
+	return rx_read(sk);
+}
+
+/*
+ * Before 6.3 (no sock_recv_length): after TCP's recvmsg. Its arguments
+ * changed between kernels, so the return value's place is not known and
+ * not read: a read that took nothing pops nothing.
+ */
+SEC("?fexit/tcp_recvmsg")
+int BPF_PROG(lat_rx_read_fexit, struct sock *sk)
+{
+	return rx_read(sk);
+}
+
 /* ---- send ---- */
 
-/* tcp_sendmsg_locked(), before each chunk it copies: a write begins at write_seq */
-SEC("tp_btf/tcp_sendmsg_locked")
-int BPF_PROG(lat_tx_write, const struct sock *sk, const struct msghdr *msg,
-	     const struct sk_buff *skb, int size_goal)
+/* A write begins at write_seq. */
+static __always_inline int tx_write(const struct sock *sk)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
 	struct lat_mark *last;
@@ -394,6 +408,21 @@ int BPF_PROG(lat_tx_write, const struct sock *sk, const struct msghdr *msg,
 		return 0;	/* the same write's next chunk */
 	ring_push(&l->tx, seq, 0);
 	return 0;
+}
+
+/* tcp_sendmsg_locked(), before each chunk it copies (the tracepoint is 6.14's) */
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(lat_tx_write, const struct sock *sk, const struct msghdr *msg,
+	     const struct sk_buff *skb, int size_goal)
+{
+	return tx_write(sk);
+}
+
+/* Kernels without it: once at the start of each tcp_sendmsg_locked() call. */
+SEC("?fentry/tcp_sendmsg_locked")
+int BPF_PROG(lat_tx_write_fentry, const struct sock *sk)
+{
+	return tx_write(sk);
 }
 
 /*

@@ -253,4 +253,17 @@ int BPF_PROG(prof_recv, struct sock *sk, int ret, int flags)
 	return thread_io(sk);
 }
 
+/* where those tracepoints are missing (before 6.3): TCP's sendmsg and recvmsg */
+SEC("?fentry/tcp_sendmsg")
+int BPF_PROG(prof_send_fentry, struct sock *sk)
+{
+	return thread_io(sk);
+}
+
+SEC("?fentry/tcp_recvmsg")
+int BPF_PROG(prof_recv_fentry, struct sock *sk)
+{
+	return thread_io(sk);
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -645,6 +645,24 @@ int BPF_PROG(sock_recv, struct sock *sk, int ret, int flags)
 	return io_owner(sk);
 }
 
+/*
+ * Kernels without those tracepoints (before 6.3: 6.1, 5.10) but with
+ * fentry (Debian's have it; a kernel without kprobes has not): the same at
+ * the start of TCP's own sendmsg and recvmsg (netprofd loads these only
+ * where the tracepoints are refused).
+ */
+SEC("?fentry/tcp_sendmsg")
+int BPF_PROG(sock_send_fentry, struct sock *sk)
+{
+	return io_owner(sk);
+}
+
+SEC("?fentry/tcp_recvmsg")
+int BPF_PROG(sock_recv_fentry, struct sock *sk)
+{
+	return io_owner(sk);
+}
+
 static __always_inline void mark_reset(const struct sock *sk, __u32 flag)
 {
 	struct sock_record *r;

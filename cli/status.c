@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cli.h"
+#include "captab.h"
 #include "flowtab.h"
 #include "format.h"
 #include "json.h"
@@ -131,6 +132,43 @@ out:
 		close(daemon_fd);
 }
 
+/* What runs on this kernel, capability by capability (maps/caps.h). */
+static void show_caps(struct json_writer *jw)
+{
+	struct np_cap_info caps[NP_CAP_MAX] = {};
+	unsigned int i;
+	int err;
+
+	err = caps_read(g.pin_dir, caps);
+	if (err) {
+		const char *why = err == -EINVAL ? "pins of another layout: run 'netprofd --remove'" :
+				  "not recorded (netprofd has not started on these pins)";
+
+		if (jw)
+			jw_null(jw, "capabilities");
+		else
+			printf("capabilities: %s\n", why);
+		return;
+	}
+	if (jw)
+		jw_object_start(jw, "capabilities");
+	else
+		printf("capabilities:\n");
+	for (i = 0; i < NP_CAP_MAX; i++) {
+		if (jw) {
+			jw_object_start(jw, np_cap_name(i));
+			jw_str(jw, "state", np_cap_state_name(caps[i].state));
+			jw_str(jw, "why", caps[i].why);
+			jw_object_end(jw);
+		} else {
+			printf("  %-10s %-12s %s\n", np_cap_name(i), np_cap_state_name(caps[i].state),
+			       caps[i].why);
+		}
+	}
+	if (jw)
+		jw_object_end(jw);
+}
+
 int do_status(int argc, char **argv)
 {
 	int flows_fd = -1, ended_fd = -1, stats_fd = -1, daemon_fd = -1, ifaces_fd = -1, err = 1;
@@ -219,6 +257,7 @@ int do_status(int argc, char **argv)
 		jw_u64(jw, "ended_dropped", info.ended_dropped);
 		jw_object_end(jw);
 		jw_str(jw, "pin_dir", g.pin_dir);
+		show_caps(jw);
 		jw_object_start(jw, "maps");
 		json_fill(jw, "flows", live, max_live);
 		json_fill(jw, "flows_ended", ended, max_ended);
@@ -236,6 +275,7 @@ int do_status(int argc, char **argv)
 		else
 			printf("netprofd:   not running (the maps below are what it left pinned)\n");
 		printf("pins:       %s\n", g.pin_dir);
+		show_caps(NULL);
 		printf("flows:      %ld live of %u (%.1f%%), %ld ended of %u kept %s, %llu expired so far\n",
 		       live, max_live, max_live ? 100.0 * live / max_live : 0, ended, max_ended,
 		       fmt_duration(b3, sizeof(b3), info.keep_ended_ns),

@@ -29,6 +29,8 @@
 #include "profile.h"
 #include "format.h"
 #include "netprofd.h"
+#include "progload.h"
+#include "progprobe.h"
 
 int netns_enter(struct np_daemon *d, struct np_netns *ns)
 {
@@ -110,9 +112,13 @@ static int pinned_max_entries(struct np_daemon *d, const char *name, uint32_t *m
 	return 0;
 }
 
+/* Every flow program is needed: no kernel of the matrix refuses one (docs/kernels.md). */
+const struct np_object flow_object = { "flow", flow_bpf__elf_bytes, NULL, 0 };
+
 int netns__load(struct np_daemon *d, struct np_netns *ns)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
+	char why[PROG_WHY_LEN];
 	struct flow_bpf *skel;
 	uint32_t pinned = 0;
 	int err, ncpu;
@@ -143,12 +149,24 @@ int netns__load(struct np_daemon *d, struct np_netns *ns)
 	if (ncpu > 0)
 		bpf_map__set_max_entries(skel->maps.flow_cache, ncpu);
 
+	prog_capture_begin();
 	err = flow_bpf__load(skel);
+	prog_why(prog_capture_end(), NULL, why, sizeof(why));
 	if (err) {
-		pr_err("cannot load the flow BPF programs: %s (run with -v for the verifier log)",
-		       strerror(-err));
+		struct prog_plan plan;
+
+		/* which program this kernel refuses, if that is the reason */
+		if (object_plan(&flow_object, &plan) == -ENOTSUP) {
+			cap_set(d, NP_CAP_FLOWS, NP_CAP_UNAVAILABLE, plan.why);
+			pr_err("this kernel refuses netprof's flow programs: %s (docs/kernels.md lists the kernels that run them)",
+			       plan.why);
+		} else {
+			pr_err("cannot load the flow BPF programs: %s (%s; run with -vv for libbpf's log)",
+			       strerror(-err), why);
+		}
 		goto err;
 	}
+	cap_set(d, NP_CAP_FLOWS, NP_CAP_ACTIVE, "");
 	ns->skel = skel;
 	return 0;
 err:
@@ -438,7 +456,7 @@ int remove_pinned(struct np_daemon *d)
 		SOCKS_MAP, SOCKS_CLOSED_MAP, SOCKS_CLOSED_HEAD_MAP, SOCK_STATS_MAP,
 		CGROUP_NAMES_MAP, CONN_AGG_MAP, LISTEN_OWNERS_MAP,
 		SOCK_LAT_MAP, EDGE_LAT_MAP, LAT_STATS_MAP,
-		PROF_STATS_MAP, PROF_DAEMON_MAP,
+		PROF_STATS_MAP, PROF_DAEMON_MAP, NP_CAPS_MAP,
 	};
 	char path[512];
 	struct dirent *de;

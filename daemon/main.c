@@ -256,6 +256,23 @@ static int epoll_add(int epfd, int fd, void *ptr)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
+/* Capabilities turned off by options; the others are set as their modules start. */
+static void caps_off(struct np_daemon *d)
+{
+	if (d->no_sockets) {
+		cap_set(d, NP_CAP_SOCKETS, NP_CAP_OFF, "--no-sockets");
+		cap_set(d, NP_CAP_LATENCY, NP_CAP_OFF, "--no-sockets");
+	} else if (d->no_latency) {
+		cap_set(d, NP_CAP_LATENCY, NP_CAP_OFF, "--no-latency");
+	}
+	if (d->no_profile)
+		cap_set(d, NP_CAP_PROFILE, NP_CAP_OFF, "--no-profile");
+	if (!d->metrics_addr)
+		cap_set(d, NP_CAP_METRICS, NP_CAP_OFF, "no --metrics");
+	if (!d->ipfix_addr)
+		cap_set(d, NP_CAP_IPFIX, NP_CAP_OFF, "no --ipfix");
+}
+
 /* Markers for epoll data.ptr that are not namespaces. */
 static char ev_signal, ev_timer;
 
@@ -339,6 +356,7 @@ int main(int argc, char **argv)
 		.prof_hz = PROF_DEFAULT_HZ, .prof_window_ns = PROF_DEFAULT_WINDOW_NS,
 		.prof_cgroup_fd = -1,
 		.ipfix_active_ns = 60ULL * 1000000000, .ipfix_templates_ns = 60ULL * 1000000000,
+		.caps_fd = -1,
 	};
 	const char *pin_dir = NULL;
 	char **netns_names = NULL;
@@ -539,6 +557,12 @@ int main(int argc, char **argv)
 		return probe_print(stdout) ? 3 : 0;
 	if (prepare_pin_dir(&d))
 		return 1;
+	caps_off(&d);
+	err = caps_open(&d);
+	if (err) {
+		pr_err("cannot pin the capability table in %s: %s", d.pin_dir, strerror(-err));
+		return 1;
+	}
 	if (!d.no_sockets && sockets__check(&d))
 		return 1;
 	if (d.prof_cgroup && !d.no_profile) {
@@ -585,11 +609,15 @@ int main(int argc, char **argv)
 		       d.metrics_addr, strerror(-err));
 		goto cleanup;
 	}
+	if (d.metrics_addr)
+		cap_set(&d, NP_CAP_METRICS, NP_CAP_ACTIVE, "");
 	err = ipfix__start(&d);
 	if (err) {
 		pr_err("--ipfix %s: %s", d.ipfix_addr, strerror(-err));
 		goto cleanup;
 	}
+	if (d.ipfix_addr)
+		cap_set(&d, NP_CAP_IPFIX, NP_CAP_ACTIVE, "");
 	for (ns = d.netns; ns; ns = ns->next) {
 		err = rtnl__open(&d, ns);
 		if (!err)
@@ -621,8 +649,13 @@ int main(int argc, char **argv)
 	}
 	if (!d.no_profile) {
 		err = profile__start(&d);
-		/* on by default: where perf events are not allowed, run without it */
-		if (err && !prof_asked) {
+		/*
+		 * on by default: where perf events are not allowed, run without
+		 * it; where the kernel refuses its programs, always
+		 */
+		if (err && (!prof_asked || err == -ENOTSUP)) {
+			if (d.caps[NP_CAP_PROFILE].state != NP_CAP_UNAVAILABLE)
+				cap_set(&d, NP_CAP_PROFILE, NP_CAP_UNAVAILABLE, strerror(-err));
 			pr_warn("running without the CPU profiler (pass --no-profile to say so, or fix the error above)\n");
 			profile__stop(&d);
 			err = 0;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "flow.h"
+#include "caps.h"
 
 struct flow_bpf;
 struct sockets_bpf;
@@ -114,7 +115,16 @@ struct np_daemon {
 	uint64_t	ipfix_active_ns;
 	uint64_t	ipfix_templates_ns;
 	struct ipfix	*ipfix;
+
+	/* what runs on this kernel (caps.c), pinned for `netprof status` */
+	struct np_cap_info caps[NP_CAP_MAX];
+	int		caps_fd;
 };
+
+/* caps.c */
+void cap_set(struct np_daemon *d, int cap, int state, const char *why);
+int caps_open(struct np_daemon *d);
+void caps_write(struct np_daemon *d);
 
 /* attach.c */
 enum iface_forget {

@@ -7,27 +7,21 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <bpf/libbpf.h>
-#include "flow.skel.h"
-#include "sockets.skel.h"
-#include "latency.skel.h"
-#include "profile.skel.h"
 #include "progprobe.h"
 #include "netprofd.h"
+#include "progload.h"
 
-struct np_object {
-	const char *name;
-	const void *(*elf)(size_t *sz);
+static const struct np_object *const objects[] = {
+	&flow_object, &sockets_object, &latency_object, &profile_object,
 };
 
-static const struct np_object objects[] = {
-	{ "flow", flow_bpf__elf_bytes },
-	{ "sockets", sockets_bpf__elf_bytes },
-	{ "latency", latency_bpf__elf_bytes },
-	{ "profile", profile_bpf__elf_bytes },
-};
-
-/* One line per program: OBJECT PROGRAM loads|refused [WHY]; 0 if every one loads. */
+/*
+ * One line per program: OBJECT PROGRAM loads|optional|refused [WHY], where
+ * optional is a refusal netprofd can do without (progload.h); the number
+ * of programs refused that it needs.
+ */
 int probe_print(FILE *f)
 {
 	struct prog_verdict *v;
@@ -35,18 +29,22 @@ int probe_print(FILE *f)
 	int refused = 0, err;
 
 	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
-		const void *elf = objects[i].elf(&sz);
+		const struct np_object *o = objects[i];
+		const void *elf = o->elf(&sz);
 
 		err = prog_try_all(elf, sz, &v, &n);
 		if (err) {
-			fprintf(f, "%-8s %-22s refused  cannot open the object: %d\n", objects[i].name, "*", err);
+			fprintf(f, "%-8s %-22s refused  cannot open the object: %s\n", o->name, "*",
+				strerror(-err));
 			refused++;
 			continue;
 		}
 		for (j = 0; j < n; j++) {
-			fprintf(f, "%-8s %-22s %-8s %s\n", objects[i].name, v[j].prog,
-				v[j].err ? "refused" : "loads", v[j].why);
-			refused += !!v[j].err;
+			const char *verdict = !v[j].err ? "loads" :
+					      object_opt(o, v[j].prog) ? "optional" : "refused";
+
+			fprintf(f, "%-8s %-22s %-8s %s\n", o->name, v[j].prog, verdict, v[j].why);
+			refused += v[j].err && !object_opt(o, v[j].prog);
 		}
 		free(v);
 	}

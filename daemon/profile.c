@@ -41,6 +41,7 @@
 #include "stats.h"
 #include "syms.h"
 #include "netprofd.h"
+#include "progload.h"
 #include "grow.h"
 
 #define RING_PAGES	64		/* data pages per CPU for side-band records */
@@ -761,12 +762,61 @@ static int open_events(struct np_daemon *d, struct profiler *p)
 	return 0;
 }
 
-int profile__start(struct np_daemon *d)
+static const struct prog_opt prof_opts[] = {
+	{ "prof_send", "prof_send_fentry", "samples are not tied to connections (sends)" },
+	{ "prof_recv", "prof_recv_fentry", "samples are not tied to connections (receives)" },
+};
+
+const struct np_object profile_object = {
+	"profile", profile_bpf__elf_bytes, prof_opts, sizeof(prof_opts) / sizeof(prof_opts[0]),
+};
+
+static void *profile_open(struct np_daemon *d, const struct prog_plan *plan)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
+	struct profile_bpf *skel;
+	int ncounts;
+
+	skel = profile_bpf__open_opts(&opts);
+	if (!skel)
+		return NULL;
+	/* room for two drains of every CPU sampling a distinct stack each time */
+	ncounts = d->prof_hz * d->prof->ncpu * 2 * (d->sweep_interval_ns / 1000000000ULL + 1);
+	if (ncounts < PROF_COUNTS_DEFAULT_MAX)
+		ncounts = PROF_COUNTS_DEFAULT_MAX;
+	if (ncounts > 262144)
+		ncounts = 262144;
+	bpf_map__set_max_entries(skel->maps.prof_counts0, ncounts);
+	bpf_map__set_max_entries(skel->maps.prof_counts1, ncounts);
+	skel->rodata->conn_window_ns = d->prof_window_ns;
+	skel->rodata->filter_tgid = d->prof_pid;
+	skel->rodata->filter_cgroup = d->prof_cgroup_fd >= 0;
+	if (d->prof_comm) {
+		skel->rodata->filter_comm_on = true;
+		strncpy((char *)skel->rodata->filter_comm, d->prof_comm, 15);
+	}
+	if (plan)
+		object_apply(&profile_object, plan, skel->obj);
+	return skel;
+}
+
+static int profile_load(void *skel)
+{
+	return profile_bpf__load(skel);
+}
+
+static void profile_destroy(void *skel)
+{
+	profile_bpf__destroy(skel);
+}
+
+static const struct skel_ops profile_ops = { profile_open, profile_load, profile_destroy };
+
+int profile__start(struct np_daemon *d)
+{
 	struct profiler *p;
 	char dir[512];
-	int err, ncounts;
+	int err;
 
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -782,29 +832,9 @@ int profile__start(struct np_daemon *d)
 	for (int c = 0; c < p->ncpu; c++)
 		p->ev[c].fd = -1;
 
-	p->skel = profile_bpf__open_opts(&opts);
+	p->skel = object_load(d, &profile_object, &profile_ops, NP_CAP_PROFILE);
 	if (!p->skel)
 		return -errno;
-	/* room for two drains of every CPU sampling a distinct stack each time */
-	ncounts = d->prof_hz * p->ncpu * 2 * (d->sweep_interval_ns / 1000000000ULL + 1);
-	if (ncounts < PROF_COUNTS_DEFAULT_MAX)
-		ncounts = PROF_COUNTS_DEFAULT_MAX;
-	if (ncounts > 262144)
-		ncounts = 262144;
-	bpf_map__set_max_entries(p->skel->maps.prof_counts0, ncounts);
-	bpf_map__set_max_entries(p->skel->maps.prof_counts1, ncounts);
-	p->skel->rodata->conn_window_ns = d->prof_window_ns;
-	p->skel->rodata->filter_tgid = d->prof_pid;
-	p->skel->rodata->filter_cgroup = d->prof_cgroup_fd >= 0;
-	if (d->prof_comm) {
-		p->skel->rodata->filter_comm_on = true;
-		strncpy((char *)p->skel->rodata->filter_comm, d->prof_comm, 15);
-	}
-	err = profile_bpf__load(p->skel);
-	if (err) {
-		pr_err("loading the profiler's BPF programs: %s", strerror(-err));
-		return err;
-	}
 	if (d->prof_cgroup_fd >= 0) {
 		__u32 zero = 0;
 
@@ -819,7 +849,7 @@ int profile__start(struct np_daemon *d)
 	p->daemon_fd = bpf_map__fd(p->skel->maps.prof_daemon);
 	p->st = (struct prof_daemon_stats){
 		.pid = getpid(), .hz = d->prof_hz, .window_ns = d->prof_window_ns,
-		.counts_max = ncounts,
+		.counts_max = bpf_map__max_entries(p->skel->maps.prof_counts0),
 	};
 
 	p->ksyms = ksyms__load();
@@ -847,12 +877,27 @@ int profile__start(struct np_daemon *d)
 	}
 
 	/* the connection each thread serves: only while netprofd runs, not pinned */
-	p->skel->links.prof_send = bpf_program__attach(p->skel->progs.prof_send);
-	p->skel->links.prof_recv = bpf_program__attach(p->skel->progs.prof_recv);
-	if (!p->skel->links.prof_send || !p->skel->links.prof_recv) {
-		err = -errno;
-		pr_err("attaching the profiler's socket tracepoints: %s", strerror(-err));
-		return err;
+	{
+		struct bpf_program *io[] = {
+			p->skel->progs.prof_send, p->skel->progs.prof_recv,
+			p->skel->progs.prof_send_fentry, p->skel->progs.prof_recv_fentry,
+		};
+		struct bpf_link **links[] = {
+			&p->skel->links.prof_send, &p->skel->links.prof_recv,
+			&p->skel->links.prof_send_fentry, &p->skel->links.prof_recv_fentry,
+		};
+
+		for (size_t i = 0; i < sizeof(io) / sizeof(io[0]); i++) {
+			if (!bpf_program__autoload(io[i]))
+				continue;	/* left out on this kernel (progload.h) */
+			*links[i] = bpf_program__attach(io[i]);
+			if (!*links[i]) {
+				err = -errno;
+				pr_err("attaching the profiler's %s: %s", bpf_program__name(io[i]),
+				       strerror(-err));
+				return err;
+			}
+		}
 	}
 
 	err = open_events(d, p);

@@ -28,6 +28,7 @@
 #include "pins.h"
 #include "netprofd.h"
 #include "grow.h"
+#include "progload.h"
 
 static int sockets__scan(struct np_daemon *d);
 static int latency_start(struct np_daemon *d);
@@ -124,6 +125,8 @@ static const struct prog_link sock_links[] = {
 	{ "sockops", offsetof(struct sockets_bpf, progs.sockops_tcp), 1 },
 	{ "tp_sock_send", offsetof(struct sockets_bpf, progs.sock_send), 0 },
 	{ "tp_sock_recv", offsetof(struct sockets_bpf, progs.sock_recv), 0 },
+	{ "fentry_sock_send", offsetof(struct sockets_bpf, progs.sock_send_fentry), 0 },
+	{ "fentry_sock_recv", offsetof(struct sockets_bpf, progs.sock_recv_fentry), 0 },
 	{ "tp_tcp_send_reset", offsetof(struct sockets_bpf, progs.tcp_send_reset), 0 },
 	{ "tp_tcp_receive_reset", offsetof(struct sockets_bpf, progs.tcp_receive_reset), 0 },
 };
@@ -138,6 +141,11 @@ static int attach_links(struct np_daemon *d, void *skel, const struct prog_link 
 	for (i = 0; i < n; i++) {
 		struct bpf_program *prog = *(struct bpf_program **)((char *)skel + l[i].prog_off);
 
+		/* left out on this kernel (progload.h): no link, and none of an older daemon */
+		if (!bpf_program__autoload(prog)) {
+			unpin_link(d, l[i].pin);
+			continue;
+		}
 		err = l[i].cgroup ? attach_cgroup_prog(d, prog, l[i].pin, adopted)
 				  : attach_trace_prog(d, prog, l[i].pin);
 		if (err) {
@@ -173,18 +181,28 @@ int sockets__check(struct np_daemon *d)
 	return 0;
 }
 
-int sockets__start(struct np_daemon *d)
+/* Programs some kernels refuse (docs/kernels.md), and what stands in. */
+static const struct prog_opt sock_opts[] = {
+	{ "sock_send", "sock_send_fentry", "owners do not follow sends" },
+	{ "sock_recv", "sock_recv_fentry", "owners do not follow receives" },
+	{ "tcp_send_reset", NULL, "resets sent are not told apart" },
+	{ "tcp_receive_reset", NULL, "resets received are not told apart" },
+	{ "scan_owners", NULL, "sockets from before netprofd have no owner" },
+	{ "scan_tcp", NULL, "sockets from before netprofd are not recorded" },
+};
+
+const struct np_object sockets_object = {
+	"sockets", sockets_bpf__elf_bytes, sock_opts, N_LINKS(sock_opts),
+};
+
+static void *sockets_open(struct np_daemon *d, const struct prog_plan *plan)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
 	struct sockets_bpf *skel;
-	int err, adopted = 0;
 
 	skel = sockets_bpf__open_opts(&opts);
-	if (!skel) {
-		err = -errno;
-		pr_err("cannot open the socket BPF object: %s", strerror(-err));
-		return err;
-	}
+	if (!skel)
+		return NULL;
 	if (d->max_sockets) {
 		bpf_map__set_max_entries(skel->maps.socks, d->max_sockets);
 		bpf_map__set_max_entries(skel->maps.socks_closed, d->max_sockets);
@@ -195,12 +213,36 @@ int sockets__start(struct np_daemon *d)
 	/* for the start-up scan: which cgroup, and how deep it sits */
 	skel->rodata->target_cgroup_id = cgroup_id_of(d->cgroup_path);
 	skel->rodata->target_level = cgroup_level(d->cgroup_path);
-	err = sockets_bpf__load(skel);
-	if (err) {
-		pr_err("cannot load the socket BPF programs: %s (run with -vv for the verifier log; a pinned table of another size needs 'netprofd --remove')",
-		       strerror(-err));
-		sockets_bpf__destroy(skel);
-		return err;
+	if (plan)
+		object_apply(&sockets_object, plan, skel->obj);
+	return skel;
+}
+
+static int sockets_load(void *skel)
+{
+	return sockets_bpf__load(skel);
+}
+
+static void sockets_destroy(void *skel)
+{
+	sockets_bpf__destroy(skel);
+}
+
+static const struct skel_ops sockets_ops = { sockets_open, sockets_load, sockets_destroy };
+
+int sockets__start(struct np_daemon *d)
+{
+	struct sockets_bpf *skel;
+	int err, adopted = 0;
+
+	skel = object_load(d, &sockets_object, &sockets_ops, NP_CAP_SOCKETS);
+	if (!skel) {
+		/* the kernel cannot follow sockets: the rest still runs */
+		if (errno == ENOTSUP) {
+			cap_set(d, NP_CAP_LATENCY, NP_CAP_UNAVAILABLE, "needs sockets");
+			return 0;
+		}
+		return -errno;
 	}
 	d->sockets = skel;
 	d->socks_fd = bpf_map__fd(skel->maps.socks);
@@ -213,9 +255,12 @@ int sockets__start(struct np_daemon *d)
 		return err;
 	pr_info("%s TCP socket tracking on cgroup %s\n", adopted ? "adopted" : "attached",
 		d->cgroup_path);
-	if (!d->no_latency && latency_start(d))
+	if (d->no_latency)
+		cap_set(d, NP_CAP_LATENCY, NP_CAP_OFF, "--no-latency");
+	else if (latency_start(d))
 		return -1;
-	sockets__scan(d);
+	if (bpf_program__autoload(skel->progs.scan_owners) && bpf_program__autoload(skel->progs.scan_tcp))
+		sockets__scan(d);
 	return 0;
 }
 
@@ -223,12 +268,50 @@ static const struct prog_link lat_links[] = {
 	{ "tp_lat_rx_netif", offsetof(struct latency_bpf, progs.lat_rx_netif) },
 	{ "tp_lat_rx_tcp", offsetof(struct latency_bpf, progs.lat_rx_tcp) },
 	{ "tp_lat_rx_read", offsetof(struct latency_bpf, progs.lat_rx_read) },
+	{ "fexit_lat_rx_read", offsetof(struct latency_bpf, progs.lat_rx_read_fexit) },
 	{ "tp_lat_tx_write", offsetof(struct latency_bpf, progs.lat_tx_write) },
+	{ "fentry_lat_tx_write", offsetof(struct latency_bpf, progs.lat_tx_write_fentry) },
 	{ "tp_lat_tx_queue", offsetof(struct latency_bpf, progs.lat_tx_queue) },
 	{ "tp_lat_tx_start", offsetof(struct latency_bpf, progs.lat_tx_start) },
 	{ "tp_lat_tx_done", offsetof(struct latency_bpf, progs.lat_tx_done) },
 	{ "tp_lat_close", offsetof(struct latency_bpf, progs.lat_close) },
 };
+
+static const struct prog_opt lat_opts[] = {
+	{ "lat_rx_read", "lat_rx_read_fexit", "no rx_sockq stage (time in the receive queue)" },
+	{ "lat_tx_write", "lat_tx_write_fentry", "no tx_write stage (time from write to transmit)" },
+};
+
+const struct np_object latency_object = {
+	"latency", latency_bpf__elf_bytes, lat_opts, N_LINKS(lat_opts),
+};
+
+static void *latency_open(struct np_daemon *d, const struct prog_plan *plan)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
+	struct latency_bpf *skel;
+
+	skel = latency_bpf__open_opts(&opts);
+	if (!skel)
+		return NULL;
+	if (d->max_sockets)
+		bpf_map__set_max_entries(skel->maps.socks, d->max_sockets);
+	if (plan)
+		object_apply(&latency_object, plan, skel->obj);
+	return skel;
+}
+
+static int latency_load(void *skel)
+{
+	return latency_bpf__load(skel);
+}
+
+static void latency_destroy(void *skel)
+{
+	latency_bpf__destroy(skel);
+}
+
+static const struct skel_ops latency_ops = { latency_open, latency_load, latency_destroy };
 
 /*
  * The latency stages (bpf/latency.bpf.c): tracepoints only, sharing the
@@ -236,25 +319,11 @@ static const struct prog_link lat_links[] = {
  */
 static int latency_start(struct np_daemon *d)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
 	struct latency_bpf *skel;
-	int err;
 
-	skel = latency_bpf__open_opts(&opts);
-	if (!skel) {
-		err = -errno;
-		pr_err("cannot open the latency BPF object: %s", strerror(-err));
-		return err;
-	}
-	if (d->max_sockets)
-		bpf_map__set_max_entries(skel->maps.socks, d->max_sockets);
-	err = latency_bpf__load(skel);
-	if (err) {
-		pr_err("cannot load the latency BPF programs: %s (run with -vv for the verifier log, or --no-latency)",
-		       strerror(-err));
-		latency_bpf__destroy(skel);
-		return err;
-	}
+	skel = object_load(d, &latency_object, &latency_ops, NP_CAP_LATENCY);
+	if (!skel)
+		return errno == ENOTSUP ? 0 : -errno;
 	d->latency = skel;
 	return attach_links(d, skel, lat_links, N_LINKS(lat_links), NULL);
 }

@@ -129,6 +129,9 @@ void prog_why(const char *log, const char *prog, char *why, size_t len)
 	s = strstr(log, "failed to find kernel BTF type ID of");
 	if (!s)
 		s = strstr(log, "failed to find BTF for");
+	/* the kernel's errno without a log: "BPF program load failed: Operation not permitted" */
+	if (!s)
+		s = strstr(log, "BPF program load failed:");
 	if (s) {
 		while (s > log && s[-1] != '\n')
 			s--;
