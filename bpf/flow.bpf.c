@@ -626,6 +626,46 @@ int flow_cache_flush(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/*
+ * Can this kernel pin a timer to its CPU (BPF_F_TIMER_CPU_PIN, 6.7 and
+ * later)? Without that the flow cache never primes (cache_prime) and every
+ * frame goes to the flow table: netprofd runs this once through
+ * BPF_PROG_TEST_RUN and says so in netprof status. Never attached.
+ */
+struct probe_timer {
+	struct bpf_timer timer;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct probe_timer);
+} timer_probe SEC(".maps");
+
+int timer_pin_err;
+
+static int timer_probe_fired(void *map, __u32 *key, struct probe_timer *t)
+{
+	return 0;
+}
+
+SEC("xdp")
+int timer_pin_probe(struct xdp_md *ctx)
+{
+	__u32 zero = 0;
+	struct probe_timer *t = bpf_map_lookup_elem(&timer_probe, &zero);
+
+	if (!t)
+		return XDP_PASS;
+	bpf_timer_init(&t->timer, &timer_probe, CLOCK_MONOTONIC_);
+	timer_pin_err = bpf_timer_set_callback(&t->timer, timer_probe_fired);
+	if (!timer_pin_err)
+		timer_pin_err = bpf_timer_start(&t->timer, 1000000000, BPF_F_TIMER_CPU_PIN);
+	bpf_timer_cancel(&t->timer);
+	return XDP_PASS;
+}
+
 /* Headers TC needs in the linear part of the skb. */
 #define TC_PULL_LEN	128
 

@@ -112,6 +112,17 @@ static int pinned_max_entries(struct np_daemon *d, const char *name, uint32_t *m
 	return 0;
 }
 
+/* Does the XDP flow cache run here? (timer_pin_probe in bpf/flow.bpf.c) */
+static int flow_cache_works(struct flow_bpf *skel)
+{
+	unsigned char frame[64] = {};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = sizeof(frame), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.timer_pin_probe), &o))
+		return 0;
+	return skel->bss->timer_pin_err == 0;
+}
+
 /* Every flow program is needed: no kernel of the matrix refuses one (docs/kernels.md). */
 const struct np_object flow_object = { "flow", flow_bpf__elf_bytes, NULL, 0 };
 
@@ -166,8 +177,11 @@ int netns__load(struct np_daemon *d, struct np_netns *ns)
 		}
 		goto err;
 	}
-	cap_set(d, NP_CAP_FLOWS, NP_CAP_ACTIVE, "");
 	ns->skel = skel;
+	if (ns == d->netns)
+		cap_set(d, NP_CAP_FLOWS, NP_CAP_ACTIVE,
+			flow_cache_works(skel) ? "" :
+			"no XDP flow cache (a BPF timer pinned to a CPU needs 6.7): every frame updates the flow table");
 	return 0;
 err:
 	flow_bpf__destroy(skel);

@@ -40,6 +40,7 @@
 #include "stats.h"
 #include "svcmap.h"
 #include "netprofd.h"
+#include "captab.h"
 #include "grow.h"
 
 #define MAX_CONNS	8
@@ -493,8 +494,21 @@ static void write_process(struct metrics *m, FILE *f)
 		       (double)rl.rlim_cur);
 }
 
+/* One series per capability, its state as a label: which numbers this host can give. */
+static void write_caps(struct np_daemon *d, FILE *f)
+{
+	unsigned int i;
+
+	family(f, "netprof_capability", "gauge",
+	       "1 for each capability's state on this kernel (active, degraded, off, unavailable; netprof status says why).");
+	for (i = 0; i < NP_CAP_MAX; i++)
+		fprintf(f, "netprof_capability{capability=\"%s\",state=\"%s\"} 1\n", np_cap_name(i),
+			np_cap_state_name(d->caps[i].state));
+}
+
 static void write_health(struct np_daemon *d, FILE *f, long live_flows)
 {
+	write_caps(d, f);
 	family(f, "netprof_map_entries", "gauge", "Entries in netprof's BPF maps.");
 	family(f, "netprof_map_max_entries", "gauge", "Their capacity.");
 	map_fill(f, "flows", live_flows, map_max_entries(d->flows_fd));

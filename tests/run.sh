@@ -15,6 +15,7 @@ grep -q ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf
 
 passed=0
 failed=0
+skipped=0
 suite() {
 	local name=$1 log line p f
 	shift
@@ -29,8 +30,11 @@ suite() {
 		p=${line%% passed*}
 		f=${line#*passed, }
 		f=${f%% failed*}
+		k=0
+		case $line in *skipped*) k=${line#*failed, }; k=${k%% skipped*} ;; esac
 		passed=$((passed + p))
 		failed=$((failed + f))
+		skipped=$((skipped + k))
 	fi
 	rm -f "$log"
 }
@@ -46,5 +50,5 @@ fi
 for t in tests/netns/test_*.sh; do
 	suite "netns: $(basename "$t" .sh)" bash "$t"
 done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

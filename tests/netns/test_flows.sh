@@ -93,10 +93,17 @@ PY
 	"$NETPROF" status --json >"$WORK/status.json"
 	python3 - "$WORK/status.json" <<'PY'
 import json, sys
-c = json.load(open(sys.argv[1]))["counters"]
+st = json.load(open(sys.argv[1]))
+c = st["counters"]
 cached, counted = c["xdp_cached_packets"], c["packets_counted"]
 print(f"  {cached} of {counted} packets counted through the XDP flow cache")
-assert 1000 < cached < counted, (cached, counted)
+why = st["capabilities"]["flows"]["why"]
+if "no XDP flow cache" in why:
+    # the kernel has no CPU-pinned timers: the counts above are the table's alone
+    print(f"  (this kernel: {why})")
+    assert cached == 0, cached
+else:
+    assert 1000 < cached < counted, (cached, counted)
 PY
 }
 
