@@ -40,7 +40,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/
 TEST_TOOLS := $(OUTPUT)/tests/delaybridge $(OUTPUT)/tests/hotwork
 BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
 
-.PHONY: install uninstall all deps demo check test-unit test-netns bench clean
+.PHONY: install uninstall all deps demo check check-kernels test-unit test-netns bench clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -118,6 +118,13 @@ demo: deps
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./tests/run.sh
+
+# The kernel matrix in full (tests/kernels.sh): every suite on every kernel,
+# and docs/kernels.md's tables rewritten from the run. `make check` runs its
+# short form. Run it before resolving a change to bpf/.
+check-kernels: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./tests/kernels.sh --suites probe,unit,smoke --kernels 5.10,6.1,6.12,host --doc docs/kernels.md
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -696,6 +696,11 @@ int BPF_PROG(tcp_receive_reset, struct sock *sk)
 #define TCP_NEW_SYN_RECV_ 12
 #define SOL_TCP_	6
 
+/* struct cgroup before 6.1 (CO-RE: matched by name against the kernel's) */
+struct cgroup___old {
+	__u64 ancestor_ids[0];
+} __attribute__((preserve_access_index));
+
 /* Is the task in the followed cgroup or below it? */
 static __always_inline int task_in_target(struct task_struct *task)
 {
@@ -708,11 +713,22 @@ static __always_inline int task_in_target(struct task_struct *task)
 	if (level < (int)target_level)
 		return 0;
 	/* cgroup->ancestors[target_level]: a flexible array, read by offset */
-	if (bpf_probe_read_kernel(&anc, sizeof(anc), (void *)cg +
-				  bpf_core_field_offset(struct cgroup, ancestors) +
-				  target_level * sizeof(void *)))
-		return 0;
-	return anc && BPF_CORE_READ(anc, kn, id) == target_cgroup_id;
+	if (bpf_core_field_exists(struct cgroup, ancestors)) {
+		if (bpf_probe_read_kernel(&anc, sizeof(anc), (void *)cg +
+					  bpf_core_field_offset(struct cgroup, ancestors) +
+					  target_level * sizeof(void *)))
+			return 0;
+		return anc && BPF_CORE_READ(anc, kn, id) == target_cgroup_id;
+	} else {
+		/* before 6.1: the ancestors' ids, cgroup->ancestor_ids[level] */
+		__u64 id = 0;
+
+		if (bpf_probe_read_kernel(&id, sizeof(id), (void *)cg +
+					  bpf_core_field_offset(struct cgroup___old, ancestor_ids) +
+					  target_level * sizeof(__u64)))
+			return 0;
+		return id == target_cgroup_id;
+	}
 }
 
 static __always_inline void owner_of_task(struct sock_owner *o, struct task_struct *task)

@@ -7,21 +7,23 @@
 # on: TCG only (no usable KVM), the generic flavour (the cloud one has no
 # 9p), the modules the initramfs needs.
 #
-#   tests/kernels.sh [--suites LIST] [--kernels NAMES] [--out DIR] [--table FILE]
+#   tests/kernels.sh [--suites LIST] [--kernels NAMES] [--out DIR] [--doc FILE]
 #
-# LIST: probe (every program tried alone: netprofd --probe), unit
-# (BPF_PROG_TEST_RUN), smoke (daemon default start, flows and socket owners
-# in namespaces), full (every suite of tests/run.sh). Default: probe,unit,smoke.
+# LIST: probe (every program tried alone: netprofd --probe, then the
+# daemon's default start and what it says runs), unit (BPF_PROG_TEST_RUN),
+# quick (socket owners on both ends in namespaces), smoke (quick, flows
+# against captures, the service map), full (every suite of tests/run.sh).
+# Default: probe,unit,quick. NAMES: from tests/kernels/kernels.list, and host.
 # The host kernel is the matrix's last row, run here directly. Each suite's
 # "N passed, N failed, N skipped" is summed; the closing line is the total.
-# --table FILE writes the kernel x program table (docs/kernels.md's).
+# --doc FILE rewrites the tables in FILE (docs/kernels.md) from this run.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${NETPROF_KERNEL_CACHE:-/var/cache/netprof/kernels}
-SUITES=probe,unit,smoke
+SUITES=probe,unit,quick
 KERNELS=
 OUT=
-TABLE=
+DOC=
 TIMEOUT=${NETPROF_KERNEL_TIMEOUT:-900}
 
 while [ $# -gt 0 ]; do
@@ -29,8 +31,8 @@ while [ $# -gt 0 ]; do
 	--suites) SUITES=$2; shift 2 ;;
 	--kernels) KERNELS=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
-	--table) TABLE=$2; shift 2 ;;
-	-h|--help) sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--doc) DOC=$2; shift 2 ;;
+	-h|--help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "kernels.sh: unknown argument '$1': see tests/kernels.sh --help" >&2; exit 2 ;;
 	esac
 done
@@ -178,10 +180,10 @@ for row in "${rows[@]}"; do
 		grep -E '^(FAIL|skip) ' "$kdir/$s.log" | sed 's/^/    /'
 	done
 done
-if [ -n "$TABLE" ]; then
+if [ -n "$DOC" ]; then
 	args=()
-	for row in "${rows[@]}"; do args+=("${row%% *}=$OUT/${row#* }/probe.txt"); done
-	python3 "$ROOT/tests/kernels/table.py" "${args[@]}" >"$TABLE"
+	for row in "${rows[@]}"; do args+=("${row%% *}=$OUT/${row#* }"); done
+	python3 "$ROOT/tests/kernels/table.py" "$DOC" "${args[@]}" || failed=$((failed + 1))
 fi
 echo "kernel matrix: $(( $(date +%s) - start )) s; results in $OUT"
 echo "$passed passed, $failed failed, $skipped skipped"
