@@ -16,6 +16,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include "flow.h"
 #include "lib/parse.bpf.h"
 #include "lib/counter.bpf.h"
@@ -311,7 +312,13 @@ static __always_inline int flow_account(struct flow_key *key, __u8 dir, __u8 fla
 {
 	struct flow_counters *fc;
 	int sample, inserted = 0;
-	__u64 now = precise_clock ? bpf_ktime_get_ns() : bpf_ktime_get_coarse_ns();
+	__u64 now;
+
+	/* the coarse clock is 5.11's: before it, every time is precise */
+	if (precise_clock || !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_ktime_get_coarse_ns))
+		now = bpf_ktime_get_ns();
+	else
+		now = bpf_ktime_get_coarse_ns();
 
 	*nowp = now;
 	fc = bpf_map_lookup_elem(&flows, key);
@@ -386,6 +393,85 @@ __noinline int parse_skb(struct __sk_buff *skb, struct pkt_info *pi)
 	if (proto < 0)
 		return proto;
 	return parse_l3_skb(skb, l3off, proto, pi);
+}
+
+/*
+ * The same for kernels whose global functions take the context and scalars
+ * only (5.10: "Arg#1 type PTR ... is not supported yet", until 5.12): the
+ * parsers leave their result in a per-CPU scratch instead of the caller's
+ * stack. Only the *_compat programs below use them, so only those programs
+ * carry them; netprofd loads those where the others are refused.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pkt_info);
+} pi_scratch SEC(".maps");
+
+static __always_inline struct pkt_info *pi_scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&pi_scratch, &zero);
+}
+
+__noinline int parse_l3_xdp_compat(struct xdp_md *ctx, __u32 l3off, int l3proto)
+{
+	struct pkt_info *pi = pi_scratch_get();
+
+	if (!pi)
+		return PARSE_TRUNCATED;
+	return parse_l3((void *)(long)ctx->data, (void *)(long)ctx->data_end, l3off, l3proto, pi);
+}
+
+__noinline int parse_l3_skb_compat(struct __sk_buff *skb, __u32 l3off, int l3proto)
+{
+	struct pkt_info *pi = pi_scratch_get();
+
+	if (!pi)
+		return PARSE_TRUNCATED;
+	return parse_l3((void *)(long)skb->data, (void *)(long)skb->data_end, l3off, l3proto, pi);
+}
+
+__noinline int parse_xdp_compat(struct xdp_md *ctx)
+{
+	__u32 l3off = 0;
+	int proto;
+
+	proto = parse_l2((void *)(long)ctx->data, (void *)(long)ctx->data_end, &l3off);
+	if (proto < 0)
+		return proto;
+	return parse_l3_xdp_compat(ctx, l3off, proto);
+}
+
+__noinline int parse_skb_compat(struct __sk_buff *skb)
+{
+	__u32 l3off = 0;
+	int proto;
+
+	proto = parse_l2((void *)(long)skb->data, (void *)(long)skb->data_end, &l3off);
+	if (proto < 0)
+		return proto;
+	return parse_l3_skb_compat(skb, l3off, proto);
+}
+
+/* Parse into *pi, through the scratch when compat. */
+static __always_inline int parse_frame(void *ctx, struct pkt_info *pi, const int xdp,
+				       const int compat)
+{
+	struct pkt_info *s;
+	int err;
+
+	if (!compat)
+		return xdp ? parse_xdp(ctx, pi) : parse_skb(ctx, pi);
+	s = pi_scratch_get();
+	if (!s)
+		return PARSE_TRUNCATED;
+	__builtin_memset(s, 0, sizeof(*s));
+	err = xdp ? parse_xdp_compat(ctx) : parse_skb_compat(ctx);
+	__builtin_memcpy(pi, s, sizeof(*pi));
+	return err;
 }
 
 /* Is the cache primed with this key? Six 8-byte compares, no hashing. */
@@ -541,7 +627,7 @@ static __always_inline int xdp_mark(struct xdp_md *ctx)
  * maps/flow.h), for XDP that softirqs cannot interrupt. The precise clock
  * stamps every packet, so it leaves the cache out.
  */
-static __always_inline int xdp_handle(struct xdp_md *ctx, const int cached)
+static __always_inline int xdp_handle(struct xdp_md *ctx, const int cached, const int compat)
 {
 	struct flow_key key __attribute__((aligned(8))) = {};
 	struct xdp_sample_meta *sm;
@@ -554,14 +640,17 @@ static __always_inline int xdp_handle(struct xdp_md *ctx, const int cached)
 
 	if (xdp_mark(ctx))
 		return XDP_PASS;
-	err = parse_xdp(ctx, &pi);
+	err = parse_frame(ctx, &pi, 1, compat);
 	if (err) {
 		count_parse_error(err);
 		return XDP_PASS;
 	}
 	dir = flow_key_of(&pi, ctx->ingress_ifindex, &key);
-	/* bpf_xdp_get_buff_len: whole frame, including multi-buffer frags */
-	bytes = bpf_xdp_get_buff_len(ctx);
+	/* bpf_xdp_get_buff_len: whole frame, including multi-buffer frags (5.18+) */
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_xdp_get_buff_len))
+		bytes = bpf_xdp_get_buff_len(ctx);
+	else
+		bytes = (long)ctx->data_end - (long)ctx->data;
 
 	if (cached && !precise_clock) {
 		cpu = bpf_get_smp_processor_id();
@@ -597,7 +686,7 @@ static __always_inline int xdp_handle(struct xdp_md *ctx, const int cached)
 SEC("xdp")
 int xdp_ingress(struct xdp_md *ctx)
 {
-	return xdp_handle(ctx, 1);
+	return xdp_handle(ctx, 1, 0);
 }
 
 /*
@@ -607,7 +696,7 @@ int xdp_ingress(struct xdp_md *ctx)
 SEC("xdp")
 int xdp_ingress_direct(struct xdp_md *ctx)
 {
-	return xdp_handle(ctx, 0);
+	return xdp_handle(ctx, 0, 0);
 }
 
 /*
@@ -669,7 +758,7 @@ int timer_pin_probe(struct xdp_md *ctx)
 /* Headers TC needs in the linear part of the skb. */
 #define TC_PULL_LEN	128
 
-static __always_inline int tc_handle(struct __sk_buff *skb, enum hook hook)
+static __always_inline int tc_handle(struct __sk_buff *skb, enum hook hook, const int compat)
 {
 	struct flow_key key = {};
 	struct pkt_info pi = {};
@@ -707,7 +796,7 @@ static __always_inline int tc_handle(struct __sk_buff *skb, enum hook hook)
 			stat_add(STAT_TC_PULL_FAIL, 1);
 		return TC_ACT_UNSPEC_;
 	}
-	err = parse_skb(skb, &pi);
+	err = parse_frame(skb, &pi, 0, compat);
 	if (err) {
 		if (count)
 			count_parse_error(err);
@@ -728,13 +817,36 @@ static __always_inline int tc_handle(struct __sk_buff *skb, enum hook hook)
 SEC("tc")
 int tc_ingress(struct __sk_buff *skb)
 {
-	return tc_handle(skb, HOOK_TC_INGRESS);
+	return tc_handle(skb, HOOK_TC_INGRESS, 0);
 }
 
 SEC("tc")
 int tc_egress(struct __sk_buff *skb)
 {
-	return tc_handle(skb, HOOK_TC_EGRESS);
+	return tc_handle(skb, HOOK_TC_EGRESS, 0);
+}
+
+/*
+ * Where the programs above are refused (5.10): parsers through the scratch
+ * (parse_frame), and no flow cache, whose timer callback such a kernel
+ * does not know ("number of funcs in func_info doesn't match").
+ */
+SEC("?xdp")
+int xdp_ingress_compat(struct xdp_md *ctx)
+{
+	return xdp_handle(ctx, 0, 1);
+}
+
+SEC("?tc")
+int tc_ingress_compat(struct __sk_buff *skb)
+{
+	return tc_handle(skb, HOOK_TC_INGRESS, 1);
+}
+
+SEC("?tc")
+int tc_egress_compat(struct __sk_buff *skb)
+{
+	return tc_handle(skb, HOOK_TC_EGRESS, 1);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

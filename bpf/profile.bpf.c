@@ -115,8 +115,8 @@ static __always_inline int count(void *counts, struct prof_key *k)
 SEC("perf_event")
 int profile_sample(struct bpf_perf_event_data *ctx)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid();
+	unsigned int task_flags;
 	struct prof_thread *t;
 	struct prof_key *k;
 	__u32 zero = 0, samples = PSTAT_SAMPLES;
@@ -177,7 +177,12 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	}
 	k->nk = n / 8;
 	n = 0;
-	if (k->tgid && !(task->flags & PF_KTHREAD_)) {
+	/* bpf_get_current_task_btf is 5.11's: before it, a CO-RE read */
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
+		task_flags = bpf_get_current_task_btf()->flags;
+	else
+		task_flags = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), flags);
+	if (k->tgid && !(task_flags & PF_KTHREAD_)) {
 		n = bpf_get_stack(ctx, k->ustack, sizeof(k->ustack), BPF_F_USER_STACK);
 		if (n < 0) {
 			pstat_add(PSTAT_USTACK_ERR);

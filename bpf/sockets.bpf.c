@@ -97,6 +97,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } socks_closed_head SEC(".maps");
 
+/* sock_set_state_compat's position in each CPU's share of socks_closed */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} socks_closed_pos SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SSTAT_MAX);
@@ -135,6 +143,7 @@ const volatile __u64 target_cgroup_id = 0;
 const volatile __u32 target_level = 0;
 /* socks_closed's size, and how long netprofd keeps closed records visible */
 const volatile __u32 closed_slots = SOCKS_DEFAULT_MAX;
+const volatile __u32 nr_cpus = 1;	/* possible CPUs: the compat ring's shares */
 const volatile __u64 keep_ended_ns = NETPROF_KEEP_ENDED_DEFAULT_NS;
 
 /* Start-up scan scratch (not pinned): a process per network namespace to
@@ -458,17 +467,32 @@ static __always_inline void agg_closed(const struct sock_record *r)
  * taken with an atomic add, so the two ends of a connection closing on two
  * CPUs never share one; seq is written last (readers skip a slot at 0).
  */
-static __always_inline void record_closed(__u64 cookie, const struct sock_record *r, __u64 now)
+static __always_inline void record_closed(__u64 cookie, const struct sock_record *r, __u64 now,
+					  const int compat)
 {
 	__u32 zero = 0, slot;
 	struct sock_closed *c;
 	__u64 *head, pos;
 
-	head = bpf_map_lookup_elem(&socks_closed_head, &zero);
-	if (!head)
-		return;
-	pos = __sync_fetch_and_add(head, 1);
-	slot = pos % closed_slots;
+	if (!compat) {
+		head = bpf_map_lookup_elem(&socks_closed_head, &zero);
+		if (!head)
+			return;
+		pos = __sync_fetch_and_add(head, 1);
+		slot = pos % closed_slots;
+	} else {
+		/*
+		 * No fetching atomics before 5.12: each CPU fills a share of
+		 * the ring of its own (tracepoints run with preemption off).
+		 */
+		__u32 share = closed_slots / nr_cpus;
+
+		head = bpf_map_lookup_elem(&socks_closed_pos, &zero);
+		if (!head || !share)
+			return;
+		pos = (*head)++;
+		slot = bpf_get_smp_processor_id() * share + pos % share;
+	}
 	c = bpf_map_lookup_elem(&socks_closed, &slot);
 	if (!c)
 		return;
@@ -564,8 +588,8 @@ int sockops_tcp(struct bpf_sock_ops *skops)
  * from the tcp_sock and moved to the closed ring. Whether FINs were
  * exchanged shows in the state it closes from (end_reason).
  */
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(sock_set_state, const struct sock *sk, int oldstate, int newstate)
+static __always_inline int set_state(const struct sock *sk, int oldstate, int newstate,
+				     const int compat)
 {
 	struct sock_record *r;
 	struct tcp_sock *tp;
@@ -594,10 +618,23 @@ int BPF_PROG(sock_set_state, const struct sock *sk, int oldstate, int newstate)
 	end_reason(r, oldstate);
 	fin_flags(r, tp);
 	/* the open table holds open sockets only: move it */
-	record_closed(cookie, r, now);
+	record_closed(cookie, r, now, compat);
 	agg_closed(r);
 	bpf_map_delete_elem(&socks, &cookie);
 	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sock_set_state, const struct sock *sk, int oldstate, int newstate)
+{
+	return set_state(sk, oldstate, newstate, 0);
+}
+
+/* Kernels without fetching atomics (5.10): closed records by CPU shares. */
+SEC("?tp_btf/inet_sock_set_state")
+int BPF_PROG(sock_set_state_compat, const struct sock *sk, int oldstate, int newstate)
+{
+	return set_state(sk, oldstate, newstate, 1);
 }
 
 /*

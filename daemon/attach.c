@@ -118,74 +118,96 @@ static int flow_cache_works(struct flow_bpf *skel)
 	unsigned char frame[64] = {};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = sizeof(frame), .repeat = 1);
 
-	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.timer_pin_probe), &o))
+	if (!bpf_program__autoload(skel->progs.timer_pin_probe) ||
+	    bpf_prog_test_run_opts(bpf_program__fd(skel->progs.timer_pin_probe), &o))
 		return 0;
 	return skel->bss->timer_pin_err == 0;
 }
 
-/* Every flow program is needed: no kernel of the matrix refuses one (docs/kernels.md). */
-const struct np_object flow_object = { "flow", flow_bpf__elf_bytes, NULL, 0 };
+/*
+ * Where a kernel refuses the flow programs (5.10: pointer arguments of
+ * global functions, timer callbacks), their *_compat versions count the
+ * same without the XDP flow cache (bpf/flow.bpf.c).
+ */
+static const struct prog_opt flow_opts[] = {
+	{ "xdp_ingress", "xdp_ingress_compat", "no XDP counting", 1 },
+	{ "xdp_ingress_direct", "xdp_ingress_compat", "no generic XDP counting", 1 },
+	{ "tc_ingress", "tc_ingress_compat", "no TC ingress counting", 1 },
+	{ "tc_egress", "tc_egress_compat", "no TC egress counting", 1 },
+	{ "timer_pin_probe", NULL, "no XDP flow cache", 0, 1 },
+};
 
-int netns__load(struct np_daemon *d, struct np_netns *ns)
+const struct np_object flow_object = {
+	"flow", flow_bpf__elf_bytes, flow_opts, sizeof(flow_opts) / sizeof(flow_opts[0]),
+};
+
+static void *flow_open(struct np_daemon *d, void *arg, const struct prog_plan *plan)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
-	char why[PROG_WHY_LEN];
+	struct np_netns *ns = arg;
 	struct flow_bpf *skel;
-	uint32_t pinned = 0;
-	int err, ncpu;
+	int ncpu;
 
 	skel = flow_bpf__open_opts(&opts);
-	if (!skel) {
-		err = -errno;
-		pr_err("cannot open the flow BPF object: %s", strerror(-err));
-		return err;
-	}
+	if (!skel)
+		return NULL;
 	skel->rodata->netns_ino = ns->ino;
 	skel->rodata->precise_clock = d->precise_clock;
-
-	if (pinned_max_entries(d, FLOWS_MAP, &pinned) == 0) {
-		if (d->max_flows && d->max_flows != pinned) {
-			pr_err("the pinned flow table at %s/%s holds %u flows, not %u: drop --max-flows, or run 'netprofd --remove' first",
-			       d->pin_dir, FLOWS_MAP, pinned, d->max_flows);
-			err = -EINVAL;
-			goto err;
-		}
-		d->max_flows = pinned;
-	} else if (!d->max_flows) {
-		d->max_flows = FLOWS_DEFAULT_MAX;
-	}
 	bpf_map__set_max_entries(skel->maps.flows, d->max_flows);
 	bpf_map__set_max_entries(skel->maps.flows_ended, d->max_flows);
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu > 0)
 		bpf_map__set_max_entries(skel->maps.flow_cache, ncpu);
+	if (plan)
+		object_apply(&flow_object, plan, skel->obj);
+	return skel;
+}
 
-	prog_capture_begin();
-	err = flow_bpf__load(skel);
-	prog_why(prog_capture_end(), NULL, why, sizeof(why));
-	if (err) {
-		struct prog_plan plan;
+static int flow_load(void *skel)
+{
+	return flow_bpf__load(skel);
+}
 
-		/* which program this kernel refuses, if that is the reason */
-		if (object_plan(&flow_object, &plan) == -ENOTSUP) {
-			cap_set(d, NP_CAP_FLOWS, NP_CAP_UNAVAILABLE, plan.why);
-			pr_err("this kernel refuses netprof's flow programs: %s (docs/kernels.md lists the kernels that run them)",
-			       plan.why);
-		} else {
-			pr_err("cannot load the flow BPF programs: %s (%s; run with -vv for libbpf's log)",
-			       strerror(-err), why);
+static void flow_destroy(void *skel)
+{
+	flow_bpf__destroy(skel);
+}
+
+static const struct skel_ops flow_ops = { flow_open, flow_load, flow_destroy };
+
+/* The program, or its alternative where this kernel refused it (progload.h). */
+static struct bpf_program *loaded(struct bpf_program *prog, struct bpf_program *alt)
+{
+	return bpf_program__autoload(prog) ? prog : alt;
+}
+
+int netns__load(struct np_daemon *d, struct np_netns *ns)
+{
+	struct flow_bpf *skel;
+	uint32_t pinned = 0;
+
+	if (pinned_max_entries(d, FLOWS_MAP, &pinned) == 0) {
+		if (d->max_flows && d->max_flows != pinned) {
+			pr_err("the pinned flow table at %s/%s holds %u flows, not %u: drop --max-flows, or run 'netprofd --remove' first",
+			       d->pin_dir, FLOWS_MAP, pinned, d->max_flows);
+			return -EINVAL;
 		}
-		goto err;
+		d->max_flows = pinned;
+	} else if (!d->max_flows) {
+		d->max_flows = FLOWS_DEFAULT_MAX;
+	}
+	skel = object_load(d, &flow_object, &flow_ops, ns, NP_CAP_FLOWS);
+	if (!skel) {
+		if (errno == ENOTSUP)
+			pr_err("this kernel refuses netprof's flow programs: %s (docs/kernels.md lists the kernels that run them)",
+			       d->caps[NP_CAP_FLOWS].why);
+		return -errno;
 	}
 	ns->skel = skel;
-	if (ns == d->netns)
-		cap_set(d, NP_CAP_FLOWS, NP_CAP_ACTIVE,
-			flow_cache_works(skel) ? "" :
-			"no XDP flow cache (a BPF timer pinned to a CPU needs 6.7): every frame updates the flow table");
+	if (ns == d->netns && !flow_cache_works(skel))
+		cap_note(d, NP_CAP_FLOWS,
+			 "no XDP flow cache (it needs a BPF timer pinned to a CPU, 6.7+): every frame updates the flow table");
 	return 0;
-err:
-	flow_bpf__destroy(skel);
-	return err;
 }
 
 int iface__wanted(const struct np_daemon *d, const char *name)
@@ -226,8 +248,10 @@ static int xdp_link_pin_path(struct np_daemon *d, struct np_netns *ns, int ifind
  */
 static int xdp_prog_fd(struct np_netns *ns, int native)
 {
-	return bpf_program__fd(native ? ns->skel->progs.xdp_ingress
-				      : ns->skel->progs.xdp_ingress_direct);
+	struct flow_bpf *s = ns->skel;
+
+	return bpf_program__fd(native ? loaded(s->progs.xdp_ingress, s->progs.xdp_ingress_compat)
+				      : loaded(s->progs.xdp_ingress_direct, s->progs.xdp_ingress_compat));
 }
 
 /*
@@ -293,8 +317,10 @@ attached:
 static int attach_tc(struct np_netns *ns, struct np_iface *ifc, enum bpf_tc_attach_point where,
 		     int *adopted)
 {
-	struct bpf_program *prog = where == BPF_TC_INGRESS ? ns->skel->progs.tc_ingress
-							   : ns->skel->progs.tc_egress;
+	struct flow_bpf *s = ns->skel;
+	struct bpf_program *prog = where == BPF_TC_INGRESS ?
+				   loaded(s->progs.tc_ingress, s->progs.tc_ingress_compat) :
+				   loaded(s->progs.tc_egress, s->progs.tc_egress_compat);
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex, .attach_point = where);
 	LIBBPF_OPTS(bpf_tc_opts, q, .handle = NP_TC_HANDLE, .priority = NP_TC_PRIO);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NP_TC_HANDLE, .priority = NP_TC_PRIO,

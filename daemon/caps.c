@@ -23,6 +23,21 @@ void cap_set(struct np_daemon *d, int cap, int state, const char *why)
 	caps_write(d);
 }
 
+/* Add a note to a capability's why, its state unchanged. */
+void cap_note(struct np_daemon *d, int cap, const char *note)
+{
+	char *w;
+	size_t n;
+
+	if (cap < 0 || cap >= NP_CAP_MAX)
+		return;
+	w = d->caps[cap].why;
+	n = strlen(w);
+	if (n + 3 < sizeof(d->caps[cap].why))
+		snprintf(w + n, sizeof(d->caps[cap].why) - n, "%s%s", n ? "; " : "", note);
+	caps_write(d);
+}
+
 /* The pinned table: reused, or made anew when missing or of another layout. */
 int caps_open(struct np_daemon *d)
 {

@@ -123,6 +123,7 @@ struct np_daemon {
 
 /* caps.c */
 void cap_set(struct np_daemon *d, int cap, int state, const char *why);
+void cap_note(struct np_daemon *d, int cap, const char *note);
 int caps_open(struct np_daemon *d);
 void caps_write(struct np_daemon *d);
 

@@ -771,7 +771,7 @@ const struct np_object profile_object = {
 	"profile", profile_bpf__elf_bytes, prof_opts, sizeof(prof_opts) / sizeof(prof_opts[0]),
 };
 
-static void *profile_open(struct np_daemon *d, const struct prog_plan *plan)
+static void *profile_open(struct np_daemon *d, void *arg, const struct prog_plan *plan)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
 	struct profile_bpf *skel;
@@ -832,7 +832,7 @@ int profile__start(struct np_daemon *d)
 	for (int c = 0; c < p->ncpu; c++)
 		p->ev[c].fd = -1;
 
-	p->skel = object_load(d, &profile_object, &profile_ops, NP_CAP_PROFILE);
+	p->skel = object_load(d, &profile_object, &profile_ops, NULL, NP_CAP_PROFILE);
 	if (!p->skel)
 		return -errno;
 	if (d->prof_cgroup_fd >= 0) {

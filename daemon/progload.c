@@ -60,20 +60,30 @@ int object_plan(const struct np_object *o, struct prog_plan *plan)
 			continue;
 		any = 1;
 		opt = object_opt(o, name);
-		if (!opt) {
-			required_refused = 1;
-			why_add(plan->why, sizeof(plan->why), "%s refused: %s", name, why);
-			continue;
+		if (opt) {
+			i = opt - o->opts;
+			plan->refused[i] = 1;
+			if (opt->alt && !prog_try(elf, sz, opt->alt, alt_why, sizeof(alt_why))) {
+				plan->use_alt[i] = 1;
+				if (!required_refused)
+					why_add(plan->why, sizeof(plan->why), "%s instead of %s",
+						opt->alt, name);
+				continue;
+			}
+			if (opt->speed_only)
+				continue;	/* the module says what that costs */
+			if (!opt->needed) {
+				plan->lost = 1;
+				if (!required_refused)
+					why_add(plan->why, sizeof(plan->why), "%s: %s", opt->loses, why);
+				continue;
+			}
 		}
-		i = opt - o->opts;
-		plan->refused[i] = 1;
-		if (opt->alt && !prog_try(elf, sz, opt->alt, alt_why, sizeof(alt_why))) {
-			plan->use_alt[i] = 1;
-			why_add(plan->why, sizeof(plan->why), "%s instead of %s", opt->alt, name);
-			continue;
-		}
-		plan->lost = 1;
-		why_add(plan->why, sizeof(plan->why), "%s: %s", opt->loses, why);
+		/* what the capability cannot do without: only these are named then */
+		if (!required_refused)
+			plan->why[0] = '\0';
+		required_refused = 1;
+		why_add(plan->why, sizeof(plan->why), "%s refused: %s", name, why);
 	}
 	bpf_object__close(obj);
 	if (required_refused)
@@ -98,14 +108,14 @@ void object_apply(const struct np_object *o, const struct prog_plan *plan, struc
 }
 
 void *object_load(struct np_daemon *d, const struct np_object *o, const struct skel_ops *ops,
-		  int cap)
+		  void *arg, int cap)
 {
 	char why[PROG_WHY_LEN];
 	struct prog_plan plan;
 	void *skel;
 	int err, perr;
 
-	skel = ops->open(d, NULL);
+	skel = ops->open(d, arg, NULL);
 	if (!skel) {
 		err = -errno;
 		pr_err("cannot open the %s BPF object: %s", o->name, strerror(-err));
@@ -135,7 +145,7 @@ void *object_load(struct np_daemon *d, const struct np_object *o, const struct s
 		errno = -err;
 		return NULL;
 	}
-	skel = ops->open(d, &plan);
+	skel = ops->open(d, arg, &plan);
 	if (!skel) {
 		err = -errno;
 		pr_err("cannot open the %s BPF object: %s", o->name, strerror(-err));

@@ -22,6 +22,8 @@ struct prog_opt {
 	const char *prog;	/* a program some kernels refuse */
 	const char *alt;	/* loaded where prog is refused (SEC("?...")), or NULL */
 	const char *loses;	/* what is lost without either, in a few words */
+	int needed;		/* one of the two must load, or the capability is unavailable */
+	int speed_only;		/* without it the capability is slower, not less: not a degradation */
 };
 
 /* One of netprofd's BPF objects: its ELF bytes and its optional programs. */
@@ -60,7 +62,7 @@ struct np_daemon;
 
 /* How a module opens (and configures, and applies a plan to) and loads its skeleton. */
 struct skel_ops {
-	void *(*open)(struct np_daemon *d, const struct prog_plan *plan);
+	void *(*open)(struct np_daemon *d, void *arg, const struct prog_plan *plan);
 	int (*load)(void *skel);
 	void (*destroy)(void *skel);
 };
@@ -74,7 +76,7 @@ struct skel_ops {
  * reason, said in one line (pins of another layout, memory...).
  */
 void *object_load(struct np_daemon *d, const struct np_object *o, const struct skel_ops *ops,
-		  int cap);
+		  void *arg, int cap);
 
 /* The optional program entry for prog, or NULL if it is required. */
 const struct prog_opt *object_opt(const struct np_object *o, const char *prog);

@@ -122,6 +122,7 @@ struct prog_link {
 /* the close first: a record made by sockops must never miss its end */
 static const struct prog_link sock_links[] = {
 	{ "tp_sock_set_state", offsetof(struct sockets_bpf, progs.sock_set_state), 0 },
+	{ "tp_sock_set_state_compat", offsetof(struct sockets_bpf, progs.sock_set_state_compat), 0 },
 	{ "sockops", offsetof(struct sockets_bpf, progs.sockops_tcp), 1 },
 	{ "tp_sock_send", offsetof(struct sockets_bpf, progs.sock_send), 0 },
 	{ "tp_sock_recv", offsetof(struct sockets_bpf, progs.sock_recv), 0 },
@@ -183,6 +184,7 @@ int sockets__check(struct np_daemon *d)
 
 /* Programs some kernels refuse (docs/kernels.md), and what stands in. */
 static const struct prog_opt sock_opts[] = {
+	{ "sock_set_state", "sock_set_state_compat", "closes are not recorded", 1 },
 	{ "sock_send", "sock_send_fentry", "owners do not follow sends" },
 	{ "sock_recv", "sock_recv_fentry", "owners do not follow receives" },
 	{ "tcp_send_reset", NULL, "resets sent are not told apart" },
@@ -195,7 +197,7 @@ const struct np_object sockets_object = {
 	"sockets", sockets_bpf__elf_bytes, sock_opts, N_LINKS(sock_opts),
 };
 
-static void *sockets_open(struct np_daemon *d, const struct prog_plan *plan)
+static void *sockets_open(struct np_daemon *d, void *arg, const struct prog_plan *plan)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
 	struct sockets_bpf *skel;
@@ -209,6 +211,7 @@ static void *sockets_open(struct np_daemon *d, const struct prog_plan *plan)
 		skel->rodata->closed_slots = d->max_sockets;
 	}
 	skel->rodata->keep_ended_ns = d->keep_ended_ns;
+	skel->rodata->nr_cpus = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
 	skel->rodata->rtt_from_start = d->rtt_from_start;
 	/* for the start-up scan: which cgroup, and how deep it sits */
 	skel->rodata->target_cgroup_id = cgroup_id_of(d->cgroup_path);
@@ -235,7 +238,7 @@ int sockets__start(struct np_daemon *d)
 	struct sockets_bpf *skel;
 	int err, adopted = 0;
 
-	skel = object_load(d, &sockets_object, &sockets_ops, NP_CAP_SOCKETS);
+	skel = object_load(d, &sockets_object, &sockets_ops, NULL, NP_CAP_SOCKETS);
 	if (!skel) {
 		/* the kernel cannot follow sockets: the rest still runs */
 		if (errno == ENOTSUP) {
@@ -286,7 +289,7 @@ const struct np_object latency_object = {
 	"latency", latency_bpf__elf_bytes, lat_opts, N_LINKS(lat_opts),
 };
 
-static void *latency_open(struct np_daemon *d, const struct prog_plan *plan)
+static void *latency_open(struct np_daemon *d, void *arg, const struct prog_plan *plan)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = d->pin_dir);
 	struct latency_bpf *skel;
@@ -321,7 +324,7 @@ static int latency_start(struct np_daemon *d)
 {
 	struct latency_bpf *skel;
 
-	skel = object_load(d, &latency_object, &latency_ops, NP_CAP_LATENCY);
+	skel = object_load(d, &latency_object, &latency_ops, NULL, NP_CAP_LATENCY);
 	if (!skel)
 		return errno == ENOTSUP ? 0 : -errno;
 	d->latency = skel;

@@ -139,7 +139,19 @@ void prog_why(const char *log, const char *prog, char *why, size_t len)
 		why_copy(s, e ? e : s + strlen(s), why, len);
 		return;
 	}
-	/* else libbpf's last line */
+	/* else libbpf's first line that says what failed (a map it could not make...) */
+	for (s = log; *s; s = e + 1) {
+		e = strchr(s, '\n');
+		if (!e)
+			e = s + strlen(s);
+		if ((memmem(s, e - s, "failed", 6) || memmem(s, e - s, "rror", 4)) &&
+		    !memmem(s, e - s, "failed to load object", 21)) {
+			why_copy(s, e, why, len);
+			return;
+		}
+		if (!*e)
+			break;
+	}
 	e = log + strlen(log);
 	if (verifier_last_word(log, e, why, len))
 		snprintf(why, len, "refused (no reason given)");

@@ -40,6 +40,8 @@ suite() {
 }
 
 suite "unit: datapath under BPF_PROG_TEST_RUN" ./.output/tests/test_datapath
+# the programs kernels such as 5.10 get instead (bpf/flow.bpf.c *_compat)
+suite "unit: the compat datapath" env NETPROF_TEST_COMPAT=1 ./.output/tests/test_datapath
 if [ -d "$PCAPS" ]; then
 	suite "replay: shared captures vs tshark" python3 tests/replay/vs_tshark.py .output/netprof "$PCAPS"
 	suite "unit: capture filters vs libpcap" ./.output/tests/test_capture_filter "$PCAPS"

@@ -188,17 +188,27 @@ skip() {
 	exit 77
 }
 
-# need_cap NAME...: skip unless the running netprofd has each capability
-# active on this kernel (netprof status names what is missing and why)
+# need_cap NAME [LOSS...]: skip unless the running netprofd has capability
+# NAME active on this kernel, or degraded without any of the LOSSes the
+# test depends on (words of what `netprof status` says is lost)
 need_cap() {
-	local c line
-	for c in "$@"; do
-		line=$("$NETPROF" status --json 2>/dev/null | python3 -c '
+	local c=$1 line state why loss
+	shift
+	line=$("$NETPROF" status --json 2>/dev/null | python3 -c '
 import json, sys
 c = (json.load(sys.stdin).get("capabilities") or {}).get(sys.argv[1]) or {}
 print(c.get("state", "unknown"), c.get("why", ""))' "$c")
-		[ "${line%% *}" = active ] || skip "$c ${line%% *} on $(uname -r): ${line#* }"
-	done
+	state=${line%% *}
+	why=${line#* }
+	case $state in
+	active) return 0 ;;
+	degraded)
+		for loss in "$@"; do
+			case $why in *"$loss"*) skip "$c degraded on $(uname -r): $why" ;; esac
+		done
+		return 0 ;;
+	esac
+	skip "$c $state on $(uname -r): $why"
 }
 
 stop_netprofd() {

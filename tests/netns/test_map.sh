@@ -43,7 +43,7 @@ rig() {
 	CONF
 	# its namespaces only: never the host's interfaces
 	start_netprofd "$WORK/d.log" --netns "$P-l" --netns "$P-p" --netns "$P-a" --netns "$P-r" || return 1
-	need_cap sockets || return 1
+	need_cap sockets "owners do not follow" || return 1
 	CGSUB=redis start_bg "$P-r" redis-server --bind 10.210.3.2 --port 6379 --save "" \
 		--appendonly no --protected-mode no --daemonize no --dir "$WORK"
 	CGSUB=app start_bg "$P-a" python3 "$ROOT/tests/lib/tiers.py" app 10.210.2.2 8000 \

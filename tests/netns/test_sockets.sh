@@ -41,7 +41,8 @@ rig() {
 	mkdir -p "$WORK/tmp"
 	[ -n "$BEFORE_NETPROFD" ] && { $BEFORE_NETPROFD || return 1; }
 	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" $NETPROFD_ARGS || return 1
-	need_cap sockets || return 1
+	need_cap sockets "owners do not follow" "resets" ${BEFORE_NETPROFD:+"from before netprofd"} ||
+		return 1
 	start_bg "$P-s" nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log"
 	NGINX_MASTER=$LAST_PID
 	start_bg "$P-s" python3 -m http.server 8080 --bind 10.200.0.2 --directory "$WORK/www"
@@ -249,7 +250,7 @@ PY
 test_rtt_delay() {
 	delay_rig 10.202.0 || return 1
 	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" $NETPROFD_ARGS || return 1
-	need_cap sockets || return 1
+	need_cap sockets "owners do not follow" || return 1
 	start_bg "$P-s" socat -u TCP-LISTEN:9000,reuseaddr OPEN:/dev/null
 	wait_port "$P-s" 9000 || return 1
 	in_cg "$P-c" python3 "$ROOT/tests/lib/tcpclient.py" bulk 10.202.0.2 9000 300000 60000 \

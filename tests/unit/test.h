@@ -2,7 +2,7 @@
 /*
  * A tiny test harness in the style of the kernel's selftests/bpf: ASSERT_*
  * return true on success so tests read `if (!ASSERT_EQ(...)) goto out;`.
- * Each test binary ends with one line "N passed, N failed".
+ * Each test binary ends with one line "N passed, N failed, N skipped".
  */
 #ifndef NETPROF_TEST_H
 #define NETPROF_TEST_H
@@ -11,8 +11,11 @@
 #include <string.h>
 #include <errno.h>
 
-static int test_passed, test_failed, test_cur_failed;
-static const char *test_cur;
+static int test_passed, test_failed, test_skipped, test_cur_failed;
+static const char *test_cur, *test_cur_skip;
+
+/* This test cannot run here: say why; it counts as skipped, never as passed. */
+#define TEST_SKIP(reason) do { test_cur_skip = (reason); } while (0)
 
 #define ASSERT_TRUE(cond, name) ({						\
 	int ___ok = !!(cond);							\
@@ -50,16 +53,23 @@ static const char *test_cur;
 #define RUN_TEST(fn) do {							\
 	test_cur = #fn;								\
 	test_cur_failed = 0;							\
+	test_cur_skip = NULL;							\
 	fn();									\
 	if (test_cur_failed)							\
 		test_failed++;							\
+	else if (test_cur_skip)							\
+		test_skipped++;							\
 	else									\
 		test_passed++;							\
-	printf("%s %s\n", test_cur_failed ? "FAIL" : "ok  ", #fn);		\
+	if (test_cur_skip && !test_cur_failed)					\
+		printf("skip %s: %s\n", #fn, test_cur_skip);			\
+	else									\
+		printf("%s %s\n", test_cur_failed ? "FAIL" : "ok  ", #fn);	\
 } while (0)
 
 #define TEST_SUMMARY() ({							\
-	printf("%d passed, %d failed\n", test_passed, test_failed);		\
+	printf("%d passed, %d failed, %d skipped\n", test_passed, test_failed,	\
+	       test_skipped);							\
 	test_failed ? 1 : 0;							\
 })
 
