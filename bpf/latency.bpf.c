@@ -26,7 +26,6 @@
 #include "lib/counter.bpf.h"
 #include "lib/sock.bpf.h"
 
-#define IPPROTO_TCP_	6
 #define TCP_CLOSE_	7
 #define TCP_TIME_WAIT_	6
 #define TCP_NEW_SYN_RECV_ 12

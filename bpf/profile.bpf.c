@@ -13,11 +13,11 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "flow.h"
+#include "lib/proto.bpf.h"
 #include "profile.h"
 #include "lib/counter.bpf.h"
 #include "lib/addr.bpf.h"
 
-#define IPPROTO_TCP_	6
 #define IPPROTO_UDP_	17
 #define PF_KTHREAD_	0x00200000
 

@@ -27,7 +27,6 @@
 #include "lib/sock.bpf.h"
 #include "lib/addr.bpf.h"
 
-#define IPPROTO_TCP_	6
 #define TCP_ESTABLISHED_ 1
 #define TCP_SYN_SENT_	2
 #define TCP_SYN_RECV_	3

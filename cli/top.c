@@ -322,6 +322,28 @@ static void print_rows(struct json_writer *jw, const char *name, const struct ro
 	}
 }
 
+/*
+ * Until the daemon's next drain (it drains every sweep, right after the
+ * socket pass): *drain becomes its time. Two seconds at most; a daemon
+ * that stopped draining leaves the last one. 0, or -1 on a journal that
+ * cannot be read.
+ */
+static int wait_drain(const char *journal, uint64_t *drain)
+{
+	uint64_t last, d;
+	int i;
+
+	if (prof_journal_last_drain(journal, &last))
+		return -1;
+	for (i = 0, d = last; i < 100 && d <= last; i++) {
+		usleep(20000);
+		if (prof_journal_last_drain(journal, &d))
+			return -1;
+	}
+	*drain = d;
+	return 0;
+}
+
 int do_top(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -403,6 +425,15 @@ int do_top(int argc, char **argv)
 		pr_err("no profile journal at %s: is netprofd profiling on these pins?", journal);
 		return 1;
 	}
+	/*
+	 * Socket counters are as of netprofd's last pass (a sweep, then the
+	 * drain): read them just after a drain, and take their rates over the
+	 * time between drains, so both ends of an interval are equally fresh
+	 * (between passes they were seen to lag by up to a second: a 3 s rate
+	 * 35% high).
+	 */
+	if (wait_drain(journal, &prev_drain))
+		return 1;
 	t_prev = now_mono_ns();
 	if (socks_fd >= 0) {	/* the counters the first refresh's rates start from */
 		struct sock_table stab = {};
@@ -423,21 +454,16 @@ int do_top(int argc, char **argv)
 		k = wait_keys(interval, &sort_key);
 		if (k < 0)
 			break;
-		/* a key cut the wait short: CPU needs one drain past the last */
-		for (waited = 0; k && waited < interval; waited += 50000000ULL) {
-			if (prof_journal_last_drain(journal, &drain) || drain > prev_drain)
-				break;
-			usleep(50000);
-		}
-		/* the drains up to now: CPU over the time between them */
-		if (prof_journal_last_drain(journal, &drain)) {
+		/* the next drain: CPU over the time between drains, traffic as of it */
+		(void)waited;
+		if (wait_drain(journal, &drain)) {
 			err = 1;
 			break;
 		}
 		if (drain > prev_drain)
 			err = prof_journal_read(journal, prev_drain, drain, on_sample, &c, &info);
 		now = now_mono_ns();
-		secs = (now - t_prev) / 1e9;
+		secs = drain > prev_drain ? (drain - prev_drain) / 1e9 : (now - t_prev) / 1e9;
 		if (socks_fd >= 0) {
 			struct sock_table stab = {};
 
@@ -451,7 +477,7 @@ int do_top(int argc, char **argv)
 		if (g.json) {
 			jw = jw_new(stdout, 0);
 			jw_object_start(jw, NULL);
-			jw_u64(jw, "interval_ns", now - t_prev);
+			jw_u64(jw, "interval_ns", (uint64_t)(secs * 1e9));
 			jw_u64(jw, "cpu_interval_ns", drain - prev_drain);
 			jw_u64(jw, "hz", st.hz);
 		} else {

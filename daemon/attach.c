@@ -486,17 +486,33 @@ void netns__free(struct np_daemon *d, struct np_netns *ns, enum iface_forget how
  * netprofd --remove: undo what a daemon left behind (--keep, or a crash).
  * The ifaces map says where our programs are; the pins go last.
  */
+/* Remove the pins of the maps an object pins (LIBBPF_PIN_BY_NAME) under pin_dir. */
+static void unpin_maps(const struct np_object *o, const char *pin_dir)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
+	struct bpf_object *obj;
+	struct bpf_map *m;
+	const void *elf;
+	size_t sz;
+
+	elf = o->elf(&sz);
+	prog_capture_begin();
+	obj = bpf_object__open_mem(elf, sz, &opts);
+	prog_capture_end();
+	if (!obj)
+		return;
+	bpf_object__for_each_map(m, obj)
+		if (bpf_map__pin_path(m))
+			unlink(bpf_map__pin_path(m));
+	bpf_object__close(obj);
+}
+
 int remove_pinned(struct np_daemon *d)
 {
 	struct iface_key key, next, *prev = NULL;
 	struct iface_info info;
-	static const char *const maps[] = {
-		FLOWS_MAP, FLOWS_ENDED_MAP, FRAGS_MAP, STATS_MAP, IFACES_MAP, DAEMON_MAP,
-		FLOW_CACHE_MAP,
-		SOCKS_MAP, SOCKS_CLOSED_MAP, SOCKS_CLOSED_HEAD_MAP, SOCK_STATS_MAP,
-		CGROUP_NAMES_MAP, CONN_AGG_MAP, LISTEN_OWNERS_MAP,
-		SOCK_LAT_MAP, EDGE_LAT_MAP, LAT_STATS_MAP,
-		PROF_STATS_MAP, PROF_DAEMON_MAP, NP_CAPS_MAP,
+	static const struct np_object *const objects[] = {
+		&flow_object, &sockets_object, &latency_object, &profile_object,
 	};
 	char path[512];
 	struct dirent *de;
@@ -551,10 +567,11 @@ int remove_pinned(struct np_daemon *d)
 	if (dir)
 		closedir(dir);
 	rmdir(path);
-	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		if (!pins_path(path, sizeof(path), d->pin_dir, maps[i]))
-			unlink(path);
-	}
+	/* the maps the objects pin, as their own BTF says: no list to keep in step */
+	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
+		unpin_maps(objects[i], d->pin_dir);
+	if (!pins_path(path, sizeof(path), d->pin_dir, NP_CAPS_MAP))
+		unlink(path);
 	/* the profile journal that goes with these pins */
 	if (!pins_state_path(path, sizeof(path), d->pin_dir, PROF_JOURNAL)) {
 		char old[520];

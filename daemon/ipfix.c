@@ -29,6 +29,8 @@
 #include "format.h"
 #include "log.h"
 #include "netprofd.h"
+#include "module.h"
+#include "promtext.h"
 
 #define IPFIX_VERSION		10
 #define IPFIX_MTU		1400	/* fits a 1500-byte path with room for tunnels */
@@ -454,10 +456,38 @@ void ipfix__metrics(struct np_daemon *d, FILE *f)
 
 	if (!x)
 		return;
-	metrics_write(f, "netprof_ipfix_records_total", "counter", "IPFIX data records exported.",
+	prom_write(f, "netprof_ipfix_records_total", "counter", "IPFIX data records exported.",
 		      x->records);
-	metrics_write(f, "netprof_ipfix_messages_total", "counter", "IPFIX messages sent.",
+	prom_write(f, "netprof_ipfix_messages_total", "counter", "IPFIX messages sent.",
 		      x->messages);
-	metrics_write(f, "netprof_ipfix_send_errors_total", "counter",
+	prom_write(f, "netprof_ipfix_send_errors_total", "counter",
 		      "IPFIX messages the socket refused (collector down?).", x->send_errors);
 }
+
+static const char *ipfix_off(const struct np_daemon *d)
+{
+	return d->ipfix_addr ? NULL : "no --ipfix";
+}
+
+static int ipfix_start(struct np_daemon *d)
+{
+	int err = ipfix__start(d);
+
+	if (err)
+		pr_err("--ipfix %s: %s", d->ipfix_addr, strerror(-err));
+	else if (d->ipfix_addr)
+		cap_set(d, NP_CAP_IPFIX, NP_CAP_ACTIVE, "");
+	return err;
+}
+
+const struct np_module ipfix_module = {
+	.name = "ipfix",
+	.cap = NP_CAP_IPFIX,
+	.early = 1,
+	.off = ipfix_off,
+	.start = ipfix_start,
+	.stop = ipfix__stop,
+	.sweep = ipfix__sweep,
+	.flow_ended = ipfix__flow_ended,
+	.metrics = ipfix__metrics,
+};

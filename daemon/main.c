@@ -30,6 +30,7 @@
 #include "log.h"
 #include "pins.h"
 #include "netprofd.h"
+#include "module.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -259,25 +260,53 @@ static int epoll_add(int epfd, int fd, void *ptr)
 /* Capabilities turned off by options; the others are set as their modules start. */
 static void caps_off(struct np_daemon *d)
 {
-	if (d->no_sockets) {
-		cap_set(d, NP_CAP_SOCKETS, NP_CAP_OFF, "--no-sockets");
-		cap_set(d, NP_CAP_LATENCY, NP_CAP_OFF, "--no-sockets");
-	} else if (d->no_latency) {
-		cap_set(d, NP_CAP_LATENCY, NP_CAP_OFF, "--no-latency");
-	}
-	if (d->no_profile)
-		cap_set(d, NP_CAP_PROFILE, NP_CAP_OFF, "--no-profile");
-	if (!d->metrics_addr)
-		cap_set(d, NP_CAP_METRICS, NP_CAP_OFF, "no --metrics");
-	if (!d->ipfix_addr)
-		cap_set(d, NP_CAP_IPFIX, NP_CAP_OFF, "no --ipfix");
+	const struct np_module *m;
+	unsigned int mi;
+
+	for_each_module(mi, m)
+		if (m->off(d))
+			cap_set(d, m->cap, NP_CAP_OFF, m->off(d));
 }
 
 /* Markers for epoll data.ptr that are not namespaces. */
 static char ev_signal, ev_timer;
 
+/*
+ * Start the early modules, or the others. A module this kernel cannot give
+ * (-ENOTSUP) is named in its capability, and the rest runs.
+ */
+static int start_modules(struct np_daemon *d, int early)
+{
+	const struct np_module *m;
+	unsigned int mi;
+	int err;
+
+	for_each_module(mi, m) {
+		if (m->early != early || m->off(d))
+			continue;
+		err = m->start(d);
+		if (err && err != -ENOTSUP)
+			return err;
+	}
+	return 0;
+}
+
+/* An epoll event a module registered: 1 if one took it. */
+static int module_event(struct np_daemon *d, void *p, uint32_t events)
+{
+	const struct np_module *m;
+	unsigned int mi;
+
+	for_each_module(mi, m)
+		if (m->event && m->event(d, p, events))
+			return 1;
+	return 0;
+}
+
 static int run(struct np_daemon *d)
 {
+	const struct np_module *m;
+	unsigned int mi;
 	struct itimerspec its = {};
 	struct epoll_event evs[16];
 	struct np_netns *ns;
@@ -329,10 +358,11 @@ static int run(struct np_daemon *d)
 
 				if (read(tfd, &ticks, sizeof(ticks)) > 0) {
 					sweep(d);
-					profile__drain(d);
-					metrics__expire(d, now_mono_ns());
+					for_each_module(mi, m)
+						if (m->tick)
+							m->tick(d, now_mono_ns());
 				}
-			} else if (!metrics__event(d, p, evs[i].events)) {
+			} else if (!module_event(d, p, evs[i].events)) {
 				rtnl__process(d, p);
 			}
 		}
@@ -361,8 +391,10 @@ int main(int argc, char **argv)
 	const char *pin_dir = NULL;
 	char **netns_names = NULL;
 	size_t cap_ifnames = 0, cap_netns = 0;
-	int n_netns = 0, opt, verbose = 0, remove = 0, probe = 0, prof_asked = 0, err, i;
+	int n_netns = 0, opt, verbose = 0, remove = 0, probe = 0, err, i;
 	struct np_netns *ns, **tail = &d.netns;
+	const struct np_module *m;
+	unsigned int mi;
 	uint64_t v;
 
 	log_init("netprofd", LOG_INFO);
@@ -425,12 +457,12 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			d.prof_hz = v;
-			prof_asked = 1;
+			d.prof_asked = 1;
 			break;
 		case OPT_PROFILE_WINDOW:
 			if (parse_dur_opt("profile-window", optarg, &d.prof_window_ns))
 				return 2;
-			prof_asked = 1;
+			d.prof_asked = 1;
 			break;
 		case OPT_DEBUG_DIR:
 			d.debug_dir = optarg;
@@ -441,11 +473,11 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			d.prof_pid = v;
-			prof_asked = 1;
+			d.prof_asked = 1;
 			break;
 		case OPT_PROFILE_CGROUP:
 			d.prof_cgroup = optarg;
-			prof_asked = 1;
+			d.prof_asked = 1;
 			break;
 		case OPT_PROFILE_COMM:
 			if (!*optarg || strlen(optarg) > 15) {
@@ -454,7 +486,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			d.prof_comm = optarg;
-			prof_asked = 1;
+			d.prof_asked = 1;
 			break;
 		case OPT_METRICS:
 			if (parse_host_port(optarg, "127.0.0.1", 1, &d.metrics_ss, &d.metrics_sslen)) {
@@ -563,22 +595,9 @@ int main(int argc, char **argv)
 		pr_err("cannot pin the capability table in %s: %s", d.pin_dir, strerror(-err));
 		return 1;
 	}
-	if (!d.no_sockets && sockets__check(&d))
-		return 1;
-	if (d.prof_cgroup && !d.no_profile) {
-		char dir[4096];
-		int e = cgroup_resolve(d.prof_cgroup, dir, sizeof(dir));
-
-		if (e == -ENODEV) {
-			pr_err("--profile-cgroup: cgroup v2 is not mounted: mount it (mount -t cgroup2 none /sys/fs/cgroup)");
+	for_each_module(mi, m)
+		if (!m->off(&d) && m->check && m->check(&d))
 			return 1;
-		}
-		if (e || (d.prof_cgroup_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-			pr_err("--profile-cgroup '%s' not found: give a cgroup v2 directory (e.g. system.slice/nginx.service)",
-			       d.prof_cgroup);
-			return 1;
-		}
-	}
 
 	/* Open every namespace first: a typo fails before anything is attached. */
 	for (i = 0; i < (n_netns ? n_netns : 1); i++) {
@@ -603,21 +622,9 @@ int main(int argc, char **argv)
 		err = -errno;
 		goto cleanup;
 	}
-	err = metrics__start(&d);
-	if (err) {
-		pr_err("--metrics %s: cannot listen: %s (is the port taken? try another)",
-		       d.metrics_addr, strerror(-err));
+	err = start_modules(&d, 1);
+	if (err)
 		goto cleanup;
-	}
-	if (d.metrics_addr)
-		cap_set(&d, NP_CAP_METRICS, NP_CAP_ACTIVE, "");
-	err = ipfix__start(&d);
-	if (err) {
-		pr_err("--ipfix %s: %s", d.ipfix_addr, strerror(-err));
-		goto cleanup;
-	}
-	if (d.ipfix_addr)
-		cap_set(&d, NP_CAP_IPFIX, NP_CAP_ACTIVE, "");
 	for (ns = d.netns; ns; ns = ns->next) {
 		err = rtnl__open(&d, ns);
 		if (!err)
@@ -641,28 +648,13 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	/* last: a mistake above must not leave programs on a cgroup */
-	if (!d.no_sockets) {
-		err = sockets__start(&d);
-		if (err)
-			goto cleanup;
-	}
-	if (!d.no_profile) {
-		err = profile__start(&d);
-		/*
-		 * on by default: where perf events are not allowed, run without
-		 * it; where the kernel refuses its programs, always
-		 */
-		if (err && (!prof_asked || err == -ENOTSUP)) {
-			if (d.caps[NP_CAP_PROFILE].state != NP_CAP_UNAVAILABLE)
-				cap_set(&d, NP_CAP_PROFILE, NP_CAP_UNAVAILABLE, strerror(-err));
-			pr_warn("running without the CPU profiler (pass --no-profile to say so, or fix the error above)\n");
-			profile__stop(&d);
-			err = 0;
-		}
-		if (err)
-			goto cleanup;
-	}
+	/*
+	 * last: a mistake above must not leave programs on a cgroup. A module
+	 * this kernel cannot give is named in its capability, and the rest runs.
+	 */
+	err = start_modules(&d, 0);
+	if (err)
+		goto cleanup;
 	daemon_info_write(&d);
 	err = run(&d);
 cleanup:
@@ -673,10 +665,9 @@ cleanup:
 			d.info.ifaces = 0;
 		daemon_info_write(&d);
 	}
-	ipfix__stop(&d);	/* the live flows' last records */
-	metrics__stop(&d);
-	profile__stop(&d);
-	sockets__stop(&d);
+	/* in reverse: ipfix exports the live flows' last records first */
+	for (mi = np_n_modules; mi-- > 0;)
+		np_modules[mi]->stop(&d);
 	while (d.netns) {
 		ns = d.netns;
 		d.netns = ns->next;

@@ -40,6 +40,8 @@
 #include "stats.h"
 #include "svcmap.h"
 #include "netprofd.h"
+#include "module.h"
+#include "promtext.h"
 #include "captab.h"
 #include "grow.h"
 
@@ -223,29 +225,6 @@ void metrics__flow_ended(struct np_daemon *d, const struct flow_key *k,
 
 /* ---- exposition ---- */
 
-static void label_value(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fputc('\\', f);
-		if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
-	}
-}
-
-static void family(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-void metrics_write(FILE *f, const char *name, const char *type, const char *help, double v)
-{
-	family(f, name, type, help);
-	fprintf(f, "%s %.17g\n", name, v);
-}
-
 /* An edge as exported: its labels, its sums. */
 struct medge {
 	const char		*client, *server;
@@ -281,9 +260,9 @@ static void edge_merge(struct svc_edge *dst, const struct svc_edge *src)
 static void edge_labels(FILE *f, const struct medge *x, const char *extra)
 {
 	fputs("{client=\"", f);
-	label_value(f, x->client);
+	prom_label_value(f, x->client);
 	fputs("\",server=\"", f);
-	label_value(f, x->server);
+	prom_label_value(f, x->server);
 	fprintf(f, "\"%s%s}", extra ? "," : "", extra ? extra : "");
 }
 
@@ -324,14 +303,14 @@ static void write_edges(struct np_daemon *d, FILE *f)
 			v[n++] = v[i];
 	}
 
-	family(f, "netprof_edge_connections_total", "counter",
+	prom_family(f, "netprof_edge_connections_total", "counter",
 	       "TCP connections opened from client to server service (ended + open).");
 	for (i = 0; i < n; i++)
 		edge_sample(f, "netprof_edge_connections_total", &v[i], NULL, v[i].e.conns);
-	family(f, "netprof_edge_open_connections", "gauge", "TCP connections open now.");
+	prom_family(f, "netprof_edge_open_connections", "gauge", "TCP connections open now.");
 	for (i = 0; i < n; i++)
 		edge_sample(f, "netprof_edge_open_connections", &v[i], NULL, v[i].e.open);
-	family(f, "netprof_edge_failed_connections_total", "counter",
+	prom_family(f, "netprof_edge_failed_connections_total", "counter",
 	       "Connections that failed: refused, reset (sent or received) or timed out.");
 	for (i = 0; i < n; i++) {
 		const uint64_t *end = v[i].e.ended;
@@ -343,7 +322,7 @@ static void write_edges(struct np_daemon *d, FILE *f)
 		edge_sample(f, "netprof_edge_failed_connections_total", &v[i], "reason=\"timeout\"",
 			    end[SOCK_END_TIMEOUT]);
 	}
-	family(f, "netprof_edge_bytes_total", "counter",
+	prom_family(f, "netprof_edge_bytes_total", "counter",
 	       "TCP payload bytes, acknowledged (client to server) or received (server to client).");
 	for (i = 0; i < n; i++) {
 		edge_sample(f, "netprof_edge_bytes_total", &v[i], "direction=\"client_to_server\"",
@@ -351,11 +330,11 @@ static void write_edges(struct np_daemon *d, FILE *f)
 		edge_sample(f, "netprof_edge_bytes_total", &v[i], "direction=\"server_to_client\"",
 			    v[i].e.bytes_s2c);
 	}
-	family(f, "netprof_edge_retransmitted_segments_total", "counter",
+	prom_family(f, "netprof_edge_retransmitted_segments_total", "counter",
 	       "TCP segments retransmitted by either end, where that end is followed.");
 	for (i = 0; i < n; i++)
 		edge_sample(f, "netprof_edge_retransmitted_segments_total", &v[i], NULL, v[i].e.retrans);
-	family(f, "netprof_edge_rtt_seconds", "histogram",
+	prom_family(f, "netprof_edge_rtt_seconds", "histogram",
 	       "TCP RTT samples of both ends (the kernel's per-ACK measurement), in seconds.");
 	for (i = 0; i < n; i++) {
 		uint64_t cum = 0;
@@ -383,12 +362,12 @@ static void iface_series(FILE *f, const char *name, const char *help,
 {
 	size_t i;
 
-	family(f, name, "counter", help);
+	prom_family(f, name, "counter", help);
 	for (i = 0; i < n; i++) {
 		fprintf(f, "%s{netns=\"", name);
-		label_value(f, t[i].netns);
+		prom_label_value(f, t[i].netns);
 		fputs("\",interface=\"", f);
-		label_value(f, t[i].name);
+		prom_label_value(f, t[i].name);
 		fprintf(f, "\"} %llu\n", (unsigned long long)(bytes ? t[i].bytes : t[i].packets));
 	}
 }
@@ -443,7 +422,7 @@ static void stat_counters(FILE *f, const char *pin_dir, const char *map, unsigne
 		goto out;
 	for (i = 0; i < n; i++) {
 		snprintf(metric, sizeof(metric), "netprof_%s_total", name(i));
-		metrics_write(f, metric, "counter", help, v[i]);
+		prom_write(f, metric, "counter", help, v[i]);
 	}
 out:
 	if (fd >= 0)
@@ -468,7 +447,7 @@ static void write_process(struct metrics *m, FILE *f)
 	int fds = 0;
 
 	getrusage(RUSAGE_SELF, &ru);
-	metrics_write(f, "process_cpu_seconds_total", "counter", "netprofd's user and system CPU time.",
+	prom_write(f, "process_cpu_seconds_total", "counter", "netprofd's user and system CPU time.",
 	       ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	if ((p = fopen("/proc/self/statm", "r"))) {
@@ -476,11 +455,11 @@ static void write_process(struct metrics *m, FILE *f)
 			pages_total = pages_rss = 0;
 		fclose(p);
 	}
-	metrics_write(f, "process_resident_memory_bytes", "gauge", "netprofd's resident memory.",
+	prom_write(f, "process_resident_memory_bytes", "gauge", "netprofd's resident memory.",
 	       (double)pages_rss * page);
-	metrics_write(f, "process_virtual_memory_bytes", "gauge", "netprofd's virtual memory.",
+	prom_write(f, "process_virtual_memory_bytes", "gauge", "netprofd's virtual memory.",
 	       (double)pages_total * page);
-	metrics_write(f, "process_start_time_seconds", "gauge", "When netprofd started, since the epoch.",
+	prom_write(f, "process_start_time_seconds", "gauge", "When netprofd started, since the epoch.",
 	       m->start_time);
 	if ((dir = opendir("/proc/self/fd"))) {
 		while ((de = readdir(dir)))
@@ -488,9 +467,9 @@ static void write_process(struct metrics *m, FILE *f)
 		closedir(dir);
 		fds--;		/* the directory's own */
 	}
-	metrics_write(f, "process_open_fds", "gauge", "netprofd's open file descriptors.", fds);
+	prom_write(f, "process_open_fds", "gauge", "netprofd's open file descriptors.", fds);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-		metrics_write(f, "process_max_fds", "gauge", "netprofd's file descriptor limit.",
+		prom_write(f, "process_max_fds", "gauge", "netprofd's file descriptor limit.",
 		       (double)rl.rlim_cur);
 }
 
@@ -499,7 +478,7 @@ static void write_caps(struct np_daemon *d, FILE *f)
 {
 	unsigned int i;
 
-	family(f, "netprof_capability", "gauge",
+	prom_family(f, "netprof_capability", "gauge",
 	       "1 for each capability's state on this kernel (active, degraded, off, unavailable; netprof status says why).");
 	for (i = 0; i < NP_CAP_MAX; i++)
 		fprintf(f, "netprof_capability{capability=\"%s\",state=\"%s\"} 1\n", np_cap_name(i),
@@ -508,9 +487,12 @@ static void write_caps(struct np_daemon *d, FILE *f)
 
 static void write_health(struct np_daemon *d, FILE *f, long live_flows)
 {
+	const struct np_module *mod;
+	unsigned int i;
+
 	write_caps(d, f);
-	family(f, "netprof_map_entries", "gauge", "Entries in netprof's BPF maps.");
-	family(f, "netprof_map_max_entries", "gauge", "Their capacity.");
+	prom_family(f, "netprof_map_entries", "gauge", "Entries in netprof's BPF maps.");
+	prom_family(f, "netprof_map_max_entries", "gauge", "Their capacity.");
 	map_fill(f, "flows", live_flows, map_max_entries(d->flows_fd));
 	map_fill(f, "flows_ended", map_count_entries(d->ended_fd), map_max_entries(d->ended_fd));
 	if (d->socks_fd >= 0)
@@ -518,11 +500,11 @@ static void write_health(struct np_daemon *d, FILE *f, long live_flows)
 	if (d->conn_agg_fd >= 0)
 		map_fill(f, "conn_agg", map_count_entries(d->conn_agg_fd),
 			 map_max_entries(d->conn_agg_fd));
-	metrics_write(f, "netprof_interfaces_attached", "gauge", "Interfaces netprofd's programs are on.",
+	prom_write(f, "netprof_interfaces_attached", "gauge", "Interfaces netprofd's programs are on.",
 	       d->info.ifaces);
-	metrics_write(f, "netprof_flows_expired_total", "counter",
+	prom_write(f, "netprof_flows_expired_total", "counter",
 	       "Flows moved from the live table to the ended table.", d->info.flows_expired);
-	metrics_write(f, "netprof_flows_ended_dropped_total", "counter",
+	prom_write(f, "netprof_flows_ended_dropped_total", "counter",
 	       "Ended flows lost because the ended table was full.", d->info.ended_dropped);
 	stat_counters(f, d->pin_dir, STATS_MAP, STAT_MAX, np_stat_name,
 		      "Datapath counter (netprof status).");
@@ -530,9 +512,10 @@ static void write_health(struct np_daemon *d, FILE *f, long live_flows)
 		      "Socket tracking counter (netprof status).");
 	stat_counters(f, d->pin_dir, LAT_STATS_MAP, LSTAT_MAX, lat_stat_name,
 		      "Latency stage counter (netprof status).");
-	profile__metrics(d, f);
-	ipfix__metrics(d, f);
-	metrics_write(f, "netprof_scrapes_total", "counter", "Scrapes served, this one included.",
+	for_each_module(i, mod)
+		if (mod->metrics)
+			mod->metrics(d, f);
+	prom_write(f, "netprof_scrapes_total", "counter", "Scrapes served, this one included.",
 	       d->metrics->scrapes);
 	write_process(d->metrics, f);
 }
@@ -547,7 +530,7 @@ static char *render(struct np_daemon *d, size_t *len)
 	if (!f)
 		return NULL;
 	d->metrics->scrapes++;
-	family(f, "netprof_build_info", "gauge", "Always 1; netprof's version as a label.");
+	prom_family(f, "netprof_build_info", "gauge", "Always 1; netprof's version as a label.");
 	fprintf(f, "netprof_build_info{version=\"%d\"} 1\n", NETPROF_VERSION);
 	write_edges(d, f);
 	err = flowtab_read_live(d->flows_fd, &live);
@@ -715,3 +698,32 @@ void metrics__expire(struct np_daemon *d, uint64_t now)
 		if (m->c[i].fd >= 0 && now - m->c[i].opened_ns > CONN_TIMEOUT_NS)
 			conn_close(d, &m->c[i]);
 }
+
+static const char *metrics_off(const struct np_daemon *d)
+{
+	return d->metrics_addr ? NULL : "no --metrics";
+}
+
+static int metrics_start(struct np_daemon *d)
+{
+	int err = metrics__start(d);
+
+	if (err)
+		pr_err("--metrics %s: cannot listen: %s (is the port taken? try another)",
+		       d->metrics_addr, strerror(-err));
+	else if (d->metrics_addr)
+		cap_set(d, NP_CAP_METRICS, NP_CAP_ACTIVE, "");
+	return err;
+}
+
+const struct np_module metrics_module = {
+	.name = "metrics",
+	.cap = NP_CAP_METRICS,
+	.early = 1,
+	.off = metrics_off,
+	.start = metrics_start,
+	.stop = metrics__stop,
+	.tick = metrics__expire,
+	.flow_ended = metrics__flow_ended,
+	.event = metrics__event,
+};

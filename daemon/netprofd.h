@@ -18,11 +18,7 @@ struct metrics;
 struct ipfix;
 struct mnl_socket;
 
-/* TC filter identity: ours is found, replaced and removed by these. */
 #define NETPROF_VERSION 1
-
-#define NP_TC_HANDLE	0x6e70		/* "np" */
-#define NP_TC_PRIO	1		/* run before other filters: observe everything */
 
 enum xdp_mode {
 	XDP_MODE_AUTO = 0,	/* native where the driver has it, else generic */
@@ -92,6 +88,7 @@ struct np_daemon {
 
 	/* CPU profiler (profile.c) */
 	int		no_profile;
+	int		prof_asked;	/* a --profile-* option: its failure stops netprofd */
 	uint32_t	prof_hz;
 	uint64_t	prof_window_ns;
 	const char	*debug_dir;	/* separate debug files; NULL: /usr/lib/debug */
@@ -154,11 +151,6 @@ int rtnl__open(struct np_daemon *d, struct np_netns *ns);
 int rtnl__dump_links(struct np_daemon *d, struct np_netns *ns);
 int rtnl__process(struct np_daemon *d, struct np_netns *ns);
 
-/* sockets.c */
-int sockets__check(struct np_daemon *d);
-int sockets__start(struct np_daemon *d);
-void sockets__stop(struct np_daemon *d);
-void sockets__sweep(struct np_daemon *d, uint64_t now);
 
 /* profile.c */
 int profile__start(struct np_daemon *d);
@@ -170,8 +162,6 @@ void profile__metrics(struct np_daemon *d, FILE *f);
 /* metrics.c */
 int metrics__start(struct np_daemon *d);
 void metrics__stop(struct np_daemon *d);
-/* one sample with its # HELP and # TYPE lines (profile.c and ipfix.c use it too) */
-void metrics_write(FILE *f, const char *name, const char *type, const char *help, double v);
 /* an epoll event whose data.ptr is the server's: 1 (handled), else 0 */
 int metrics__event(struct np_daemon *d, void *ptr, uint32_t events);
 void metrics__expire(struct np_daemon *d, uint64_t now);

@@ -41,6 +41,9 @@
 #include "stats.h"
 #include "syms.h"
 #include "netprofd.h"
+#include "cgroup.h"
+#include "module.h"
+#include "promtext.h"
 #include "progload.h"
 #include "grow.h"
 
@@ -970,16 +973,80 @@ void profile__metrics(struct np_daemon *d, FILE *f)
 		return;
 	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		snprintf(name, sizeof(name), "netprof_profiler_%s_total", c[i].name);
-		metrics_write(f, name, "counter", c[i].help, s[c[i].idx]);
+		prom_write(f, name, "counter", c[i].help, s[c[i].idx]);
 	}
-	metrics_write(f, "netprof_profiler_sideband_lost_records_total", "counter",
+	prom_write(f, "netprof_profiler_sideband_lost_records_total", "counter",
 		      "Mmap, fork and exit records perf dropped.", p->st.sideband_lost);
-	metrics_write(f, "netprof_profiler_drains_total", "counter",
+	prom_write(f, "netprof_profiler_drains_total", "counter",
 		      "Count maps read and emptied.", p->st.drains);
-	metrics_write(f, "netprof_profiler_drain_cpu_seconds_total", "counter",
+	prom_write(f, "netprof_profiler_drain_cpu_seconds_total", "counter",
 		      "netprofd's CPU time reading and symbolizing samples.", p->st.drain_cpu_ns / 1e9);
-	metrics_write(f, "netprof_profiler_count_map_peak_entries", "gauge",
+	prom_write(f, "netprof_profiler_count_map_peak_entries", "gauge",
 		      "Most entries one drain found in a count map.", p->st.counts_peak);
-	metrics_write(f, "netprof_profiler_count_map_max_entries", "gauge",
+	prom_write(f, "netprof_profiler_count_map_max_entries", "gauge",
 		      "Capacity of a count map.", p->st.counts_max);
 }
+
+static const char *profile_off(const struct np_daemon *d)
+{
+	return d->no_profile ? "--no-profile" : NULL;
+}
+
+/* --profile-cgroup must name a cgroup v2 directory */
+static int profile_check(struct np_daemon *d)
+{
+	char dir[4096];
+	int e;
+
+	if (!d->prof_cgroup || d->no_profile)
+		return 0;
+	e = cgroup_resolve(d->prof_cgroup, dir, sizeof(dir));
+	if (e == -ENODEV) {
+		pr_err("--profile-cgroup: cgroup v2 is not mounted: mount it (mount -t cgroup2 none /sys/fs/cgroup)");
+		return e;
+	}
+	if (e || (d->prof_cgroup_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		pr_err("--profile-cgroup '%s' not found: give a cgroup v2 directory (e.g. system.slice/nginx.service)",
+		       d->prof_cgroup);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/*
+ * On by default: where perf events are not allowed it runs without the
+ * profiler, and where the kernel refuses its programs, always; a failure
+ * stops netprofd only when a --profile-* option asked for it.
+ */
+static int profile_start(struct np_daemon *d)
+{
+	int err;
+
+	if (d->no_profile)
+		return 0;
+	err = profile__start(d);
+	if (err && (!d->prof_asked || err == -ENOTSUP)) {
+		if (d->caps[NP_CAP_PROFILE].state != NP_CAP_UNAVAILABLE)
+			cap_set(d, NP_CAP_PROFILE, NP_CAP_UNAVAILABLE, strerror(-err));
+		pr_warn("running without the CPU profiler (pass --no-profile to say so, or fix the error above)\n");
+		profile__stop(d);
+		return -ENOTSUP;
+	}
+	return err;
+}
+
+static void profile_tick(struct np_daemon *d, uint64_t now)
+{
+	profile__drain(d);
+}
+
+const struct np_module profile_module = {
+	.name = "profile",
+	.cap = NP_CAP_PROFILE,
+	.off = profile_off,
+	.check = profile_check,
+	.start = profile_start,
+	.stop = profile__stop,
+	.tick = profile_tick,
+	.metrics = profile__metrics,
+};

@@ -29,9 +29,9 @@
 #include "netprofd.h"
 #include "grow.h"
 #include "progload.h"
+#include "module.h"
 
 static int sockets__scan(struct np_daemon *d);
-static int latency_start(struct np_daemon *d);
 
 static int link_pin_path(struct np_daemon *d, const char *name, char *buf, size_t len)
 {
@@ -159,10 +159,12 @@ static int attach_links(struct np_daemon *d, void *skel, const struct prog_link 
 }
 
 /* Before anything is attached: the cgroup must exist. */
-int sockets__check(struct np_daemon *d)
+static int sockets_check(struct np_daemon *d)
 {
 	int err;
 
+	if (d->no_sockets)
+		return 0;
 	err = cgroup_resolve(d->cgroup_arg, d->cgroup_path, sizeof(d->cgroup_path));
 	if (err == -ENODEV) {
 		pr_err("cgroup v2 is not mounted: mount it (mount -t cgroup2 none /sys/fs/cgroup) or run with --no-sockets");
@@ -233,20 +235,16 @@ static void sockets_destroy(void *skel)
 
 static const struct skel_ops sockets_ops = { sockets_open, sockets_load, sockets_destroy };
 
-int sockets__start(struct np_daemon *d)
+static int sockets_start(struct np_daemon *d)
 {
 	struct sockets_bpf *skel;
 	int err, adopted = 0;
 
+	if (d->no_sockets)
+		return 0;
 	skel = object_load(d, &sockets_object, &sockets_ops, NULL, NP_CAP_SOCKETS);
-	if (!skel) {
-		/* the kernel cannot follow sockets: the rest still runs */
-		if (errno == ENOTSUP) {
-			cap_set(d, NP_CAP_LATENCY, NP_CAP_UNAVAILABLE, "needs sockets");
-			return 0;
-		}
-		return -errno;
-	}
+	if (!skel)
+		return -errno;	/* ENOTSUP: this kernel cannot follow sockets; the rest runs */
 	d->sockets = skel;
 	d->socks_fd = bpf_map__fd(skel->maps.socks);
 	d->conn_agg_fd = bpf_map__fd(skel->maps.conn_agg);
@@ -258,10 +256,6 @@ int sockets__start(struct np_daemon *d)
 		return err;
 	pr_info("%s TCP socket tracking on cgroup %s\n", adopted ? "adopted" : "attached",
 		d->cgroup_path);
-	if (d->no_latency)
-		cap_set(d, NP_CAP_LATENCY, NP_CAP_OFF, "--no-latency");
-	else if (latency_start(d))
-		return -1;
 	if (bpf_program__autoload(skel->progs.scan_owners) && bpf_program__autoload(skel->progs.scan_tcp))
 		sockets__scan(d);
 	return 0;
@@ -323,6 +317,14 @@ static const struct skel_ops latency_ops = { latency_open, latency_load, latency
 static int latency_start(struct np_daemon *d)
 {
 	struct latency_bpf *skel;
+
+	if (d->no_sockets || d->no_latency)
+		return 0;
+	if (!d->sockets) {
+		/* its programs time the sockets the socket programs follow */
+		cap_set(d, NP_CAP_LATENCY, NP_CAP_UNAVAILABLE, "needs sockets");
+		return -ENOTSUP;
+	}
 
 	skel = object_load(d, &latency_object, &latency_ops, NULL, NP_CAP_LATENCY);
 	if (!skel)
@@ -413,7 +415,17 @@ static int sockets__scan(struct np_daemon *d)
 }
 
 /* On exit: take the programs off unless --keep. The maps stay pinned. */
-void sockets__stop(struct np_daemon *d)
+static void latency_stop(struct np_daemon *d)
+{
+	unsigned int i;
+
+	for (i = 0; !d->keep && d->latency && i < N_LINKS(lat_links); i++)
+		unpin_link(d, lat_links[i].pin);
+	latency_bpf__destroy(d->latency);
+	d->latency = NULL;
+}
+
+static void sockets_stop(struct np_daemon *d)
 {
 	unsigned int i;
 
@@ -421,10 +433,6 @@ void sockets__stop(struct np_daemon *d)
 		return;
 	for (i = 0; !d->keep && i < N_LINKS(sock_links); i++)
 		unpin_link(d, sock_links[i].pin);
-	for (i = 0; !d->keep && d->latency && i < N_LINKS(lat_links); i++)
-		unpin_link(d, lat_links[i].pin);
-	latency_bpf__destroy(d->latency);
-	d->latency = NULL;
 	sockets_bpf__destroy(d->sockets);
 	d->sockets = NULL;
 	if (d->cgroup_fd >= 0)
@@ -565,7 +573,7 @@ static void socket_pass(struct np_daemon *d, const struct open_ctx *c)
 	}
 }
 
-void sockets__sweep(struct np_daemon *d, uint64_t now)
+static void sockets_sweep(struct np_daemon *d, const struct flow_table *live, uint64_t now)
 {
 	static uint64_t last;
 
@@ -587,3 +595,31 @@ void sockets__sweep(struct np_daemon *d, uint64_t now)
 		sweep_closed(d, now);
 	}
 }
+
+static const char *sockets_off(const struct np_daemon *d)
+{
+	return d->no_sockets ? "--no-sockets" : NULL;
+}
+
+static const char *latency_off(const struct np_daemon *d)
+{
+	return d->no_sockets ? "--no-sockets" : d->no_latency ? "--no-latency" : NULL;
+}
+
+const struct np_module sockets_module = {
+	.name = "sockets",
+	.cap = NP_CAP_SOCKETS,
+	.off = sockets_off,
+	.check = sockets_check,
+	.start = sockets_start,
+	.stop = sockets_stop,
+	.sweep = sockets_sweep,
+};
+
+const struct np_module latency_module = {
+	.name = "latency",
+	.cap = NP_CAP_LATENCY,
+	.off = latency_off,
+	.start = latency_start,
+	.stop = latency_stop,
+};

@@ -22,6 +22,7 @@
 #include "format.h"
 #include "log.h"
 #include "netprofd.h"
+#include "module.h"
 
 #define TCP_FIN 0x01
 #define TCP_RST 0x04
@@ -95,7 +96,9 @@ static int move_to_ended(struct np_daemon *d, const struct flow_key *key, int re
 			 uint64_t now, struct flow_counters *scratch, int ncpu)
 {
 	struct flow_ended_key ek = { .flow = *key };
+	const struct np_module *m;
 	struct flow_record rec;
+	unsigned int i;
 
 	if (bpf_map_lookup_and_delete_elem(d->flows_fd, key, scratch))
 		return -errno;
@@ -104,8 +107,9 @@ static int move_to_ended(struct np_daemon *d, const struct flow_key *key, int re
 	rec.end_reason = reason;
 	ek.first_seen_ns = rec.first_seen_ns;
 	d->info.flows_expired++;
-	metrics__flow_ended(d, key, &rec);
-	ipfix__flow_ended(d, key, &rec);
+	for_each_module(i, m)
+		if (m->flow_ended)
+			m->flow_ended(d, key, &rec);
 	if (bpf_map_update_elem(d->ended_fd, &ek, &rec, BPF_ANY)) {
 		/* counted, shown by `netprof status`: never a silent loss */
 		d->info.ended_dropped++;
@@ -120,6 +124,7 @@ int sweep(struct np_daemon *d)
 	struct flow_table ft = {};
 	struct flow_counters *scratch;
 	uint64_t now = now_mono_ns();
+	const struct np_module *m;
 	size_t i;
 	int err, reason, moved = 0;
 
@@ -138,12 +143,13 @@ int sweep(struct np_daemon *d)
 			continue;
 		if (move_to_ended(d, &ft.v[i].key, reason, now, scratch, ncpu) == 0)
 			moved++;
-		ft.v[i].rec.ended_ns = now;	/* no longer live, for ipfix__sweep */
+		ft.v[i].rec.ended_ns = now;	/* no longer live, for the modules' sweep */
 	}
 	if (moved)
 		pr_debug("sweep: %d of %zu flows ended\n", moved, ft.n);
-	ipfix__sweep(d, &ft, now);
-	sockets__sweep(d, now);
+	for_each_module(i, m)
+		if (m->sweep)
+			m->sweep(d, &ft, now);
 out:
 	d->info.last_sweep_ns = now;
 	daemon_info_write(d);

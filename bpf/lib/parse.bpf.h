@@ -22,15 +22,7 @@
 /* not an ethertype: an Ethernet pseudowire under MPLS (RFC 4448) */
 #define PROTO_PW_ETH_	0x10000
 
-#define IPPROTO_HOPOPTS_	0
-#define IPPROTO_ICMP_		1
-#define IPPROTO_TCP_		6
-#define IPPROTO_UDP_		17
-#define IPPROTO_ROUTING_	43
-#define IPPROTO_FRAGMENT_	44
-#define IPPROTO_AH_		51
-#define IPPROTO_ICMPV6_		58
-#define IPPROTO_DSTOPTS_	60
+#include "proto.bpf.h"
 
 /* VLAN tags we peel: 802.1ad outer + 802.1Q inner is the QinQ case. */
 #define VLAN_MAX_DEPTH		2

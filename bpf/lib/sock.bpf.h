@@ -2,7 +2,7 @@
 #ifndef NETPROF_SOCK_BPF_H
 #define NETPROF_SOCK_BPF_H
 
-#define NP_IPPROTO_TCP	6
+#include "proto.bpf.h"
 
 /*
  * The cookie of a TCP socket, 0 when it has none: then netprof's sockops
@@ -13,7 +13,7 @@
  */
 static __always_inline __u64 tcp_cookie(const struct sock *sk)
 {
-	if (!sk || sk->sk_protocol != NP_IPPROTO_TCP)
+	if (!sk || sk->sk_protocol != IPPROTO_TCP_)
 		return 0;
 	return sk->__sk_common.skc_cookie.counter;
 }

@@ -146,7 +146,22 @@ static int run_xdp_prog(struct bpf_program *p, struct frame *f, int *verdict)
 	struct xdp_md ctx = { .ingress_ifindex = 1, .data_end = f->len };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f->b, .data_size_in = f->len,
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
-	int err = bpf_prog_test_run_opts(bpf_program__fd(p), &o);
+	static int no_ctx;
+	int err;
+
+	/*
+	 * An XDP context in a test run is 5.12's: before it, none, and the
+	 * frame arrives on the namespace's lo, ifindex 1 as well
+	 */
+	if (no_ctx) {
+		o.ctx_in = NULL;
+		o.ctx_size_in = 0;
+	}
+	err = bpf_prog_test_run_opts(bpf_program__fd(p), &o);
+	if (err && errno == EINVAL && !no_ctx) {
+		no_ctx = 1;
+		return run_xdp_prog(p, f, verdict);
+	}
 
 	*verdict = o.retval;
 	return err;
