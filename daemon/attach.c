@@ -138,7 +138,7 @@ static const struct prog_opt flow_opts[] = {
 };
 
 const struct np_object flow_object = {
-	"flow", flow_bpf__elf_bytes, flow_opts, sizeof(flow_opts) / sizeof(flow_opts[0]),
+	"flow", flow_bpf__elf_bytes, flow_opts, sizeof(flow_opts) / sizeof(flow_opts[0]), 1,
 };
 
 static void *flow_open(struct np_daemon *d, void *arg, const struct prog_plan *plan)

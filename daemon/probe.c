@@ -18,9 +18,11 @@ static const struct np_object *const objects[] = {
 };
 
 /*
- * One line per program: OBJECT PROGRAM loads|optional|refused [WHY], where
- * optional is a refusal netprofd can do without (progload.h); the number
- * of programs refused that it needs.
+ * One line per program: OBJECT PROGRAM VERDICT [WHY]. The verdict: loads;
+ * optional (refused, and netprofd loads an alternative or names what its
+ * capability loses: progload.h); unavailable (refused, and its capability
+ * is unavailable here, the daemon runs without it); refused (netprofd
+ * cannot run without it). Returns the number refused.
  */
 int probe_print(FILE *f)
 {
@@ -41,10 +43,11 @@ int probe_print(FILE *f)
 		}
 		for (j = 0; j < n; j++) {
 			const char *verdict = !v[j].err ? "loads" :
-					      object_opt(o, v[j].prog) ? "optional" : "refused";
+					      object_opt(o, v[j].prog) ? "optional" :
+					      o->needed ? "refused" : "unavailable";
 
-			fprintf(f, "%-8s %-22s %-8s %s\n", o->name, v[j].prog, verdict, v[j].why);
-			refused += v[j].err && !object_opt(o, v[j].prog);
+			fprintf(f, "%-8s %-22s %-11s %s\n", o->name, v[j].prog, verdict, v[j].why);
+			refused += v[j].err && !object_opt(o, v[j].prog) && o->needed;
 		}
 		free(v);
 	}

@@ -32,6 +32,7 @@ struct np_object {
 	const void *(*elf)(size_t *sz);
 	const struct prog_opt *opts;
 	size_t n_opts;
+	int needed;	/* netprofd cannot run without it (else its capability is unavailable) */
 };
 
 extern const struct np_object flow_object, sockets_object, latency_object, profile_object;

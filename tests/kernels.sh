@@ -11,7 +11,8 @@
 #
 # LIST: probe (every program tried alone: netprofd --probe, then the
 # daemon's default start and what it says runs), unit (BPF_PROG_TEST_RUN),
-# quick (socket owners on both ends in namespaces), smoke (quick, flows
+# quick (socket owners on both ends, 1,000 short connections, in
+# namespaces), smoke (quick, flows
 # against captures, the service map), full (every suite of tests/run.sh).
 # Default: probe,unit,quick. NAMES: from tests/kernels/kernels.list, and host.
 # The host kernel is the matrix's last row, run here directly. Each suite's

@@ -53,6 +53,6 @@ for t in tests/netns/test_*.sh; do
 	suite "netns: $(basename "$t" .sh)" bash "$t"
 done
 # the other kernels users run, in qemu: load test, unit tests, a short rig
-suite "kernels: ${NETPROF_KERNELS:-6.1,6.12} in qemu" bash tests/kernels.sh --kernels "${NETPROF_KERNELS:-6.1,6.12}"
+suite "kernels: ${NETPROF_KERNELS:-5.10,6.1,6.12} in qemu" bash tests/kernels.sh --kernels "${NETPROF_KERNELS:-5.10,6.1,6.12}"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

@@ -46,7 +46,7 @@ for s in ${NP_SUITES//,/ }; do
 	case $s in
 	probe) suite probe bash tests/kernels/probe.sh ;;
 	unit) suite unit ./.output/tests/test_datapath ;;
-	quick) suite quick env TESTS=test_pid_attribution bash tests/netns/test_sockets.sh ;;
+	quick) suite quick env TESTS="test_pid_attribution test_short_connections" bash tests/netns/test_sockets.sh ;;
 	smoke) suite smoke bash tests/kernels/smoke.sh ;;
 	full) suite full bash tests/run.sh ;;
 	*) echo "0 passed, 1 failed" >"$NP_OUT/$s.log"; echo "unknown suite $s" ;;

@@ -69,7 +69,7 @@ def main():
             elif v[0] == "loads":
                 row.append("loads")
             else:
-                row.append(cell(f"{'refused' if v[0] == 'refused' else 'not loaded'}: {v[1]}"))
+                row.append(cell(f"{v[0] if v[0] != 'optional' else 'not loaded'}: {v[1]}"))
         out.append(f"| {k[0]} | {k[1]} | " + " | ".join(row) + " |")
     text = open(doc).read()
     if BEGIN not in text or END not in text:
