@@ -163,17 +163,7 @@ static void *flow_open(struct np_daemon *d, void *arg, const struct prog_plan *p
 	return skel;
 }
 
-static int flow_load(void *skel)
-{
-	return flow_bpf__load(skel);
-}
-
-static void flow_destroy(void *skel)
-{
-	flow_bpf__destroy(skel);
-}
-
-static const struct skel_ops flow_ops = { flow_open, flow_load, flow_destroy };
+SKEL_OPS(flow, flow_open);
 
 /* The program, or its alternative where this kernel refused it (progload.h). */
 static struct bpf_program *loaded(struct bpf_program *prog, struct bpf_program *alt)
@@ -196,7 +186,8 @@ int netns__load(struct np_daemon *d, struct np_netns *ns)
 	} else if (!d->max_flows) {
 		d->max_flows = FLOWS_DEFAULT_MAX;
 	}
-	skel = object_load(d, &flow_object, &flow_ops, ns, NP_CAP_FLOWS);
+	/* the first namespace's load says what runs: the others load the same */
+	skel = object_load(d, &flow_object, &flow_ops, ns, ns == d->netns ? NP_CAP_FLOWS : -1);
 	if (!skel) {
 		if (errno == ENOTSUP)
 			pr_err("this kernel refuses netprof's flow programs: %s (docs/kernels.md lists the kernels that run them)",
@@ -511,9 +502,6 @@ int remove_pinned(struct np_daemon *d)
 {
 	struct iface_key key, next, *prev = NULL;
 	struct iface_info info;
-	static const struct np_object *const objects[] = {
-		&flow_object, &sockets_object, &latency_object, &profile_object,
-	};
 	char path[512];
 	struct dirent *de;
 	unsigned int i;
@@ -568,8 +556,8 @@ int remove_pinned(struct np_daemon *d)
 		closedir(dir);
 	rmdir(path);
 	/* the maps the objects pin, as their own BTF says: no list to keep in step */
-	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
-		unpin_maps(objects[i], d->pin_dir);
+	for (i = 0; i < np_n_objects; i++)
+		unpin_maps(np_objects[i], d->pin_dir);
 	if (!pins_path(path, sizeof(path), d->pin_dir, NP_CAPS_MAP))
 		unlink(path);
 	/* the profile journal that goes with these pins */

@@ -5,6 +5,7 @@
  * latency, whose programs share the socket table. They stop in reverse.
  */
 #include "module.h"
+#include "progload.h"
 
 const struct np_module *const np_modules[] = {
 	&metrics_module,
@@ -15,3 +16,10 @@ const struct np_module *const np_modules[] = {
 };
 
 const unsigned int np_n_modules = sizeof(np_modules) / sizeof(np_modules[0]);
+
+/* netprofd's BPF objects, for --probe and --remove (progload.h) */
+const struct np_object *const np_objects[] = {
+	&flow_object, &sockets_object, &latency_object, &profile_object,
+};
+
+const unsigned int np_n_objects = sizeof(np_objects) / sizeof(np_objects[0]);

@@ -13,10 +13,6 @@
 #include "netprofd.h"
 #include "progload.h"
 
-static const struct np_object *const objects[] = {
-	&flow_object, &sockets_object, &latency_object, &profile_object,
-};
-
 /*
  * One line per program: OBJECT PROGRAM VERDICT [WHY]. The verdict: loads;
  * optional (refused, and netprofd loads an alternative or names what its
@@ -30,8 +26,8 @@ int probe_print(FILE *f)
 	size_t i, j, n, sz;
 	int refused = 0, err;
 
-	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
-		const struct np_object *o = objects[i];
+	for (i = 0; i < np_n_objects; i++) {
+		const struct np_object *o = np_objects[i];
 		const void *elf = o->elf(&sz);
 
 		err = prog_try_all(elf, sz, &v, &n);

@@ -803,17 +803,7 @@ static void *profile_open(struct np_daemon *d, void *arg, const struct prog_plan
 	return skel;
 }
 
-static int profile_load(void *skel)
-{
-	return profile_bpf__load(skel);
-}
-
-static void profile_destroy(void *skel)
-{
-	profile_bpf__destroy(skel);
-}
-
-static const struct skel_ops profile_ops = { profile_open, profile_load, profile_destroy };
+SKEL_OPS(profile, profile_open);
 
 int profile__start(struct np_daemon *d)
 {

@@ -134,7 +134,8 @@ void *object_load(struct np_daemon *d, const struct np_object *o, const struct s
 	perr = object_plan(o, &plan);
 	if (perr == -ENOTSUP) {
 		cap_set(d, cap, NP_CAP_UNAVAILABLE, plan.why);
-		pr_warn("%s: unavailable on this kernel: %s\n", np_cap_name(cap), plan.why);
+		if (cap >= 0)
+			pr_warn("%s: unavailable on this kernel: %s\n", np_cap_name(cap), plan.why);
 		errno = ENOTSUP;
 		return NULL;
 	}
@@ -161,7 +162,9 @@ void *object_load(struct np_daemon *d, const struct np_object *o, const struct s
 		return NULL;
 	}
 	cap_set(d, cap, plan.lost ? NP_CAP_DEGRADED : NP_CAP_ACTIVE, plan.why);
-	if (plan.lost)
+	if (cap < 0)
+		;	/* said once already */
+	else if (plan.lost)
 		pr_warn("%s: degraded on this kernel: %s\n", np_cap_name(cap), plan.why);
 	else
 		pr_info("%s: on this kernel %s\n", np_cap_name(cap), plan.why);

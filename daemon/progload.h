@@ -36,6 +36,9 @@ struct np_object {
 };
 
 extern const struct np_object flow_object, sockets_object, latency_object, profile_object;
+/* all of them (modules.c) */
+extern const struct np_object *const np_objects[];
+extern const unsigned int np_n_objects;
 
 #define PROG_OPTS_MAX	16
 
@@ -68,10 +71,17 @@ struct skel_ops {
 	void (*destroy)(void *skel);
 };
 
+/* NAME_ops for skeleton NAME (NAME_bpf__load, NAME_bpf__destroy) opened by open_fn. */
+#define SKEL_OPS(name, open_fn)							\
+	static int name##_skel_load(void *s) { return name##_bpf__load(s); }		\
+	static void name##_skel_destroy(void *s) { name##_bpf__destroy(s); }		\
+	static const struct skel_ops name##_ops = { open_fn, name##_skel_load, name##_skel_destroy }
+
 /*
  * Open, configure and load a module's skeleton, leaving out what this
  * kernel refuses (see above), and set the capability's state: active,
- * degraded (what is lost and why) or unavailable. NULL with errno set
+ * degraded (what is lost and why) or unavailable (cap -1: leave the table
+ * as it is). NULL with errno set
  * when nothing loaded: ENOTSUP when the kernel refuses a program the
  * capability needs (already said); else the load failed for another
  * reason, said in one line (pins of another layout, memory...).

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The socket programs: sock_create and sockops on one cgroup v2 (the root
- * of the hierarchy unless --cgroup), plus kernel-wide tracepoints that only
- * act on sockets that carry our sk_storage. Every link is pinned under
+ * The socket programs: sockops on one cgroup v2 (the root of the hierarchy
+ * unless --cgroup), plus kernel-wide tracepoints that only act on sockets
+ * sockops gave a record (a cookie in socks). Every link is pinned under
  * links/: cgroup links are updated in place by a restarted daemon (sockops
  * callbacks never stop), tracepoint links are replaced.
  */
@@ -223,17 +223,7 @@ static void *sockets_open(struct np_daemon *d, void *arg, const struct prog_plan
 	return skel;
 }
 
-static int sockets_load(void *skel)
-{
-	return sockets_bpf__load(skel);
-}
-
-static void sockets_destroy(void *skel)
-{
-	sockets_bpf__destroy(skel);
-}
-
-static const struct skel_ops sockets_ops = { sockets_open, sockets_load, sockets_destroy };
+SKEL_OPS(sockets, sockets_open);
 
 static int sockets_start(struct np_daemon *d)
 {
@@ -298,17 +288,7 @@ static void *latency_open(struct np_daemon *d, void *arg, const struct prog_plan
 	return skel;
 }
 
-static int latency_load(void *skel)
-{
-	return latency_bpf__load(skel);
-}
-
-static void latency_destroy(void *skel)
-{
-	latency_bpf__destroy(skel);
-}
-
-static const struct skel_ops latency_ops = { latency_open, latency_load, latency_destroy };
+SKEL_OPS(latency, latency_open);
 
 /*
  * The latency stages (bpf/latency.bpf.c): tracepoints only, sharing the

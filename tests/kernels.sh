@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
 	--kernels) KERNELS=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--doc) DOC=$2; shift 2 ;;
-	-h|--help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "kernels.sh: unknown argument '$1': see tests/kernels.sh --help" >&2; exit 2 ;;
 	esac
 done
