@@ -33,13 +33,7 @@
 #define RX_SLOT_MAX_NS	1000000000ULL
 
 /* shared with sockets.bpf.c through the pins */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SOCKS_DEFAULT_MAX);	/* resized at load time */
-	__type(key, __u64);
-	__type(value, struct sock_record);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} socks SEC(".maps");
+#include "lib/socks.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

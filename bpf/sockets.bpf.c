@@ -70,13 +70,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } listen_owners SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SOCKS_DEFAULT_MAX);	/* resized at load time */
-	__type(key, __u64);			/* socket cookie */
-	__type(value, struct sock_record);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} socks SEC(".maps");
+#include "lib/socks.bpf.h"
 
 /* closed sockets: a ring (maps/sockets.h); readers mmap it */
 struct {
