@@ -447,7 +447,7 @@ int do_top(int argc, char **argv)
 	for (iter = 0; count < 0 || iter < count; iter++) {
 		struct top_ctx c = { .pid = pid };
 		struct json_writer *jw = NULL;
-		uint64_t now, drain, waited;
+		uint64_t now, drain;
 		double secs;
 		int k;
 
@@ -455,7 +455,6 @@ int do_top(int argc, char **argv)
 		if (k < 0)
 			break;
 		/* the next drain: CPU over the time between drains, traffic as of it */
-		(void)waited;
 		if (wait_drain(journal, &drain)) {
 			err = 1;
 			break;

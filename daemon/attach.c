@@ -187,7 +187,8 @@ int netns__load(struct np_daemon *d, struct np_netns *ns)
 		d->max_flows = FLOWS_DEFAULT_MAX;
 	}
 	/* the first namespace's load says what runs: the others load the same */
-	skel = object_load(d, &flow_object, &flow_ops, ns, ns == d->netns ? NP_CAP_FLOWS : -1);
+	skel = object_load(d, &flow_object, &flow_ops, ns, ns == d->netns ? NP_CAP_FLOWS : -1,
+			   &d->flow_plan);
 	if (!skel) {
 		if (errno == ENOTSUP)
 			pr_err("this kernel refuses netprof's flow programs: %s (docs/kernels.md lists the kernels that run them)",
@@ -480,16 +481,13 @@ void netns__free(struct np_daemon *d, struct np_netns *ns, enum iface_forget how
 /* Remove the pins of the maps an object pins (LIBBPF_PIN_BY_NAME) under pin_dir. */
 static void unpin_maps(const struct np_object *o, const char *pin_dir)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
 	struct bpf_object *obj;
 	struct bpf_map *m;
 	const void *elf;
 	size_t sz;
 
 	elf = o->elf(&sz);
-	prog_capture_begin();
-	obj = bpf_object__open_mem(elf, sz, &opts);
-	prog_capture_end();
+	obj = prog_open_quiet(elf, sz, pin_dir);
 	if (!obj)
 		return;
 	bpf_object__for_each_map(m, obj)

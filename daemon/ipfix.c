@@ -118,7 +118,7 @@ static struct sent **sent_find(struct ipfix *x, const struct flow_ended_key *k)
 
 static void walk_live(struct np_daemon *d, const struct flow_table *ft, uint64_t now, int reason);
 
-int ipfix__start(struct np_daemon *d)
+static int ipfix__start(struct np_daemon *d)
 {
 	struct timespec mono, real;
 	struct flow_table ft = {};
@@ -334,7 +334,7 @@ static struct sent *sent_get(struct ipfix *x, const struct flow_key *k, uint64_t
 }
 
 /* The sweep moved a flow out of the live table. */
-void ipfix__flow_ended(struct np_daemon *d, const struct flow_key *k, const struct flow_record *r)
+static void ipfix__flow_ended(struct np_daemon *d, const struct flow_key *k, const struct flow_record *r)
 {
 	struct ipfix *x = d->ipfix;
 	struct flow_ended_key ek = { .flow = *k, .first_seen_ns = r->first_seen_ns };
@@ -403,7 +403,7 @@ static void walk_live(struct np_daemon *d, const struct flow_table *ft, uint64_t
 }
 
 /* After the sweep, with the live table it read. */
-void ipfix__sweep(struct np_daemon *d, const struct flow_table *live, uint64_t now)
+static void ipfix__sweep(struct np_daemon *d, const struct flow_table *live, uint64_t now)
 {
 	struct ipfix *x = d->ipfix;
 	struct domain *m;
@@ -418,7 +418,7 @@ void ipfix__sweep(struct np_daemon *d, const struct flow_table *live, uint64_t n
 	flush_all(x);
 }
 
-void ipfix__stop(struct np_daemon *d)
+static void ipfix__stop(struct np_daemon *d)
 {
 	struct ipfix *x = d->ipfix;
 	struct flow_table ft = {};
@@ -450,7 +450,7 @@ void ipfix__stop(struct np_daemon *d)
 	d->ipfix = NULL;
 }
 
-void ipfix__metrics(struct np_daemon *d, FILE *f)
+static void ipfix__metrics(struct np_daemon *d, FILE *f)
 {
 	struct ipfix *x = d->ipfix;
 

@@ -103,7 +103,7 @@ static double process_start_time(void)
 	return btime + (double)start / sysconf(_SC_CLK_TCK);
 }
 
-int metrics__start(struct np_daemon *d)
+static int metrics__start(struct np_daemon *d)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	const struct sockaddr_storage *ss = &d->metrics_ss;
@@ -150,7 +150,7 @@ static void conn_close(struct np_daemon *d, struct mconn *c)
 	c->req_len = c->resp_len = c->resp_off = 0;
 }
 
-void metrics__stop(struct np_daemon *d)
+static void metrics__stop(struct np_daemon *d)
 {
 	struct metrics *m = d->metrics;
 	int i;
@@ -210,7 +210,7 @@ static void iface_name(struct np_daemon *d, struct iface_total *t)
 	}
 }
 
-void metrics__flow_ended(struct np_daemon *d, const struct flow_key *k,
+static void metrics__flow_ended(struct np_daemon *d, const struct flow_key *k,
 			 const struct flow_record *r)
 {
 	struct iface_total *t;
@@ -662,7 +662,7 @@ static void accept_conns(struct np_daemon *d)
 	}
 }
 
-int metrics__event(struct np_daemon *d, void *ptr, uint32_t events)
+static int metrics__event(struct np_daemon *d, void *ptr, uint32_t events)
 {
 	struct metrics *m = d->metrics;
 	struct mconn *c = ptr;
@@ -687,7 +687,7 @@ int metrics__event(struct np_daemon *d, void *ptr, uint32_t events)
 }
 
 /* From the sweep timer: drop connections that stalled. */
-void metrics__expire(struct np_daemon *d, uint64_t now)
+static void metrics__expire(struct np_daemon *d, uint64_t now)
 {
 	struct metrics *m = d->metrics;
 	int i;

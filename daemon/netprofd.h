@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include "flow.h"
 #include "caps.h"
+#include "progload.h"
 
 struct flow_bpf;
 struct sockets_bpf;
@@ -64,6 +65,7 @@ struct np_daemon {
 	int		epfd;
 
 	/* pinned maps, shared by every namespace's programs */
+	struct prog_plan flow_plan;	/* what this kernel takes of the flow object (progload.h) */
 	int		flows_fd;
 	int		ended_fd;
 	int		ifaces_fd;
@@ -152,32 +154,7 @@ int rtnl__dump_links(struct np_daemon *d, struct np_netns *ns);
 int rtnl__process(struct np_daemon *d, struct np_netns *ns);
 
 
-/* profile.c */
-int profile__start(struct np_daemon *d);
-void profile__drain(struct np_daemon *d);
-void profile__stop(struct np_daemon *d);
-
-void profile__metrics(struct np_daemon *d, FILE *f);
-
-/* metrics.c */
-int metrics__start(struct np_daemon *d);
-void metrics__stop(struct np_daemon *d);
-/* an epoll event whose data.ptr is the server's: 1 (handled), else 0 */
-int metrics__event(struct np_daemon *d, void *ptr, uint32_t events);
-void metrics__expire(struct np_daemon *d, uint64_t now);
-/* the sweep moved a flow out of the live table */
-void metrics__flow_ended(struct np_daemon *d, const struct flow_key *k,
-			 const struct flow_record *r);
-
-/* ipfix.c */
-int ipfix__start(struct np_daemon *d);
-struct flow_table;
-/* after the sweep, with the live table it read (moved flows: ended_ns set) */
-void ipfix__sweep(struct np_daemon *d, const struct flow_table *live, uint64_t now);
-void ipfix__stop(struct np_daemon *d);	/* exports the live flows first */
-void ipfix__flow_ended(struct np_daemon *d, const struct flow_key *k,
-		       const struct flow_record *r);
-void ipfix__metrics(struct np_daemon *d, FILE *f);
+/* profile.c, metrics.c, ipfix.c: their modules (module.h) */
 
 /* probe.c: every program tried alone, a line each; the number refused */
 int probe_print(FILE *f);

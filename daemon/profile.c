@@ -655,7 +655,7 @@ static void prof_stats_write(struct profiler *p)
 	bpf_map_update_elem(p->daemon_fd, &zero, &p->st, BPF_ANY);
 }
 
-void profile__drain(struct np_daemon *d)
+static void profile__drain(struct np_daemon *d)
 {
 	struct profiler *p = d->prof;
 	struct prof_key *keys;
@@ -805,7 +805,7 @@ static void *profile_open(struct np_daemon *d, void *arg, const struct prog_plan
 
 SKEL_OPS(profile, profile_open);
 
-int profile__start(struct np_daemon *d)
+static int profile__start(struct np_daemon *d)
 {
 	struct profiler *p;
 	char dir[512];
@@ -825,7 +825,7 @@ int profile__start(struct np_daemon *d)
 	for (int c = 0; c < p->ncpu; c++)
 		p->ev[c].fd = -1;
 
-	p->skel = object_load(d, &profile_object, &profile_ops, NULL, NP_CAP_PROFILE);
+	p->skel = object_load(d, &profile_object, &profile_ops, NULL, NP_CAP_PROFILE, NULL);
 	if (!p->skel)
 		return -errno;
 	if (d->prof_cgroup_fd >= 0) {
@@ -903,7 +903,7 @@ int profile__start(struct np_daemon *d)
 	return 0;
 }
 
-void profile__stop(struct np_daemon *d)
+static void profile__stop(struct np_daemon *d)
 {
 	struct profiler *p = d->prof;
 	struct proc *pr;
@@ -942,7 +942,7 @@ void profile__stop(struct np_daemon *d)
 }
 
 /* The profiler's part of netprofd --metrics (names: docs/metrics.md). */
-void profile__metrics(struct np_daemon *d, FILE *f)
+static void profile__metrics(struct np_daemon *d, FILE *f)
 {
 	static const struct { int idx; const char *name, *help; } c[] = {
 		{ PSTAT_SAMPLES, "samples", "CPU samples taken." },

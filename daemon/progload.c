@@ -34,7 +34,6 @@ static void why_add(char *why, size_t len, const char *fmt, const char *a, const
 
 int object_plan(const struct np_object *o, struct prog_plan *plan)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "np_plan");
 	char why[PROG_WHY_LEN], alt_why[PROG_WHY_LEN];
 	const void *elf;
 	struct bpf_object *obj;
@@ -45,9 +44,7 @@ int object_plan(const struct np_object *o, struct prog_plan *plan)
 	memset(plan, 0, sizeof(*plan));
 	plan->probed = 1;
 	elf = o->elf(&sz);
-	prog_capture_begin();
-	obj = bpf_object__open_mem(elf, sz, &opts);
-	prog_capture_end();
+	obj = prog_open_quiet(elf, sz, NULL);
 	if (!obj)
 		return -errno;
 	bpf_object__for_each_program(p, obj) {
@@ -107,52 +104,66 @@ void object_apply(const struct np_object *o, const struct prog_plan *plan, struc
 	}
 }
 
+/* ops->open, with the error said */
+static void *open_said(struct np_daemon *d, const struct np_object *o, const struct skel_ops *ops,
+		       void *arg, const struct prog_plan *plan)
+{
+	void *skel = ops->open(d, arg, plan);
+	int err;
+
+	if (!skel) {
+		err = errno;
+		pr_err("cannot open the %s BPF object: %s", o->name, strerror(err));
+		errno = err;
+	}
+	return skel;
+}
+
 void *object_load(struct np_daemon *d, const struct np_object *o, const struct skel_ops *ops,
-		  void *arg, int cap)
+		  void *arg, int cap, struct prog_plan *plan)
 {
 	char why[PROG_WHY_LEN];
-	struct prog_plan plan;
+	struct prog_plan own;
 	void *skel;
 	int err, perr;
 
-	skel = ops->open(d, arg, NULL);
-	if (!skel) {
-		err = -errno;
-		pr_err("cannot open the %s BPF object: %s", o->name, strerror(-err));
-		errno = -err;
+	if (!plan) {
+		memset(&own, 0, sizeof(own));
+		plan = &own;
+	}
+	if (!plan->probed) {
+		/* as it is first, quietly: on most kernels everything loads */
+		skel = open_said(d, o, ops, arg, NULL);
+		if (!skel)
+			return NULL;
+		prog_capture_begin();
+		err = ops->load(skel);
+		prog_why(prog_capture_end(), why, sizeof(why));
+		if (!err) {
+			cap_set(d, cap, NP_CAP_ACTIVE, "");
+			return skel;
+		}
+		ops->destroy(skel);
+		perr = object_plan(o, plan);
+		if (perr == -ENOTSUP) {
+			cap_set(d, cap, NP_CAP_UNAVAILABLE, plan->why);
+			if (cap >= 0)
+				pr_warn("%s: unavailable on this kernel: %s\n", np_cap_name(cap),
+					plan->why);
+			errno = ENOTSUP;
+			return NULL;
+		}
+		if (perr) {
+			/* every program loads alone: the kernel is not the reason */
+			pr_err("cannot load the %s BPF programs: %s (%s; run with -vv for libbpf's log; pins of another layout need 'netprofd --remove')",
+			       o->name, strerror(-err), why);
+			errno = -err;
+			return NULL;
+		}
+	}
+	skel = open_said(d, o, ops, arg, plan);
+	if (!skel)
 		return NULL;
-	}
-	/* as it is first, quietly: on most kernels everything loads */
-	prog_capture_begin();
-	err = ops->load(skel);
-	prog_why(prog_capture_end(), NULL, why, sizeof(why));
-	if (!err) {
-		cap_set(d, cap, NP_CAP_ACTIVE, "");
-		return skel;
-	}
-	ops->destroy(skel);
-	perr = object_plan(o, &plan);
-	if (perr == -ENOTSUP) {
-		cap_set(d, cap, NP_CAP_UNAVAILABLE, plan.why);
-		if (cap >= 0)
-			pr_warn("%s: unavailable on this kernel: %s\n", np_cap_name(cap), plan.why);
-		errno = ENOTSUP;
-		return NULL;
-	}
-	if (perr) {
-		/* every program loads alone: the kernel is not the reason */
-		pr_err("cannot load the %s BPF programs: %s (%s; run with -vv for libbpf's log; pins of another layout need 'netprofd --remove')",
-		       o->name, strerror(-err), why);
-		errno = -err;
-		return NULL;
-	}
-	skel = ops->open(d, arg, &plan);
-	if (!skel) {
-		err = -errno;
-		pr_err("cannot open the %s BPF object: %s", o->name, strerror(-err));
-		errno = -err;
-		return NULL;
-	}
 	err = ops->load(skel);
 	if (err) {
 		pr_err("cannot load the %s BPF programs without those this kernel refuses: %s (run with -vv for libbpf's log)",
@@ -161,12 +172,12 @@ void *object_load(struct np_daemon *d, const struct np_object *o, const struct s
 		errno = -err;
 		return NULL;
 	}
-	cap_set(d, cap, plan.lost ? NP_CAP_DEGRADED : NP_CAP_ACTIVE, plan.why);
+	cap_set(d, cap, plan->lost ? NP_CAP_DEGRADED : NP_CAP_ACTIVE, plan->why);
 	if (cap < 0)
 		;	/* said once already */
-	else if (plan.lost)
-		pr_warn("%s: degraded on this kernel: %s\n", np_cap_name(cap), plan.why);
+	else if (plan->lost)
+		pr_warn("%s: degraded on this kernel: %s\n", np_cap_name(cap), plan->why);
 	else
-		pr_info("%s: on this kernel %s\n", np_cap_name(cap), plan.why);
+		pr_info("%s: on this kernel %s\n", np_cap_name(cap), plan->why);
 	return skel;
 }

@@ -84,10 +84,12 @@ struct skel_ops {
  * as it is). NULL with errno set
  * when nothing loaded: ENOTSUP when the kernel refuses a program the
  * capability needs (already said); else the load failed for another
- * reason, said in one line (pins of another layout, memory...).
+ * reason, said in one line (pins of another layout, memory...). plan:
+ * NULL, or the caller's, kept for its next load of the same object (one
+ * per namespace): the kernel's refusals are then tried for once.
  */
 void *object_load(struct np_daemon *d, const struct np_object *o, const struct skel_ops *ops,
-		  void *arg, int cap);
+		  void *arg, int cap, struct prog_plan *plan);
 
 /* The optional program entry for prog, or NULL if it is required. */
 const struct prog_opt *object_opt(const struct np_object *o, const char *prog);

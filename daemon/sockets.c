@@ -232,7 +232,7 @@ static int sockets_start(struct np_daemon *d)
 
 	if (d->no_sockets)
 		return 0;
-	skel = object_load(d, &sockets_object, &sockets_ops, NULL, NP_CAP_SOCKETS);
+	skel = object_load(d, &sockets_object, &sockets_ops, NULL, NP_CAP_SOCKETS, NULL);
 	if (!skel)
 		return -errno;	/* ENOTSUP: this kernel cannot follow sockets; the rest runs */
 	d->sockets = skel;
@@ -306,7 +306,7 @@ static int latency_start(struct np_daemon *d)
 		return -ENOTSUP;
 	}
 
-	skel = object_load(d, &latency_object, &latency_ops, NULL, NP_CAP_LATENCY);
+	skel = object_load(d, &latency_object, &latency_ops, NULL, NP_CAP_LATENCY, NULL);
 	if (!skel)
 		return errno == ENOTSUP ? 0 : -errno;
 	d->latency = skel;

@@ -115,7 +115,7 @@ static int verifier_last_word(const char *begin, const char *end, char *why, siz
 	return -ENOENT;
 }
 
-void prog_why(const char *log, const char *prog, char *why, size_t len)
+void prog_why(const char *log, char *why, size_t len)
 {
 	const char *b, *e, *s;
 
@@ -155,23 +155,36 @@ void prog_why(const char *log, const char *prog, char *why, size_t len)
 	e = log + strlen(log);
 	if (verifier_last_word(log, e, why, len))
 		snprintf(why, len, "refused (no reason given)");
-	(void)prog;
+}
+
+struct bpf_object *prog_open_quiet(const void *elf, size_t sz, const char *pin_root)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "np_probe",
+		    .pin_root_path = pin_root);
+	struct bpf_object *obj;
+	int err;
+
+	prog_capture_begin();
+	obj = bpf_object__open_mem(elf, sz, &opts);
+	err = errno;
+	prog_capture_end();
+	errno = err;
+	return obj;
 }
 
 int prog_try(const void *elf, size_t sz, const char *prog, char *why, size_t len)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "np_probe");
 	struct bpf_program *p, *want = NULL;
 	struct bpf_object *obj;
 	struct bpf_map *m;
+	const char *log;
 	int err;
 
 	why[0] = '\0';
-	prog_capture_begin();
-	obj = bpf_object__open_mem(elf, sz, &opts);
+	obj = prog_open_quiet(elf, sz, NULL);
 	if (!obj) {
 		err = -errno;
-		prog_why(prog_capture_end(), prog, why, len);
+		snprintf(why, len, "cannot open the object: %s", strerror(-err));
 		return err;
 	}
 	bpf_object__for_each_program(p, obj) {
@@ -184,6 +197,7 @@ int prog_try(const void *elf, size_t sz, const char *prog, char *why, size_t len
 	bpf_object__for_each_map(m, obj) {
 		enum bpf_map_type t = bpf_map__type(m);
 
+		/* libbpf pins by name under /sys/fs/bpf unless told otherwise */
 		bpf_map__set_pin_path(m, NULL);
 		if ((t == BPF_MAP_TYPE_HASH || t == BPF_MAP_TYPE_LRU_HASH ||
 		     t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH) &&
@@ -191,32 +205,28 @@ int prog_try(const void *elf, size_t sz, const char *prog, char *why, size_t len
 			bpf_map__set_max_entries(m, 64);
 	}
 	if (!want) {
-		prog_capture_end();
 		bpf_object__close(obj);
 		snprintf(why, len, "no program '%s' in this object", prog);
 		return -ENOENT;
 	}
+	prog_capture_begin();
 	err = bpf_object__load(obj);
+	log = prog_capture_end();
 	if (err)
-		prog_why(prog_capture_end(), prog, why, len);
-	else
-		prog_capture_end();
+		prog_why(log, why, len);
 	bpf_object__close(obj);
 	return err;
 }
 
 int prog_try_all(const void *elf, size_t sz, struct prog_verdict **out, size_t *n)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "np_probe");
 	struct prog_verdict *v = NULL;
 	struct bpf_program *p;
 	struct bpf_object *obj;
 	size_t cap = 0, i, cnt = 0;
 	int err = 0;
 
-	prog_capture_begin();
-	obj = bpf_object__open_mem(elf, sz, &opts);
-	prog_capture_end();
+	obj = prog_open_quiet(elf, sz, NULL);
 	if (!obj)
 		return -errno;
 	bpf_object__for_each_program(p, obj) {

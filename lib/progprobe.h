@@ -22,6 +22,13 @@ struct prog_verdict {
 	char	why[PROG_WHY_LEN];	/* a refusal's key line */
 };
 
+/*
+ * Open an object from its ELF bytes without loading it, libbpf's messages
+ * captured (pin_root: where its pinned maps would go, NULL for none). NULL
+ * with errno set.
+ */
+struct bpf_object *prog_open_quiet(const void *elf, size_t sz, const char *pin_root);
+
 /* Try one program; 0 if it loads, else -errno with why filled. */
 int prog_try(const void *elf, size_t sz, const char *prog, char *why, size_t len);
 
@@ -41,7 +48,7 @@ int prog_try_all(const void *elf, size_t sz, struct prog_verdict **out, size_t *
 void prog_capture_begin(void);
 const char *prog_capture_end(void);
 
-/* The key line of a failed load's libbpf output, for prog (or any). */
-void prog_why(const char *log, const char *prog, char *why, size_t len);
+/* The key line of a failed load's libbpf output. */
+void prog_why(const char *log, char *why, size_t len);
 
 #endif
