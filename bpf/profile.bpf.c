@@ -48,6 +48,30 @@ struct counts_map {
 struct counts_map prof_counts0 SEC(".maps");
 struct counts_map prof_counts1 SEC(".maps");
 
+/*
+ * Before 5.11 (hash keys of at most 512 bytes): counts by stack hash and the
+ * stacks beside them, for profile_sample_hashed. netprofd makes these maps
+ * only where that program loads, and prof_counts0/1 only where
+ * profile_sample does (daemon/profile.c: prof_map_owners).
+ */
+struct hcounts_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PROF_COUNTS_DEFAULT_MAX);	/* resized at load time */
+	__type(key, struct prof_hkey);
+	__type(value, __u64);
+};
+struct hcounts_map prof_hcounts0 SEC(".maps");
+struct hcounts_map prof_hcounts1 SEC(".maps");
+
+struct stacks_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * PROF_COUNTS_DEFAULT_MAX);	/* resized at load time */
+	__type(key, __u64);
+	__type(value, struct prof_stack);
+};
+struct stacks_map prof_stacks0 SEC(".maps");
+struct stacks_map prof_stacks1 SEC(".maps");
+
 /* the key is 1.6 kB: built here, not on the 512-byte stack */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -92,7 +116,7 @@ static __always_inline void pstat_add(__u32 idx)
 	percpu_add(&prof_stats, idx, 1);
 }
 
-static __always_inline int count(void *counts, struct prof_key *k)
+static __always_inline int count(void *counts, const void *k)
 {
 	__u64 one = 1, *v;
 
@@ -112,8 +136,11 @@ static __always_inline int count(void *counts, struct prof_key *k)
 	return -1;
 }
 
-SEC("perf_event")
-int profile_sample(struct bpf_perf_event_data *ctx)
+/*
+ * The sample in the per-CPU scratch key: who, the connection, both stacks.
+ * NULL when it is not one to count (filtered, or no scratch: counted).
+ */
+static __always_inline struct prof_key *sample_key(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	unsigned int task_flags;
@@ -122,7 +149,6 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	__u32 zero = 0, samples = PSTAT_SAMPLES;
 	__u64 *v;
 	long n;
-	int err;
 
 	/*
 	 * Counted before active_set is read, with a locked add (a full
@@ -135,35 +161,35 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	if ((filter_tgid && (id >> 32) != filter_tgid) ||
 	    (filter_cgroup && bpf_current_task_under_cgroup(&prof_cgroup, 0) != 1)) {
 		pstat_add(PSTAT_FILTERED);
-		return 0;
+		return NULL;
 	}
 	k = bpf_map_lookup_elem(&prof_scratch, &zero);
 	if (!k) {
 		pstat_add(PSTAT_COUNTS_FULL);
-		return 0;
+		return NULL;
 	}
-	k->tgid = id >> 32;
-	k->tid = (__u32)id;
-	k->cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(k->comm, sizeof(k->comm));
+	k->w.tgid = id >> 32;
+	k->w.tid = (__u32)id;
+	k->w.cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(k->w.comm, sizeof(k->w.comm));
 	if (filter_comm_on) {
 		int i;
 
 		for (i = 0; i < 16; i++) {
-			if (k->comm[i] != filter_comm[i]) {
+			if (k->w.comm[i] != filter_comm[i]) {
 				pstat_add(PSTAT_FILTERED);
-				return 0;
+				return NULL;
 			}
-			if (!k->comm[i])
+			if (!k->w.comm[i])
 				break;
 		}
 	}
 	k->pad = 0;
-	k->cookie = 0;
-	if (k->tid) {
-		t = bpf_map_lookup_elem(&prof_threads, &k->tid);
+	k->w.cookie = 0;
+	if (k->w.tid) {
+		t = bpf_map_lookup_elem(&prof_threads, &k->w.tid);
 		if (t && bpf_ktime_get_ns() - t->ts_ns <= conn_window_ns) {
-			k->cookie = t->cookie;
+			k->w.cookie = t->cookie;
 			pstat_add(PSTAT_CONN);
 		}
 	}
@@ -182,7 +208,7 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 		task_flags = bpf_get_current_task_btf()->flags;
 	else
 		task_flags = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), flags);
-	if (k->tgid && !(task_flags & PF_KTHREAD_)) {
+	if (k->w.tgid && !(task_flags & PF_KTHREAD_)) {
 		n = bpf_get_stack(ctx, k->ustack, sizeof(k->ustack), BPF_F_USER_STACK);
 		if (n < 0) {
 			pstat_add(PSTAT_USTACK_ERR);
@@ -192,14 +218,86 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	if (n == 0)
 		__builtin_memset(k->ustack, 0, sizeof(k->ustack));
 	k->nu = n / 8;
+	return k;
+}
 
+SEC("perf_event")
+int profile_sample(struct bpf_perf_event_data *ctx)
+{
+	struct prof_key *k = sample_key(ctx);
+	int err;
+
+	if (!k)
+		return 0;
 	err = active_set ? count(&prof_counts1, k) : count(&prof_counts0, k);
 	pstat_add(err ? PSTAT_COUNTS_FULL : PSTAT_RECORDED);
 	return 0;	/* 0: perf writes no sample record of its own */
 }
 
-/* Remember the socket this thread works on (and the socket's addresses). */
-static __always_inline int thread_io(struct sock *sk)
+/* 64-bit hash of n frames: a multiply-xorshift mix of each, chained */
+static __always_inline __u64 stack_hash(const __u64 *ip, __u32 n)
+{
+	__u64 h = 0x9e3779b97f4a7c15ULL ^ n, x;
+	__u32 i;
+
+	for (i = 0; i < PROF_USTACK_MAX; i++) {
+		if (i >= n)
+			break;
+		x = ip[i];
+		x ^= x >> 33;
+		x *= 0xff51afd7ed558ccdULL;
+		x ^= x >> 33;
+		h = (h ^ x) * 0xc4ceb9fe1a85ec53ULL;
+	}
+	h ^= h >> 31;
+	return h ? h : 1;	/* 0 means "no stack" */
+}
+
+/* Keep a stack under its hash; 0 if kept (or already there). */
+static __always_inline int stack_keep(void *stacks, __u64 hash, const void *ip)
+{
+	if (!bpf_map_update_elem(stacks, &hash, ip, BPF_NOEXIST))
+		return 0;
+	return bpf_map_lookup_elem(stacks, &hash) ? 0 : -1;
+}
+
+/* profile_sample where hash keys may not exceed 512 bytes (before 5.11) */
+SEC("?perf_event")
+int profile_sample_hashed(struct bpf_perf_event_data *ctx)
+{
+	struct prof_key *k = sample_key(ctx);
+	struct prof_hkey h;
+	__u32 set = active_set;
+	void *stacks = set ? (void *)&prof_stacks1 : (void *)&prof_stacks0;
+	int err = 0;
+
+	if (!k)
+		return 0;
+	__builtin_memcpy(&h.w, &k->w, sizeof(h.w));
+	h.nk = k->nk;
+	h.nu = k->nu;
+	h.pad = 0;
+	h.khash = h.nk ? stack_hash(k->kstack, h.nk) : 0;
+	h.uhash = h.nu ? stack_hash(k->ustack, h.nu) : 0;
+	/* the kernel stack's value reads on into ustack: frames past nk do not count */
+	if (h.khash)
+		err = stack_keep(stacks, h.khash, k->kstack);
+	if (!err && h.uhash)
+		err = stack_keep(stacks, h.uhash, k->ustack);
+	if (!err)
+		err = set ? count(&prof_hcounts1, &h) : count(&prof_hcounts0, &h);
+	pstat_add(err ? PSTAT_COUNTS_FULL : PSTAT_RECORDED);
+	return 0;
+}
+
+/*
+ * Remember the socket this thread works on (and the socket's addresses).
+ * by_helper: the cookie from bpf_get_socket_cookie (made if the socket has
+ * none yet); else the one the socket has, if any (before 5.12 tracing
+ * programs may not call that helper: only sockets whose cookie sock_ops or
+ * someone else made are named).
+ */
+static __always_inline int thread_io(struct sock *sk, bool by_helper)
 {
 	struct prof_thread *t, nt = {};
 	struct prof_conn c = {};
@@ -213,7 +311,12 @@ static __always_inline int thread_io(struct sock *sk)
 	if ((family != NP_AF_INET && family != NP_AF_INET6) ||
 	    (sk->sk_protocol != IPPROTO_TCP_ && sk->sk_protocol != IPPROTO_UDP_))
 		return 0;
-	cookie = bpf_get_socket_cookie(sk);
+	if (by_helper)
+		cookie = bpf_get_socket_cookie(sk);
+	else
+		cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	if (!cookie)
+		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	t = bpf_map_lookup_elem(&prof_threads, &tid);
 	if (t) {
@@ -249,26 +352,39 @@ static __always_inline int thread_io(struct sock *sk)
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(prof_send, struct sock *sk, int ret, int flags)
 {
-	return thread_io(sk);
+	return thread_io(sk, true);
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(prof_recv, struct sock *sk, int ret, int flags)
 {
-	return thread_io(sk);
+	return thread_io(sk, true);
 }
 
 /* where those tracepoints are missing (before 6.3): TCP's sendmsg and recvmsg */
 SEC("?fentry/tcp_sendmsg")
 int BPF_PROG(prof_send_fentry, struct sock *sk)
 {
-	return thread_io(sk);
+	return thread_io(sk, true);
 }
 
 SEC("?fentry/tcp_recvmsg")
 int BPF_PROG(prof_recv_fentry, struct sock *sk)
 {
-	return thread_io(sk);
+	return thread_io(sk, true);
+}
+
+/* and where tracing programs may not call bpf_get_socket_cookie (before 5.12) */
+SEC("?fentry/tcp_sendmsg")
+int BPF_PROG(prof_send_fentry_skc, struct sock *sk)
+{
+	return thread_io(sk, false);
+}
+
+SEC("?fentry/tcp_recvmsg")
+int BPF_PROG(prof_recv_fentry_skc, struct sock *sk)
+{
+	return thread_io(sk, false);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -830,8 +830,13 @@ int scan_owners(struct bpf_iter__task_file *ctx)
  * for every followed connection. netprofd runs it at start-up and then on
  * each pass for namespaces with connections whose RTT callback is still off.
  */
-SEC("iter/tcp")
-int scan_tcp(struct bpf_iter__tcp *ctx)
+/*
+ * by_helper: the socket's cookie from bpf_get_socket_cookie (made for a
+ * socket from before netprofd); else the one it has, if any: before 5.12
+ * iter/tcp may not call that helper, and only sockets whose cookie
+ * sock_ops made (netprofd saw them open) are refreshed.
+ */
+static __always_inline int scan_tcp_one(struct bpf_iter__tcp *ctx, bool by_helper)
 {
 	struct sock_common *skc = ctx->sk_common;
 	struct sock_record init = {}, *rec;
@@ -858,7 +863,12 @@ int scan_tcp(struct bpf_iter__tcp *ctx)
 	tp = bpf_skc_to_tcp_sock(skc);
 	if (!tp)
 		return 0;
-	cookie = bpf_get_socket_cookie(tp);
+	if (by_helper)
+		cookie = bpf_get_socket_cookie(tp);
+	else
+		cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
+	if (!cookie)
+		return 0;
 	rec = bpf_map_lookup_elem(&socks, &cookie);
 	if (rec) {
 		/* a connection that outlived a pass: per-ACK RTT samples from now on */
@@ -898,6 +908,18 @@ int scan_tcp(struct bpf_iter__tcp *ctx)
 	else
 		bpf_map_delete_elem(&scan_owners_by_ino, &sk_ino);
 	return 0;
+}
+
+SEC("iter/tcp")
+int scan_tcp(struct bpf_iter__tcp *ctx)
+{
+	return scan_tcp_one(ctx, true);
+}
+
+SEC("?iter/tcp")
+int scan_tcp_skc(struct bpf_iter__tcp *ctx)
+{
+	return scan_tcp_one(ctx, false);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -60,6 +60,47 @@ static int read_sysctl_int(const char *path)
 	return v;
 }
 
+/*
+ * Every counter of what could not be recorded: the datapath's (then the
+ * ended flows the daemon dropped), the socket tracker's and the latency
+ * stages' where they run (lib/stats.h).
+ */
+static void show_counters(struct json_writer *jw, uint64_t ended_dropped)
+{
+	uint64_t v[64];
+	unsigned int s, i;
+	int fd;
+
+	if (jw)
+		jw_object_start(jw, "counters");
+	for (s = 0; s < np_n_stat_sets; s++) {
+		const struct stat_set *set = &np_stat_sets[s];
+
+		/* the datapath's is always pinned; the others are optional (--no-sockets...) */
+		fd = pins_open_map(g.pin_dir, set->map, 1);
+		if (fd < 0 || set->n > 64 || percpu_array_sum(fd, v, set->n))
+			goto next;
+		for (i = 0; i < set->n; i++) {
+			if (jw)
+				jw_u64(jw, set->rows[i].name, v[i]);
+			else
+				printf("  %-28s %llu\n", set->rows[i].name, (unsigned long long)v[i]);
+		}
+next:
+		if (fd >= 0)
+			close(fd);
+		if (s == 0) {
+			if (jw)
+				jw_u64(jw, "ended_flows_dropped", ended_dropped);
+			else
+				printf("  %-28s %llu\n", "ended_flows_dropped",
+				       (unsigned long long)ended_dropped);
+		}
+	}
+	if (jw)
+		jw_object_end(jw);
+}
+
 /* The profiler: samples taken, lost, map fill, its own CPU. Absent: says so. */
 static void show_profiler(struct json_writer *jw, uint64_t now)
 {
@@ -70,6 +111,7 @@ static void show_profiler(struct json_writer *jw, uint64_t now)
 	int running, bpf_stats = read_sysctl_int("/proc/sys/kernel/bpf_stats_enabled");
 	__u32 zero = 0;
 	char b1[32], b2[32], b3[32];
+	unsigned int i;
 
 	if (stats_fd < 0 || daemon_fd < 0 || bpf_map_lookup_elem(daemon_fd, &zero, &d) ||
 	    percpu_array_sum(stats_fd, s, PSTAT_MAX)) {
@@ -85,14 +127,8 @@ static void show_profiler(struct json_writer *jw, uint64_t now)
 		jw_bool(jw, "running", running);
 		jw_u64(jw, "hz", d.hz);
 		jw_u64(jw, "window_ns", d.window_ns);
-		jw_u64(jw, "samples", s[PSTAT_SAMPLES]);
-		jw_u64(jw, "recorded", s[PSTAT_RECORDED]);
-		jw_u64(jw, "lost", s[PSTAT_COUNTS_FULL]);
-		jw_u64(jw, "filtered", s[PSTAT_FILTERED]);
-		jw_u64(jw, "connection_samples", s[PSTAT_CONN]);
-		jw_u64(jw, "kernel_stack_errors", s[PSTAT_KSTACK_ERR]);
-		jw_u64(jw, "user_stack_errors", s[PSTAT_USTACK_ERR]);
-		jw_u64(jw, "thread_table_full", s[PSTAT_THREADS_FULL]);
+		for (i = 0; i < PSTAT_MAX; i++)
+			jw_u64(jw, prof_stat_rows[i].name, s[i]);
 		json_fill(jw, "map", d.counts_peak, d.counts_max);
 		jw_u64(jw, "drains", d.drains);
 		jw_u64(jw, "last_drain_ago_ns", d.last_drain_ns ? now - d.last_drain_ns : 0);
@@ -181,9 +217,7 @@ int do_status(int argc, char **argv)
 	int running, socks_fd = -1, sstats_fd = -1, closed_fd = -1;
 	long nsocks = -1, nclosed = 0;
 	uint32_t max_socks = 0;
-	uint64_t sstats[SSTAT_MAX] = {}, lstats[LSTAT_MAX] = {};
-	static const char *const lstat_names[LSTAT_MAX] = LSTAT_NAMES;
-	int lstats_fd, have_lstats;
+	uint64_t sstats[SSTAT_MAX] = {};
 	char b1[32], b2[32], b3[64];
 	unsigned int i;
 
@@ -231,13 +265,6 @@ int do_status(int argc, char **argv)
 	}
 	if (sstats_fd >= 0)
 		percpu_array_sum(sstats_fd, sstats, SSTAT_MAX);
-	/* latency stages are optional too (netprofd --no-latency) */
-	lstats_fd = pins_open_map(g.pin_dir, LAT_STATS_MAP, 1);
-	have_lstats = lstats_fd >= 0;
-	if (have_lstats) {
-		percpu_array_sum(lstats_fd, lstats, LSTAT_MAX);
-		close(lstats_fd);
-	}
 	live = map_count_entries(flows_fd);
 	ended = map_count_entries(ended_fd);
 	max_live = map_max_entries(flows_fd);
@@ -315,27 +342,13 @@ int do_status(int argc, char **argv)
 	if (jw) {
 		jw_array_end(jw);
 		show_profiler(jw, now);
-		jw_object_start(jw, "counters");
-		for (i = 0; i < STAT_MAX; i++)
-			jw_u64(jw, np_stat_name(i), stats[i]);
-		jw_u64(jw, "ended_flows_dropped", info.ended_dropped);
-		for (i = 0; sstats_fd >= 0 && i < SSTAT_MAX; i++)
-			jw_u64(jw, sock_stat_name(i), sstats[i]);
-		for (i = 0; have_lstats && i < LSTAT_MAX; i++)
-			jw_u64(jw, lstat_names[i], lstats[i]);
-		jw_object_end(jw);
+		show_counters(jw, info.ended_dropped);
 		jw_object_end(jw);
 		jw_free(jw);
 	} else {
 		show_profiler(NULL, now);
 		printf("counters (what could not be recorded is counted here):\n");
-		for (i = 0; i < STAT_MAX; i++)
-			printf("  %-28s %llu\n", np_stat_name(i), (unsigned long long)stats[i]);
-		printf("  %-28s %llu\n", "ended_flows_dropped", (unsigned long long)info.ended_dropped);
-		for (i = 0; sstats_fd >= 0 && i < SSTAT_MAX; i++)
-			printf("  %-28s %llu\n", sock_stat_name(i), (unsigned long long)sstats[i]);
-		for (i = 0; have_lstats && i < LSTAT_MAX; i++)
-			printf("  %-28s %llu\n", lstat_names[i], (unsigned long long)lstats[i]);
+		show_counters(NULL, info.ended_dropped);
 	}
 	err = 0;
 out:

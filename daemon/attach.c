@@ -158,8 +158,7 @@ static void *flow_open(struct np_daemon *d, void *arg, const struct prog_plan *p
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu > 0)
 		bpf_map__set_max_entries(skel->maps.flow_cache, ncpu);
-	if (plan)
-		object_apply(&flow_object, plan, skel->obj);
+	object_apply(&flow_object, plan, skel->obj);
 	return skel;
 }
 

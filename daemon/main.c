@@ -31,6 +31,7 @@
 #include "pins.h"
 #include "netprofd.h"
 #include "module.h"
+#include "progload.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -84,6 +85,8 @@ static const char usage_text[] =
 "      --remove             detach what the pins describe, remove them, exit\n"
 "      --probe              try every BPF program on this kernel, say which load\n"
 "                           and why the others are refused, exit\n"
+"      --without-prog P,... leave out these BPF programs as if this kernel\n"
+"                           refused them (their fallbacks load instead)\n"
 "  -v, --verbose            more logs (twice: libbpf's too)\n"
 "  -h, --help               this text\n"
 "\n"
@@ -95,7 +98,7 @@ enum {
 	OPT_MAX_SOCKETS, OPT_NO_SOCKETS, OPT_RTT_START, OPT_NO_LATENCY,
 	OPT_NO_PROFILE, OPT_PROFILE_HZ, OPT_PROFILE_WINDOW, OPT_DEBUG_DIR,
 	OPT_PROFILE_PID, OPT_PROFILE_CGROUP, OPT_PROFILE_COMM, OPT_METRICS, OPT_METRICS_PEERS,
-	OPT_IPFIX, OPT_IPFIX_ACTIVE, OPT_IPFIX_TEMPLATES, OPT_PROBE,
+	OPT_IPFIX, OPT_IPFIX_ACTIVE, OPT_IPFIX_TEMPLATES, OPT_PROBE, OPT_WITHOUT_PROG,
 };
 
 static const struct option long_opts[] = {
@@ -129,6 +132,7 @@ static const struct option long_opts[] = {
 	{ "keep",           no_argument,       NULL, 'k' },
 	{ "remove",         no_argument,       NULL, OPT_REMOVE },
 	{ "probe",          no_argument,       NULL, OPT_PROBE },
+	{ "without-prog",   required_argument, NULL, OPT_WITHOUT_PROG },
 	{ "verbose",        no_argument,       NULL, 'v' },
 	{ "help",           no_argument,       NULL, 'h' },
 	{}
@@ -557,6 +561,9 @@ int main(int argc, char **argv)
 		case OPT_PROBE:
 			probe = 1;
 			break;
+		case OPT_WITHOUT_PROG:
+			d.without = optarg;
+			break;
 		case 'v':
 			verbose++;
 			break;
@@ -587,6 +594,15 @@ int main(int argc, char **argv)
 		return remove_pinned(&d) ? 1 : 0;
 	if (probe)
 		return probe_print(stdout) ? 3 : 0;
+	if (d.without) {
+		char bad[64];
+
+		if (objects_have_progs(d.without, bad, sizeof(bad))) {
+			pr_err("--without-prog: '%s' is not one of netprofd's BPF programs (netprofd --probe lists them)",
+			       bad);
+			return 1;
+		}
+	}
 	if (prepare_pin_dir(&d))
 		return 1;
 	caps_off(&d);

@@ -410,30 +410,23 @@ static void map_fill(FILE *f, const char *map, long entries, uint32_t max)
 }
 
 /* A PERCPU_ARRAY of counters, one metric per named slot. */
-static void stat_counters(FILE *f, const char *pin_dir, const char *map, unsigned int n,
-			  const char *(*name)(unsigned int), const char *help)
+/* The kernel side's counters (lib/stats.h): netprof_NAME_total each. */
+static void stat_counters(FILE *f, const char *pin_dir, const struct stat_set *set)
 {
-	int fd = pins_open_map(pin_dir, map, 1);
-	uint64_t v[32] = {};
+	int fd = pins_open_map(pin_dir, set->map, 1);
+	uint64_t v[64] = {};
 	char metric[96];
 	unsigned int i;
 
-	if (fd < 0 || n > 32 || percpu_array_sum(fd, v, n))
+	if (fd < 0 || set->n > 64 || percpu_array_sum(fd, v, set->n))
 		goto out;
-	for (i = 0; i < n; i++) {
-		snprintf(metric, sizeof(metric), "netprof_%s_total", name(i));
-		prom_write(f, metric, "counter", help, v[i]);
+	for (i = 0; i < set->n; i++) {
+		snprintf(metric, sizeof(metric), "netprof_%s_total", set->rows[i].name);
+		prom_write(f, metric, "counter", set->rows[i].help, v[i]);
 	}
 out:
 	if (fd >= 0)
 		close(fd);
-}
-
-static const char *lat_stat_name(unsigned int i)
-{
-	static const char *const names[] = LSTAT_NAMES;
-
-	return i < LSTAT_MAX ? names[i] : "unknown";
 }
 
 static void write_process(struct metrics *m, FILE *f)
@@ -506,12 +499,8 @@ static void write_health(struct np_daemon *d, FILE *f, long live_flows)
 	       "Flows moved from the live table to the ended table.", d->info.flows_expired);
 	prom_write(f, "netprof_flows_ended_dropped_total", "counter",
 	       "Ended flows lost because the ended table was full.", d->info.ended_dropped);
-	stat_counters(f, d->pin_dir, STATS_MAP, STAT_MAX, np_stat_name,
-		      "Datapath counter (netprof status).");
-	stat_counters(f, d->pin_dir, SOCK_STATS_MAP, SSTAT_MAX, sock_stat_name,
-		      "Socket tracking counter (netprof status).");
-	stat_counters(f, d->pin_dir, LAT_STATS_MAP, LSTAT_MAX, lat_stat_name,
-		      "Latency stage counter (netprof status).");
+	for (i = 0; i < np_n_stat_sets; i++)
+		stat_counters(f, d->pin_dir, &np_stat_sets[i]);
 	for_each_module(i, mod)
 		if (mod->metrics)
 			mod->metrics(d, f);

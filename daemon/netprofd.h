@@ -49,6 +49,7 @@ struct np_netns {
 
 struct np_daemon {
 	const char	*pin_dir;
+	const char	*without;	/* --without-prog: programs left out, comma-separated */
 	char		**ifnames;	/* -i; NULL: every interface */
 	int		n_ifnames;
 	int		keep;

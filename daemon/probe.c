@@ -30,7 +30,7 @@ int probe_print(FILE *f)
 		const struct np_object *o = np_objects[i];
 		const void *elf = o->elf(&sz);
 
-		err = prog_try_all(elf, sz, &v, &n);
+		err = prog_try_all(elf, sz, o->owners, o->n_owners, &v, &n);
 		if (err) {
 			fprintf(f, "%-8s %-22s refused  cannot open the object: %s\n", o->name, "*",
 				strerror(-err));

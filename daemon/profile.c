@@ -80,6 +80,8 @@ struct cpu_event {
 
 struct profiler {
 	struct profile_bpf	*skel;
+	struct bpf_program	*sample;	/* profile_sample, or _hashed before 5.11 */
+	int			hashed;		/* counts by stack hash (profile.h) */
 	int			ncpu;
 	struct cpu_event	*ev;
 	size_t			page_size;
@@ -516,27 +518,27 @@ static void fmt_conn_fields(struct profiler *p, uint64_t cookie)
  */
 static void emit(struct profiler *p, const struct prof_key *k, uint64_t count, uint64_t now)
 {
-	struct proc *pr = k->tgid ? proc_find(p, k->tgid) : NULL;
+	struct proc *pr = k->w.tgid ? proc_find(p, k->w.tgid) : NULL;
 	char comm[17], buf[300];
 	const char *names[PROF_USTACK_MAX];
 	int i, nu = 0;
 
-	if (k->tgid && k->nu && (!pr || !pr->n)) {
+	if (k->w.tgid && k->nu && (!pr || !pr->n)) {
 		/* no record of its mappings (it predates us, or a ring overflowed) */
-		if (!proc_read_maps(p, k->tgid)) {
-			pr = proc_find(p, k->tgid);
+		if (!proc_read_maps(p, k->w.tgid)) {
+			pr = proc_find(p, k->w.tgid);
 			p->st.procs_from_proc++;
 		}
 	}
-	memcpy(comm, k->comm, 16);
+	memcpy(comm, k->w.comm, 16);
 	comm[16] = '\0';
 	for (i = 0; comm[i]; i++)
 		if (comm[i] == '\t' || comm[i] == ';' || comm[i] == '\n')
 			comm[i] = '_';
 	out_printf(p, "S\t%" PRIu64 "\t%" PRIu64 "\t%u\t%u\t%" PRIu64 "\t%s\t%" PRIu64 "\t", now,
-		   count, k->tgid, k->tid, (uint64_t)k->cgroup_id, comm[0] ? comm : "?",
-		   (uint64_t)k->cookie);
-	fmt_conn_fields(p, k->cookie);
+		   count, k->w.tgid, k->w.tid, (uint64_t)k->w.cgroup_id, comm[0] ? comm : "?",
+		   (uint64_t)k->w.cookie);
+	fmt_conn_fields(p, k->w.cookie);
 
 	/* user frames, leaf first; cut at the first one outside executable code */
 	for (i = 0; i < k->nu && i < PROF_USTACK_MAX; i++) {
@@ -648,20 +650,112 @@ static void prof_stats_write(struct profiler *p)
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info), zero = 0;
 
-	if (!bpf_obj_get_info_by_fd(bpf_program__fd(p->skel->progs.profile_sample), &info, &len)) {
+	if (!bpf_obj_get_info_by_fd(bpf_program__fd(p->sample), &info, &len)) {
 		p->st.bpf_run_ns = info.run_time_ns;
 		p->st.bpf_run_cnt = info.run_cnt;
 	}
 	bpf_map_update_elem(p->daemon_fd, &zero, &p->st, BPF_ANY);
 }
 
+/* Read and empty count map set: each entry to the journal. */
+static void drain_counts(struct profiler *p, __u32 set, uint64_t now, uint64_t *entries,
+			 uint64_t *nsamples)
+{
+	struct prof_key *keys = malloc(BATCH * sizeof(*keys));
+	uint64_t vals[BATCH];
+	__u32 in = 0, out, n, i;
+	int fd, err;
+
+	fd = bpf_map__fd(set ? p->skel->maps.prof_counts1 : p->skel->maps.prof_counts0);
+	for (;;) {
+		n = BATCH;
+		err = keys ? bpf_map_lookup_and_delete_batch(fd, in ? &in : NULL, &out, keys, vals, &n,
+							     NULL) : -ENOMEM;
+		if (err && errno != ENOENT)
+			break;
+		for (i = 0; i < n; i++) {
+			emit(p, &keys[i], vals[i], now);
+			*nsamples += vals[i];
+		}
+		*entries += n;
+		if (err)
+			break;	/* ENOENT: that was the last batch */
+		in = out;
+	}
+	free(keys);
+}
+
+/* The first n frames of the stack kept under hash in stacks_fd, into ip; the frames found. */
+static unsigned int stack_get(int stacks_fd, __u64 hash, unsigned int n, __u64 *ip, unsigned int max,
+			      struct prof_stack *buf)
+{
+	if (!hash || !n || bpf_map_lookup_elem(stacks_fd, &hash, buf))
+		return 0;
+	if (n > max)
+		n = max;
+	memcpy(ip, buf->ip, n * sizeof(*ip));
+	return n;
+}
+
+/*
+ * profile_sample_hashed's set (before 5.11): counts by stack hash, the
+ * stacks beside them. Each count is joined with its stacks and written as
+ * drain_counts would; then the set's stacks are emptied.
+ */
+static void drain_hashed(struct profiler *p, __u32 set, uint64_t now, uint64_t *entries,
+			 uint64_t *nsamples)
+{
+	struct prof_hkey *keys = malloc(BATCH * sizeof(*keys));
+	struct prof_stack *stacks = malloc(BATCH * sizeof(*stacks));
+	struct prof_key *k = calloc(1, sizeof(*k));
+	__u64 vals[BATCH], hashes[BATCH];
+	__u32 in = 0, out, n, i;
+	int fd, sfd, err;
+
+	fd = bpf_map__fd(set ? p->skel->maps.prof_hcounts1 : p->skel->maps.prof_hcounts0);
+	sfd = bpf_map__fd(set ? p->skel->maps.prof_stacks1 : p->skel->maps.prof_stacks0);
+	for (;;) {
+		n = BATCH;
+		err = keys && stacks && k ?
+		      bpf_map_lookup_and_delete_batch(fd, in ? &in : NULL, &out, keys, vals, &n, NULL) :
+		      -ENOMEM;
+		if (err && errno != ENOENT)
+			break;
+		for (i = 0; i < n; i++) {
+			memset(k, 0, sizeof(*k));
+			k->w = keys[i].w;
+			k->nk = stack_get(sfd, keys[i].khash, keys[i].nk, k->kstack, PROF_KSTACK_MAX,
+					  stacks);
+			k->nu = stack_get(sfd, keys[i].uhash, keys[i].nu, k->ustack, PROF_USTACK_MAX,
+					  stacks);
+			emit(p, k, vals[i], now);
+			*nsamples += vals[i];
+		}
+		*entries += n;
+		if (err)
+			break;
+		in = out;
+	}
+	/* no sample writes this set until the next flip: empty its stacks */
+	in = 0;
+	for (;;) {
+		n = BATCH;
+		err = stacks ? bpf_map_lookup_and_delete_batch(sfd, in ? &in : NULL, &out, hashes, stacks,
+								&n, NULL) : -ENOMEM;
+		if (err)
+			break;
+		in = out;
+	}
+	free(keys);
+	free(stacks);
+	free(k);
+}
+
 static void profile__drain(struct np_daemon *d)
 {
 	struct profiler *p = d->prof;
-	struct prof_key *keys;
-	uint64_t vals[BATCH], cpu0, now, entries = 0, nsamples = 0;
-	__u32 old, in, out, n;
-	int fd, err;
+	uint64_t cpu0, now, entries = 0, nsamples = 0;
+	__u32 old;
 	struct proc *pr, *next;
 	int b;
 
@@ -677,27 +771,10 @@ static void profile__drain(struct np_daemon *d)
 	read_sideband(p);
 	now = now_mono_ns();
 
-	keys = malloc(BATCH * sizeof(*keys));
-	fd = bpf_map__fd(old ? p->skel->maps.prof_counts1 : p->skel->maps.prof_counts0);
-	in = 0;
-	for (;;) {
-		__u32 i;
-
-		n = BATCH;
-		err = keys ? bpf_map_lookup_and_delete_batch(fd, in ? &in : NULL, &out, keys, vals, &n,
-							     NULL) : -ENOMEM;
-		if (err && errno != ENOENT)
-			break;
-		for (i = 0; i < n; i++) {
-			emit(p, &keys[i], vals[i], now);
-			nsamples += vals[i];
-		}
-		entries += n;
-		if (err)
-			break;	/* ENOENT: that was the last batch */
-		in = out;
-	}
-	free(keys);
+	if (p->hashed)
+		drain_hashed(p, old, now, &entries, &nsamples);
+	else
+		drain_counts(p, old, now, &entries, &nsamples);
 	out_printf(p, "D\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n", now, nsamples, entries);
 	journal_write(p);
 
@@ -755,7 +832,7 @@ static int open_events(struct np_daemon *d, struct profiler *p)
 			pr_warn("profiler: no side-band ring on CPU %d (%s): mappings from /proc only\n",
 				c, strerror(errno));
 		}
-		e->link = bpf_program__attach_perf_event(p->skel->progs.profile_sample, e->fd);
+		e->link = bpf_program__attach_perf_event(p->sample, e->fd);
 		if (!e->link) {
 			err = -errno;
 			pr_err("attaching the profiler to CPU %d: %s", c, strerror(-err));
@@ -766,12 +843,30 @@ static int open_events(struct np_daemon *d, struct profiler *p)
 }
 
 static const struct prog_opt prof_opts[] = {
+	/* 5.10 refuses hash keys over 512 bytes: the whole-stack key */
+	{ "profile_sample", "profile_sample_hashed", "no samples", 1 },
 	{ "prof_send", "prof_send_fentry", "samples are not tied to connections (sends)" },
 	{ "prof_recv", "prof_recv_fentry", "samples are not tied to connections (receives)" },
+	/* 5.10's tracing programs may not make a socket's cookie */
+	{ "prof_send_fentry", "prof_send_fentry_skc", "samples are not tied to connections (sends)",
+	  0, 0, "samples tie only to sockets sock_ops has seen (TCP in --cgroup)" },
+	{ "prof_recv_fentry", "prof_recv_fentry_skc", "samples are not tied to connections (receives)",
+	  0, 0, "samples tie only to sockets sock_ops has seen (TCP in --cgroup)" },
+};
+
+/* each sampler's count maps, made only where it loads */
+static const struct prog_map_owner prof_map_owners[] = {
+	{ "prof_counts0", "profile_sample" },
+	{ "prof_counts1", "profile_sample" },
+	{ "prof_hcounts0", "profile_sample_hashed" },
+	{ "prof_hcounts1", "profile_sample_hashed" },
+	{ "prof_stacks0", "profile_sample_hashed" },
+	{ "prof_stacks1", "profile_sample_hashed" },
 };
 
 const struct np_object profile_object = {
-	"profile", profile_bpf__elf_bytes, prof_opts, sizeof(prof_opts) / sizeof(prof_opts[0]),
+	"profile", profile_bpf__elf_bytes, prof_opts, sizeof(prof_opts) / sizeof(prof_opts[0]), 0,
+	prof_map_owners, sizeof(prof_map_owners) / sizeof(prof_map_owners[0]),
 };
 
 static void *profile_open(struct np_daemon *d, void *arg, const struct prog_plan *plan)
@@ -791,6 +886,11 @@ static void *profile_open(struct np_daemon *d, void *arg, const struct prog_plan
 		ncounts = 262144;
 	bpf_map__set_max_entries(skel->maps.prof_counts0, ncounts);
 	bpf_map__set_max_entries(skel->maps.prof_counts1, ncounts);
+	bpf_map__set_max_entries(skel->maps.prof_hcounts0, ncounts);
+	bpf_map__set_max_entries(skel->maps.prof_hcounts1, ncounts);
+	/* a kernel and a user stack per count at most */
+	bpf_map__set_max_entries(skel->maps.prof_stacks0, 2 * ncounts);
+	bpf_map__set_max_entries(skel->maps.prof_stacks1, 2 * ncounts);
 	skel->rodata->conn_window_ns = d->prof_window_ns;
 	skel->rodata->filter_tgid = d->prof_pid;
 	skel->rodata->filter_cgroup = d->prof_cgroup_fd >= 0;
@@ -798,8 +898,7 @@ static void *profile_open(struct np_daemon *d, void *arg, const struct prog_plan
 		skel->rodata->filter_comm_on = true;
 		strncpy((char *)skel->rodata->filter_comm, d->prof_comm, 15);
 	}
-	if (plan)
-		object_apply(&profile_object, plan, skel->obj);
+	object_apply(&profile_object, plan, skel->obj);
 	return skel;
 }
 
@@ -828,6 +927,8 @@ static int profile__start(struct np_daemon *d)
 	p->skel = object_load(d, &profile_object, &profile_ops, NULL, NP_CAP_PROFILE, NULL);
 	if (!p->skel)
 		return -errno;
+	p->hashed = bpf_program__autoload(p->skel->progs.profile_sample_hashed);
+	p->sample = p->hashed ? p->skel->progs.profile_sample_hashed : p->skel->progs.profile_sample;
 	if (d->prof_cgroup_fd >= 0) {
 		__u32 zero = 0;
 
@@ -874,10 +975,12 @@ static int profile__start(struct np_daemon *d)
 		struct bpf_program *io[] = {
 			p->skel->progs.prof_send, p->skel->progs.prof_recv,
 			p->skel->progs.prof_send_fentry, p->skel->progs.prof_recv_fentry,
+			p->skel->progs.prof_send_fentry_skc, p->skel->progs.prof_recv_fentry_skc,
 		};
 		struct bpf_link **links[] = {
 			&p->skel->links.prof_send, &p->skel->links.prof_recv,
 			&p->skel->links.prof_send_fentry, &p->skel->links.prof_recv_fentry,
+			&p->skel->links.prof_send_fentry_skc, &p->skel->links.prof_recv_fentry_skc,
 		};
 
 		for (size_t i = 0; i < sizeof(io) / sizeof(io[0]); i++) {
@@ -944,16 +1047,6 @@ static void profile__stop(struct np_daemon *d)
 /* The profiler's part of netprofd --metrics (names: docs/metrics.md). */
 static void profile__metrics(struct np_daemon *d, FILE *f)
 {
-	static const struct { int idx; const char *name, *help; } c[] = {
-		{ PSTAT_SAMPLES, "samples", "CPU samples taken." },
-		{ PSTAT_RECORDED, "recorded_samples", "Samples counted into a count map." },
-		{ PSTAT_COUNTS_FULL, "lost_samples", "Samples lost: the count map was full." },
-		{ PSTAT_FILTERED, "filtered_samples", "Samples of processes left out by --profile-pid/-cgroup/-comm." },
-		{ PSTAT_CONN, "connection_samples", "Samples taken while the thread served a connection." },
-		{ PSTAT_KSTACK_ERR, "kernel_stack_errors", "Samples kept without their kernel stack." },
-		{ PSTAT_USTACK_ERR, "user_stack_errors", "Samples kept without their user stack." },
-		{ PSTAT_THREADS_FULL, "thread_table_full", "Thread-to-socket records that did not fit." },
-	};
 	struct profiler *p = d->prof;
 	uint64_t s[PSTAT_MAX] = {};
 	char name[80];
@@ -961,9 +1054,9 @@ static void profile__metrics(struct np_daemon *d, FILE *f)
 
 	if (!p || percpu_array_sum(bpf_map__fd(p->skel->maps.prof_stats), s, PSTAT_MAX))
 		return;
-	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		snprintf(name, sizeof(name), "netprof_profiler_%s_total", c[i].name);
-		prom_write(f, name, "counter", c[i].help, s[c[i].idx]);
+	for (i = 0; i < PSTAT_MAX; i++) {
+		snprintf(name, sizeof(name), "netprof_profiler_%s_total", prof_stat_rows[i].metric);
+		prom_write(f, name, "counter", prof_stat_rows[i].help, s[i]);
 	}
 	prom_write(f, "netprof_profiler_sideband_lost_records_total", "counter",
 		      "Mmap, fork and exit records perf dropped.", p->st.sideband_lost);

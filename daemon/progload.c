@@ -19,27 +19,121 @@ const struct prog_opt *object_opt(const struct np_object *o, const char *prog)
 	return NULL;
 }
 
-/* Append "; text" (or text) to why, as room allows. */
+/* Append "; text" (or text) to why, as room allows, unless it says so already. */
 static void why_add(char *why, size_t len, const char *fmt, const char *a, const char *b)
 {
 	size_t n = strlen(why);
+	char text[NP_CAP_WHY_LEN];
+
+	snprintf(text, sizeof(text), fmt, a, b);
+	if (strstr(why, text))
+		return;
 
 	if (n && n + 2 < len) {
 		strcpy(why + n, "; ");
 		n += 2;
 	}
 	if (n < len)
-		snprintf(why + n, len - n, fmt, a, b);
+		snprintf(why + n, len - n, "%s", text);
 }
 
-int object_plan(const struct np_object *o, struct prog_plan *plan)
+/* Is name one of the comma-separated list? */
+static int listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *s;
+
+	for (s = list; s && *s; s += strcspn(s, ",")) {
+		s += *s == ',';
+		if (!strncmp(s, name, n) && (s[n] == ',' || !s[n]))
+			return 1;
+	}
+	return 0;
+}
+
+/* prog_try, or refused as --without-prog asks */
+static int try_prog(const struct np_object *o, const char *without, const void *elf, size_t sz,
+		    const char *prog, char *why, size_t len)
+{
+	if (listed(without, prog)) {
+		snprintf(why, len, "left out by --without-prog");
+		return -EPERM;
+	}
+	return prog_try(elf, sz, o->owners, o->n_owners, prog, why, len);
+}
+
+int objects_have_progs(const char *list, char *bad, size_t len)
+{
+	const char *s, *e;
+	size_t i, sz;
+	int found;
+
+	for (s = list; s && *s; s = *e ? e + 1 : e) {
+		e = s + strcspn(s, ",");
+		snprintf(bad, len, "%.*s", (int)(e - s), s);
+		found = 0;
+		for (i = 0; i < np_n_objects && !found; i++) {
+			const void *elf = np_objects[i]->elf(&sz);
+			struct bpf_object *obj = prog_open_quiet(elf, sz, NULL);
+
+			if (!obj)
+				return -errno;
+			found = bad[0] && bpf_object__find_program_by_name(obj, bad) != NULL;
+			bpf_object__close(obj);
+		}
+		if (!found)
+			return -ENOENT;
+	}
+	return 0;
+}
+
+/* The entry whose prog is name (not its alt), or NULL. */
+static const struct prog_opt *opt_of(const struct np_object *o, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < o->n_opts; i++)
+		if (!strcmp(o->opts[i].prog, name))
+			return &o->opts[i];
+	return NULL;
+}
+
+/*
+ * name (opt's prog) is refused: find what stands in for it, following
+ * alternatives that have entries of their own. Returns the entry whose alt
+ * loads, or NULL; every entry on the way is marked refused.
+ */
+static const struct prog_opt *stand_in(const struct np_object *o, const char *without,
+				       const void *elf, size_t sz, const struct prog_opt *opt,
+				       struct prog_plan *plan, char *why, size_t len)
+{
+	const struct prog_opt *cur = opt;
+	char this_why[PROG_WHY_LEN];
+	size_t hops;
+
+	for (hops = 0; cur && cur->alt && hops < o->n_opts; hops++) {
+		plan->refused[cur - o->opts] = 1;
+		if (!try_prog(o, without, elf, sz, cur->alt, this_why, sizeof(this_why))) {
+			plan->use_alt[cur - o->opts] = 1;
+			return cur;
+		}
+		snprintf(why, len, "%s", this_why);	/* the last refusal's */
+		cur = opt_of(o, cur->alt);
+	}
+	if (cur)
+		plan->refused[cur - o->opts] = 1;
+	return NULL;
+}
+
+int object_plan(const struct np_object *o, const char *without, struct prog_plan *plan)
 {
 	char why[PROG_WHY_LEN], alt_why[PROG_WHY_LEN];
+	const struct prog_opt *opt, *used;
 	const void *elf;
 	struct bpf_object *obj;
 	struct bpf_program *p;
 	int required_refused = 0, any = 0;
-	size_t sz, i;
+	size_t sz;
 
 	memset(plan, 0, sizeof(*plan));
 	plan->probed = 1;
@@ -49,22 +143,26 @@ int object_plan(const struct np_object *o, struct prog_plan *plan)
 		return -errno;
 	bpf_object__for_each_program(p, obj) {
 		const char *name = bpf_program__name(p);
-		const struct prog_opt *opt;
 
 		if (!bpf_program__autoload(p))
 			continue;	/* an alternative: tried below if needed */
-		if (!prog_try(elf, sz, name, why, sizeof(why)))
+		if (!try_prog(o, without, elf, sz, name, why, sizeof(why)))
 			continue;
 		any = 1;
-		opt = object_opt(o, name);
+		opt = opt_of(o, name);
 		if (opt) {
-			i = opt - o->opts;
-			plan->refused[i] = 1;
-			if (opt->alt && !prog_try(elf, sz, opt->alt, alt_why, sizeof(alt_why))) {
-				plan->use_alt[i] = 1;
-				if (!required_refused)
-					why_add(plan->why, sizeof(plan->why), "%s instead of %s",
-						opt->alt, name);
+			alt_why[0] = '\0';
+			used = stand_in(o, without, elf, sz, opt, plan, alt_why, sizeof(alt_why));
+			if (used) {
+				if (required_refused)
+					continue;
+				why_add(plan->why, sizeof(plan->why), "%s instead of %s", used->alt, name);
+				if (used->alt_costs) {
+					/* the nearer stand-in's refusal says why it costs */
+					plan->lost = 1;
+					why_add(plan->why, sizeof(plan->why), "%s: %s", used->alt_costs,
+						used == opt ? why : alt_why);
+				}
 				continue;
 			}
 			if (opt->speed_only)
@@ -93,15 +191,14 @@ void object_apply(const struct np_object *o, const struct prog_plan *plan, struc
 	struct bpf_program *p;
 	size_t i;
 
-	for (i = 0; i < o->n_opts && i < PROG_OPTS_MAX; i++) {
-		if (!plan->refused[i])
-			continue;
-		p = bpf_object__find_program_by_name(obj, o->opts[i].prog);
-		if (p)
+	/* first every refused program out, then the stand-ins in (one may be both) */
+	for (i = 0; plan && i < o->n_opts && i < PROG_OPTS_MAX; i++)
+		if (plan->refused[i] && (p = bpf_object__find_program_by_name(obj, o->opts[i].prog)))
 			bpf_program__set_autoload(p, false);
+	for (i = 0; plan && i < o->n_opts && i < PROG_OPTS_MAX; i++)
 		if (plan->use_alt[i] && (p = bpf_object__find_program_by_name(obj, o->opts[i].alt)))
 			bpf_program__set_autoload(p, true);
-	}
+	prog_maps_apply(obj, o->owners, o->n_owners);
 }
 
 /* ops->open, with the error said */
@@ -122,16 +219,16 @@ static void *open_said(struct np_daemon *d, const struct np_object *o, const str
 void *object_load(struct np_daemon *d, const struct np_object *o, const struct skel_ops *ops,
 		  void *arg, int cap, struct prog_plan *plan)
 {
-	char why[PROG_WHY_LEN];
+	char why[PROG_WHY_LEN] = "";
 	struct prog_plan own;
 	void *skel;
-	int err, perr;
+	int err = 0, perr;
 
 	if (!plan) {
 		memset(&own, 0, sizeof(own));
 		plan = &own;
 	}
-	if (!plan->probed) {
+	if (!plan->probed && !d->without) {
 		/* as it is first, quietly: on most kernels everything loads */
 		skel = open_said(d, o, ops, arg, NULL);
 		if (!skel)
@@ -144,7 +241,10 @@ void *object_load(struct np_daemon *d, const struct np_object *o, const struct s
 			return skel;
 		}
 		ops->destroy(skel);
-		perr = object_plan(o, plan);
+	}
+	if (!plan->probed) {
+		/* err is 0 here when the object was not tried whole (--without-prog) */
+		perr = object_plan(o, d->without, plan);
 		if (perr == -ENOTSUP) {
 			cap_set(d, cap, NP_CAP_UNAVAILABLE, plan->why);
 			if (cap >= 0)
@@ -153,7 +253,7 @@ void *object_load(struct np_daemon *d, const struct np_object *o, const struct s
 			errno = ENOTSUP;
 			return NULL;
 		}
-		if (perr) {
+		if (perr && err) {
 			/* every program loads alone: the kernel is not the reason */
 			pr_err("cannot load the %s BPF programs: %s (%s; run with -vv for libbpf's log; pins of another layout need 'netprofd --remove')",
 			       o->name, strerror(-err), why);

@@ -15,15 +15,18 @@
 
 #include <stddef.h>
 #include "caps.h"
+#include "progprobe.h"
 
 struct bpf_object;
 
 struct prog_opt {
 	const char *prog;	/* a program some kernels refuse */
-	const char *alt;	/* loaded where prog is refused (SEC("?...")), or NULL */
+	const char *alt;	/* loaded where prog is refused (SEC("?...")), or NULL; an
+				   alt may have an entry of its own, for where it is refused too */
 	const char *loses;	/* what is lost without either, in a few words */
 	int needed;		/* one of the two must load, or the capability is unavailable */
 	int speed_only;		/* without it the capability is slower, not less: not a degradation */
+	const char *alt_costs;	/* what is lost with alt instead of prog, or NULL: nothing */
 };
 
 /* One of netprofd's BPF objects: its ELF bytes and its optional programs. */
@@ -33,6 +36,8 @@ struct np_object {
 	const struct prog_opt *opts;
 	size_t n_opts;
 	int needed;	/* netprofd cannot run without it (else its capability is unavailable) */
+	const struct prog_map_owner *owners;	/* maps made only where their program loads */
+	size_t n_owners;
 };
 
 extern const struct np_object flow_object, sockets_object, latency_object, profile_object;
@@ -52,14 +57,21 @@ struct prog_plan {
 };
 
 /*
- * Try the object's programs one by one. 0: the plan leaves out only
- * optional programs (plan->why says what that costs); -ENOTSUP: a program
- * it cannot do without is refused (plan->why names it and why); -EAGAIN:
- * every program loads alone, so the failure was not the kernel's.
+ * Try the object's programs one by one; those named in without (a
+ * comma-separated list, or NULL) count as refused. 0: the plan leaves out
+ * only optional programs (plan->why says what that costs); -ENOTSUP: a
+ * program it cannot do without is refused (plan->why names it and why);
+ * -EAGAIN: every program loads alone, so the failure was not the kernel's.
  */
-int object_plan(const struct np_object *o, struct prog_plan *plan);
+int object_plan(const struct np_object *o, const char *without, struct prog_plan *plan);
 
-/* Apply a plan to a freshly opened copy of the object, before its load. */
+/* 0 if every name in the comma-separated list is a program of some object, else -ENOENT with *bad set. */
+int objects_have_progs(const char *list, char *bad, size_t len);
+
+/*
+ * Apply a plan (NULL: none, every program as declared) to a freshly opened
+ * copy of the object, before its load; the owned maps follow their programs.
+ */
 void object_apply(const struct np_object *o, const struct prog_plan *plan, struct bpf_object *obj);
 
 struct np_daemon;

@@ -192,7 +192,10 @@ static const struct prog_opt sock_opts[] = {
 	{ "tcp_send_reset", NULL, "resets sent are not told apart" },
 	{ "tcp_receive_reset", NULL, "resets received are not told apart" },
 	{ "scan_owners", NULL, "sockets from before netprofd have no owner" },
-	{ "scan_tcp", NULL, "sockets from before netprofd are not recorded" },
+	/* 5.10's iter/tcp may not make a socket's cookie */
+	{ "scan_tcp", "scan_tcp_skc",
+	  "open connections' counters are read only at their callbacks and close; sockets from before netprofd are not recorded",
+	  0, 0, "sockets from before netprofd are not recorded" },
 };
 
 const struct np_object sockets_object = {
@@ -218,8 +221,7 @@ static void *sockets_open(struct np_daemon *d, void *arg, const struct prog_plan
 	/* for the start-up scan: which cgroup, and how deep it sits */
 	skel->rodata->target_cgroup_id = cgroup_id_of(d->cgroup_path);
 	skel->rodata->target_level = cgroup_level(d->cgroup_path);
-	if (plan)
-		object_apply(&sockets_object, plan, skel->obj);
+	object_apply(&sockets_object, plan, skel->obj);
 	return skel;
 }
 
@@ -283,8 +285,7 @@ static void *latency_open(struct np_daemon *d, void *arg, const struct prog_plan
 		return NULL;
 	if (d->max_sockets)
 		bpf_map__set_max_entries(skel->maps.socks, d->max_sockets);
-	if (plan)
-		object_apply(&latency_object, plan, skel->obj);
+	object_apply(&latency_object, plan, skel->obj);
 	return skel;
 }
 
@@ -531,20 +532,31 @@ static int open_batch(void *ctx, const void *keys, const void *vals, __u32 n)
 	return 0;
 }
 
+/* The pass's program: scan_tcp, or where that is refused scan_tcp_skc; NULL: none. */
+static struct bpf_program *pass_prog(struct sockets_bpf *skel)
+{
+	if (bpf_program__autoload(skel->progs.scan_tcp))
+		return skel->progs.scan_tcp;
+	if (bpf_program__autoload(skel->progs.scan_tcp_skc))
+		return skel->progs.scan_tcp_skc;
+	return NULL;
+}
+
 static void socket_pass(struct np_daemon *d, const struct open_ctx *c)
 {
+	struct bpf_program *prog = pass_prog(d->sockets);
 	char path[64];
 	struct stat st;
 	int i, fd, err;
 
-	for (i = 0; i < c->n; i++) {
+	for (i = 0; prog && i < c->n; i++) {
 		pr_debug("socket pass: netns %u via pid %u\n", c->ns[i].ino, c->ns[i].tgid);
 		snprintf(path, sizeof(path), "/proc/%u/ns/net", c->ns[i].tgid);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			continue;	/* the owner is gone; the next pass may find another */
 		if (fstat(fd, &st) == 0 && st.st_ino == c->ns[i].ino && setns(fd, CLONE_NEWNET) == 0) {
-			err = run_iter(d->sockets->progs.scan_tcp);
+			err = run_iter(prog);
 			if (err)
 				pr_debug("socket pass in netns %u: %s\n", c->ns[i].ino, strerror(-err));
 			netns_leave(d);

@@ -172,7 +172,22 @@ struct bpf_object *prog_open_quiet(const void *elf, size_t sz, const char *pin_r
 	return obj;
 }
 
-int prog_try(const void *elf, size_t sz, const char *prog, char *why, size_t len)
+void prog_maps_apply(struct bpf_object *obj, const struct prog_map_owner *owners, size_t n)
+{
+	struct bpf_program *p;
+	struct bpf_map *m;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		m = bpf_object__find_map_by_name(obj, owners[i].map);
+		p = bpf_object__find_program_by_name(obj, owners[i].prog);
+		if (m)
+			bpf_map__set_autocreate(m, p && bpf_program__autoload(p));
+	}
+}
+
+int prog_try(const void *elf, size_t sz, const struct prog_map_owner *owners, size_t n_owners,
+	     const char *prog, char *why, size_t len)
 {
 	struct bpf_program *p, *want = NULL;
 	struct bpf_object *obj;
@@ -204,6 +219,7 @@ int prog_try(const void *elf, size_t sz, const char *prog, char *why, size_t len
 		    bpf_map__max_entries(m) > 64)
 			bpf_map__set_max_entries(m, 64);
 	}
+	prog_maps_apply(obj, owners, n_owners);
 	if (!want) {
 		bpf_object__close(obj);
 		snprintf(why, len, "no program '%s' in this object", prog);
@@ -218,7 +234,8 @@ int prog_try(const void *elf, size_t sz, const char *prog, char *why, size_t len
 	return err;
 }
 
-int prog_try_all(const void *elf, size_t sz, struct prog_verdict **out, size_t *n)
+int prog_try_all(const void *elf, size_t sz, const struct prog_map_owner *owners, size_t n_owners,
+		 struct prog_verdict **out, size_t *n)
 {
 	struct prog_verdict *v = NULL;
 	struct bpf_program *p;
@@ -244,7 +261,8 @@ int prog_try_all(const void *elf, size_t sz, struct prog_verdict **out, size_t *
 		return err;
 	}
 	for (i = 0; i < cnt; i++)
-		v[i].err = prog_try(elf, sz, v[i].prog, v[i].why, sizeof(v[i].why));
+		v[i].err = prog_try(elf, sz, owners, n_owners, v[i].prog, v[i].why,
+				    sizeof(v[i].why));
 	*out = v;
 	*n = cnt;
 	return 0;

@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+struct bpf_object;
+
 #define PROG_WHY_LEN	160
 
 struct prog_verdict {
@@ -23,20 +25,38 @@ struct prog_verdict {
 };
 
 /*
+ * A map only one program uses, where another program stands in for it
+ * with maps of its own (a kernel may refuse the first program's maps, not
+ * only its code): made only where that program loads.
+ */
+struct prog_map_owner {
+	const char *map;
+	const char *prog;
+};
+
+/* Make each owned map only where its program loads (autoload as set now). */
+void prog_maps_apply(struct bpf_object *obj, const struct prog_map_owner *owners, size_t n);
+
+/*
  * Open an object from its ELF bytes without loading it, libbpf's messages
  * captured (pin_root: where its pinned maps would go, NULL for none). NULL
  * with errno set.
  */
 struct bpf_object *prog_open_quiet(const void *elf, size_t sz, const char *pin_root);
 
-/* Try one program; 0 if it loads, else -errno with why filled. */
-int prog_try(const void *elf, size_t sz, const char *prog, char *why, size_t len);
+/*
+ * Try one program (with only the owned maps that are its own); 0 if it
+ * loads, else -errno with why filled.
+ */
+int prog_try(const void *elf, size_t sz, const struct prog_map_owner *owners, size_t n_owners,
+	     const char *prog, char *why, size_t len);
 
 /*
  * Try every program of the object (those marked non-autoload in their
  * SEC("?...") too): *out gets n verdicts, freed by the caller.
  */
-int prog_try_all(const void *elf, size_t sz, struct prog_verdict **out, size_t *n);
+int prog_try_all(const void *elf, size_t sz, const struct prog_map_owner *owners, size_t n_owners,
+		 struct prog_verdict **out, size_t *n);
 
 /*
  * libbpf's messages, captured instead of printed, between begin and end:

@@ -68,20 +68,6 @@ const char *owner_source_name(unsigned int s)
 	}
 }
 
-static const char *const sstat_names[SSTAT_MAX] = {
-	[SSTAT_TABLE_FULL] = "socket_table_full",
-	[SSTAT_NO_OWNER] = "sockets_without_owner",
-	[SSTAT_SCAN_OWNERS_FULL] = "scan_owners_full",
-	[SSTAT_CLOSED] = "sockets_closed",
-	[SSTAT_CLOSED_DROPPED] = "closed_sockets_dropped",
-	[SSTAT_AGG_FULL] = "service_map_full",
-};
-
-const char *sock_stat_name(unsigned int idx)
-{
-	return idx < SSTAT_MAX ? sstat_names[idx] : "unknown";
-}
-
 int socktab_read(int fd, struct sock_table *st)
 {
 	memset(st, 0, sizeof(*st));

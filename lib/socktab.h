@@ -35,7 +35,6 @@ int tcp_state_parse(const char *name);		/* -1 if unknown */
 const char *sock_end_name(unsigned int end);	/* "fin", "rst-sent", ... */
 const char *sock_role_name(unsigned int role);
 const char *owner_source_name(unsigned int src);
-const char *sock_stat_name(unsigned int idx);
 /*
  * RTT percentile (0 < p <= 1) from the log2 histogram, in µs: the
  * geometric middle of the bucket holding it (so within a factor of

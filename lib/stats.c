@@ -5,23 +5,28 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "stats.h"
+#include "sockets.h"
+#include "latency.h"
+#include "profile.h"
 
-static const char *const np_stat_names[STAT_MAX] = {
-	[STAT_PACKETS]		 = "packets_counted",
-	[STAT_FLOW_FULL_PACKETS] = "flow_table_full_packets",
-	[STAT_FLOW_FULL_BYTES]	 = "flow_table_full_bytes",
-	[STAT_NON_IP]		 = "non_ip_frames",
-	[STAT_TRUNCATED]	 = "truncated_frames",
-	[STAT_FRAG_NO_PORTS]	 = "fragments_without_ports",
-	[STAT_IPV6_EXT_LIMIT]	 = "ipv6_ext_chain_too_long",
-	[STAT_XDP_META_FAIL]	 = "xdp_mark_failed",
-	[STAT_TC_PULL_FAIL]	 = "tc_pull_failed",
-	[STAT_XDP_CACHED]	 = "xdp_cached_packets",
+#define STAT_ROW(e, name, help)	[e] = { name, help },
+static const struct stat_desc flow_rows[STAT_MAX] = { NP_FLOW_STATS(STAT_ROW) };
+static const struct stat_desc sock_rows[SSTAT_MAX] = { NP_SOCK_STATS(STAT_ROW) };
+static const struct stat_desc lat_rows[LSTAT_MAX] = { NP_LAT_STATS(STAT_ROW) };
+
+const struct stat_set np_stat_sets[] = {
+	{ STATS_MAP, STAT_MAX, flow_rows },
+	{ SOCK_STATS_MAP, SSTAT_MAX, sock_rows },
+	{ LAT_STATS_MAP, LSTAT_MAX, lat_rows },
 };
+const unsigned int np_n_stat_sets = sizeof(np_stat_sets) / sizeof(np_stat_sets[0]);
+
+#define PROF_ROW(e, name, metric, help)	[e] = { name, metric, help },
+const struct prof_stat_desc prof_stat_rows[PSTAT_MAX] = { NP_PROF_STATS(PROF_ROW) };
 
 const char *np_stat_name(unsigned int idx)
 {
-	return idx < STAT_MAX && np_stat_names[idx] ? np_stat_names[idx] : "unknown";
+	return idx < STAT_MAX ? flow_rows[idx].name : "unknown";
 }
 
 int percpu_array_sum(int fd, uint64_t *out, unsigned int n)

@@ -1,9 +1,39 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel side's counters: per-CPU arrays of __u64, one per part, each
+ * described once by its row list in maps/ (NP_FLOW_STATS, NP_SOCK_STATS,
+ * NP_LAT_STATS, NP_PROF_STATS). `netprof status` and the metrics endpoint
+ * name them from the tables here.
+ */
 #ifndef NETPROF_STATS_H
 #define NETPROF_STATS_H
 
 #include <stdint.h>
 #include "flow.h"
+
+struct stat_desc {
+	const char *name;	/* snake_case: status's key, metric netprof_NAME_total */
+	const char *help;
+};
+
+/* One pinned counter map and its rows. */
+struct stat_set {
+	const char *map;
+	unsigned int n;
+	const struct stat_desc *rows;
+};
+
+/* The datapath's, the socket tracker's and the latency stages' counters, in that order. */
+extern const struct stat_set np_stat_sets[];
+extern const unsigned int np_n_stat_sets;
+
+/* The profiler's: status's key is name, the metric netprof_profiler_METRIC_total. */
+struct prof_stat_desc {
+	const char *name;
+	const char *metric;
+	const char *help;
+};
+extern const struct prof_stat_desc prof_stat_rows[];
 
 /* snake_case name of an enum np_stat value (for JSON and text). */
 const char *np_stat_name(unsigned int idx);

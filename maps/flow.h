@@ -159,21 +159,28 @@ struct frag_ports {
 };
 
 /*
- * Statistics: BPF_MAP_TYPE_PERCPU_ARRAY indexed by enum np_stat.
- * Adding a value: add it before STAT_MAX and give it a name in
- * lib/stats.c (np_stat_names), which `netprof status` prints.
+ * Statistics: BPF_MAP_TYPE_PERCPU_ARRAY indexed by enum np_stat. One row
+ * each: the index, the name `netprof status` prints and the metric
+ * netprof_NAME_total carries (lib/stats.c), what it counts. Add rows at
+ * the end: the index is the map's key.
  */
+#define NP_FLOW_STATS(X)											\
+	X(STAT_PACKETS,		"packets_counted",		"Wire packets counted into a flow.")		\
+	X(STAT_FLOW_FULL_PACKETS, "flow_table_full_packets",	"Packets not recorded: the flow table was full.") \
+	X(STAT_FLOW_FULL_BYTES,	"flow_table_full_bytes",	"Bytes of those packets.")			\
+	X(STAT_NON_IP,		"non_ip_frames",		"Frames that are not IPv4/IPv6 (ARP, LLDP...).") \
+	X(STAT_TRUNCATED,	"truncated_frames",		"IP frames too short for their headers.")	\
+	X(STAT_FRAG_NO_PORTS,	"fragments_without_ports",	"Later fragments whose first fragment was not seen.") \
+	X(STAT_IPV6_EXT_LIMIT,	"ipv6_ext_chain_too_long",	"IPv6 extension header chains longer than netprof walks.") \
+	X(STAT_XDP_META_FAIL,	"xdp_mark_failed",		"Frames XDP could not mark; TC ingress counted them.") \
+	X(STAT_TC_PULL_FAIL,	"tc_pull_failed",		"Frames whose headers bpf_skb_pull_data could not make readable.") \
+	X(STAT_XDP_CACHED,	"xdp_cached_packets",		"Of packets_counted: counted through the XDP flow cache.")
+
+#ifndef NP_STAT_ENUM
+#define NP_STAT_ENUM(e, name, help)	e,
+#endif
 enum np_stat {
-	STAT_PACKETS = 0,	/* wire packets counted into a flow */
-	STAT_FLOW_FULL_PACKETS,	/* packets not recorded: flow table full */
-	STAT_FLOW_FULL_BYTES,	/* their bytes */
-	STAT_NON_IP,		/* frames that are not IPv4/IPv6 (ARP, LLDP, ...) */
-	STAT_TRUNCATED,		/* IP frames too short for their headers */
-	STAT_FRAG_NO_PORTS,	/* later fragments whose first fragment was not seen */
-	STAT_IPV6_EXT_LIMIT,	/* IPv6 extension header chains longer than we walk */
-	STAT_XDP_META_FAIL,	/* XDP could not mark a frame; TC ingress counted it */
-	STAT_TC_PULL_FAIL,	/* bpf_skb_pull_data failed; headers unreadable */
-	STAT_XDP_CACHED,	/* of STAT_PACKETS: counted through the XDP flow cache */
+	NP_FLOW_STATS(NP_STAT_ENUM)
 	STAT_MAX,
 };
 

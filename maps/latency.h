@@ -78,18 +78,24 @@ struct edge_lat {
 #define LAT_RX_BUDGET		16
 #define LAT_TX_BUDGET		16
 
-/* lat_stats (PERCPU_ARRAY of __u64): what could not be recorded, what was not sampled */
+/*
+ * lat_stats (PERCPU_ARRAY of __u64): what could not be recorded, what was
+ * not sampled; rows as maps/flow.h's NP_FLOW_STATS.
+ */
+#define NP_LAT_STATS(X)											\
+	X(LSTAT_TABLE_FULL,	"latency_table_full",		"Connections not timed: sock_lat was full.")	\
+	X(LSTAT_RING_FULL,	"latency_marks_skipped",	"Samples skipped: more unread or unsent marks than a connection keeps.") \
+	X(LSTAT_EDGE_FULL,	"latency_edges_full",		"Closed connections' times dropped: edge_lat was full.") \
+	X(LSTAT_RX_UNSAMPLED,	"latency_rx_unsampled",		"Received packets past the CPU's budget: no rx_stack time.") \
+	X(LSTAT_MARK_UNSAMPLED,	"latency_marks_unsampled",	"Data segments past the CPU's budget: no rx_sockq time.") \
+	X(LSTAT_TX_UNSAMPLED,	"latency_tx_unsampled",		"Sent packets past the CPU's budget: no tx_qdisc, tx_driver time.")
+
+#ifndef NP_STAT_ENUM
+#define NP_STAT_ENUM(e, name, help)	e,
+#endif
 enum lat_stat {
-	LSTAT_TABLE_FULL,	/* a connection found sock_lat full: not timed */
-	LSTAT_RING_FULL,	/* more unread or unsent marks than LAT_RING: sample skipped */
-	LSTAT_EDGE_FULL,	/* edge_lat full: a closed connection's times dropped */
-	LSTAT_RX_UNSAMPLED,	/* received packets past the CPU's budget: no rx_stack */
-	LSTAT_MARK_UNSAMPLED,	/* data segments past the CPU's budget: no rx_sockq */
-	LSTAT_TX_UNSAMPLED,	/* sent packets past the CPU's budget: no tx_qdisc, tx_driver */
+	NP_LAT_STATS(NP_STAT_ENUM)
 	LSTAT_MAX,
 };
-
-#define LSTAT_NAMES { "latency_table_full", "latency_marks_skipped", "latency_edges_full", \
-		      "latency_rx_unsampled", "latency_marks_unsampled", "latency_tx_unsampled" }
 
 #endif

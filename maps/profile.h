@@ -36,16 +36,38 @@
 #define PROF_DEFAULT_WINDOW_NS	100000000ULL	/* 100 ms */
 #define PROF_COUNTS_DEFAULT_MAX	4096
 
-struct prof_key {
+/* Whose sample: the first part of every count key. */
+struct prof_who {
 	__u32	tgid;		/* 0: the idle task */
 	__u32	tid;
 	__u64	cgroup_id;
 	__u64	cookie;		/* socket the thread served, 0: none within the window */
 	char	comm[16];	/* the thread's */
+};
+
+struct prof_key {
+	struct prof_who w;
 	__u16	nk, nu;		/* frames in kstack, ustack */
 	__u32	pad;
 	__u64	kstack[PROF_KSTACK_MAX];	/* leaf first; zero past nk */
 	__u64	ustack[PROF_USTACK_MAX];
+};
+
+/*
+ * Before 5.11 a hash map's key may not exceed 512 bytes: there
+ * profile_sample_hashed counts by this key instead, the stacks kept once
+ * each in prof_stacks0/1 (by the same set) under their 64-bit hash.
+ */
+struct prof_hkey {
+	struct prof_who w;
+	__u16	nk, nu;
+	__u32	pad;
+	__u64	khash;		/* key of the kernel stack in prof_stacks<set>, 0: none */
+	__u64	uhash;		/* of the user stack */
+};
+
+struct prof_stack {
+	__u64	ip[PROF_USTACK_MAX];	/* the first nk (nu) frames count */
 };
 
 /* The socket a thread last sent or received on. */
@@ -67,16 +89,24 @@ struct prof_conn {
 	__u32	pad2;
 };
 
-/* prof_stats: a PERCPU_ARRAY of __u64 by this index. */
+/*
+ * prof_stats: a PERCPU_ARRAY of __u64 by this index. One row each: the
+ * index, its key in `netprof status --json`'s "profiler", the metric
+ * netprof_profiler_NAME_total, what it counts. Add rows at the end.
+ */
+#define NP_PROF_STATS(X)											\
+	X(PSTAT_SAMPLES,	"samples",		"samples",		"CPU samples taken.")		\
+	X(PSTAT_RECORDED,	"recorded",		"recorded_samples",	"Samples counted into a count map.") \
+	X(PSTAT_COUNTS_FULL,	"lost",			"lost_samples",		"Samples lost: the count map (or the stack table) was full, or busy.") \
+	X(PSTAT_KSTACK_ERR,	"kernel_stack_errors",	"kernel_stack_errors",	"Samples kept without their kernel stack.") \
+	X(PSTAT_USTACK_ERR,	"user_stack_errors",	"user_stack_errors",	"Samples kept without their user stack.") \
+	X(PSTAT_CONN,		"connection_samples",	"connection_samples",	"Samples taken while the thread served a connection.") \
+	X(PSTAT_THREADS_FULL,	"thread_table_full",	"thread_table_full",	"Thread-to-socket records that did not fit.") \
+	X(PSTAT_FILTERED,	"filtered",		"filtered_samples",	"Samples of processes left out by --profile-pid/-cgroup/-comm.")
+
+#define NP_PROF_STAT_ENUM(e, key, metric, help)	e,
 enum prof_stat {
-	PSTAT_SAMPLES = 0,	/* samples the program ran for */
-	PSTAT_RECORDED,		/* counted in a count map */
-	PSTAT_COUNTS_FULL,	/* lost: the count map was full (or busy) */
-	PSTAT_KSTACK_ERR,	/* kernel stack could not be taken (sample kept without it) */
-	PSTAT_USTACK_ERR,	/* user stack could not be taken (sample kept without it) */
-	PSTAT_CONN,		/* attributed to a connection */
-	PSTAT_THREADS_FULL,	/* thread -> socket table insert failed */
-	PSTAT_FILTERED,		/* not of the pid, cgroup or command netprofd profiles */
+	NP_PROF_STATS(NP_PROF_STAT_ENUM)
 	PSTAT_MAX,
 };
 

@@ -209,14 +209,20 @@ struct conn_agg {
 	__u64	rtt_sum_us;
 };
 
-/* Statistics (PERCPU_ARRAY), named in lib/socktab.c. */
+/* Statistics (PERCPU_ARRAY): rows as maps/flow.h's NP_FLOW_STATS. */
+#define NP_SOCK_STATS(X)											\
+	X(SSTAT_TABLE_FULL,	"socket_table_full",		"Sockets not recorded: the socket table was full.") \
+	X(SSTAT_NO_OWNER,	"sockets_without_owner",	"Sockets whose creation netprof did not see.")	\
+	X(SSTAT_SCAN_OWNERS_FULL, "scan_owners_full",		"Sockets from before netprofd left without owner: the scan's table was full.") \
+	X(SSTAT_CLOSED,		"sockets_closed",		"Sockets recorded as closed.")			\
+	X(SSTAT_CLOSED_DROPPED,	"closed_sockets_dropped",	"Closed-socket records overwritten before --keep-ended.") \
+	X(SSTAT_AGG_FULL,	"service_map_full",		"Ended connections not summed: the service map was full.")
+
+#ifndef NP_STAT_ENUM
+#define NP_STAT_ENUM(e, name, help)	e,
+#endif
 enum sock_stat {
-	SSTAT_TABLE_FULL = 0,	/* sockets not recorded: socks map full */
-	SSTAT_NO_OWNER,		/* sockets whose creation we did not see */
-	SSTAT_SCAN_OWNERS_FULL,	/* pre-existing sockets left without owner: scan table full */
-	SSTAT_CLOSED,		/* sockets copied to socks_closed when they closed */
-	SSTAT_CLOSED_DROPPED,	/* closed records overwritten before --keep-ended */
-	SSTAT_AGG_FULL,		/* ended connections not summed: conn_agg full */
+	NP_SOCK_STATS(NP_STAT_ENUM)
 	SSTAT_MAX,
 };
 

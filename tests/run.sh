@@ -52,6 +52,9 @@ fi
 for t in tests/netns/test_*.sh; do
 	suite "netns: $(basename "$t" .sh)" bash "$t"
 done
+# the profiler as kernels before 5.11 run it (stacks by hash: profile.h)
+suite "netns: test_profile, hashed stacks" env NETPROFD_WITHOUT=profile_sample \
+	TESTS="test_hot_functions_by_connection test_status_counts" bash tests/netns/test_profile.sh
 # the other kernels users run, in qemu: load test, unit tests, a short rig
 suite "kernels: ${NETPROF_KERNELS:-5.10,6.1,6.12} in qemu" bash tests/kernels.sh --kernels "${NETPROF_KERNELS:-5.10,6.1,6.12}"
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # The short netns test of the kernel matrix: netprofd's default start,
-# flows against a capture, socket owners on both ends, the service map.
+# flows against a capture, socket owners on both ends, the service map,
+# the profiler's hot functions by connection.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 p=0 f=0 k=0
@@ -19,5 +20,6 @@ run() {
 run env TESTS=test_flows_match_captures bash "$ROOT/tests/netns/test_flows.sh"
 run env TESTS=test_pid_attribution bash "$ROOT/tests/netns/test_sockets.sh"
 run env TESTS=test_three_tiers bash "$ROOT/tests/netns/test_map.sh"
+run env TESTS=test_hot_functions_by_connection bash "$ROOT/tests/netns/test_profile.sh"
 echo "$p passed, $f failed, $k skipped"
 [ "$f" = 0 ]

@@ -159,6 +159,8 @@ start_netprofd() {
 	*" --cgroup "*|*" --no-sockets "*) ;;
 	*) test_cgroup || return 1; extra=(--cgroup "$CG") ;;
 	esac
+	# NETPROFD_WITHOUT=P,...: the fallbacks of these programs, as on kernels that refuse them
+	[ -z "${NETPROFD_WITHOUT:-}" ] || extra+=(--without-prog "$NETPROFD_WITHOUT")
 	"$NETPROFD" -p "$PIN" "${extra[@]}" "$@" >"$log" 2>&1 &
 	NETPROFD_PID=$!
 	PIDS+=("$NETPROFD_PID")
