@@ -831,12 +831,14 @@ int scan_owners(struct bpf_iter__task_file *ctx)
  * each pass for namespaces with connections whose RTT callback is still off.
  */
 /*
- * by_helper: the socket's cookie from bpf_get_socket_cookie (made for a
- * socket from before netprofd); else the one it has, if any: before 5.12
- * iter/tcp may not call that helper, and only sockets whose cookie
- * sock_ops made (netprofd saw them open) are refreshed.
+ * helpers: the socket's cookie from bpf_get_socket_cookie (made for a
+ * socket from before netprofd), the RTT callback turned on by
+ * bpf_setsockopt. Without (before 5.12 iter/tcp may call neither): the
+ * cookie the socket has, if any, so only sockets whose cookie sock_ops
+ * made (netprofd saw them open) are refreshed, and their RTT callback is
+ * on from the start (netprofd sets rtt_from_start there).
  */
-static __always_inline int scan_tcp_one(struct bpf_iter__tcp *ctx, bool by_helper)
+static __always_inline int scan_tcp_one(struct bpf_iter__tcp *ctx, bool helpers)
 {
 	struct sock_common *skc = ctx->sk_common;
 	struct sock_record init = {}, *rec;
@@ -863,7 +865,7 @@ static __always_inline int scan_tcp_one(struct bpf_iter__tcp *ctx, bool by_helpe
 	tp = bpf_skc_to_tcp_sock(skc);
 	if (!tp)
 		return 0;
-	if (by_helper)
+	if (helpers)
 		cookie = bpf_get_socket_cookie(tp);
 	else
 		cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
@@ -872,7 +874,7 @@ static __always_inline int scan_tcp_one(struct bpf_iter__tcp *ctx, bool by_helpe
 	rec = bpf_map_lookup_elem(&socks, &cookie);
 	if (rec) {
 		/* a connection that outlived a pass: per-ACK RTT samples from now on */
-		if (!(rec->flags & SOCK_F_RTT_CB) &&
+		if (helpers && !(rec->flags & SOCK_F_RTT_CB) &&
 		    !bpf_setsockopt(tp, SOL_TCP_, TCP_BPF_SOCK_OPS_CB_FLAGS, &flags, sizeof(flags)))
 			rec->flags |= SOCK_F_RTT_CB;
 		/* and its state and counters as of now (no callback follows either) */
@@ -883,7 +885,7 @@ static __always_inline int scan_tcp_one(struct bpf_iter__tcp *ctx, bool by_helpe
 	/* the inode scan_owners named the socket by (SOCK_INODE) */
 	sk_ino = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_socket, file, f_inode, i_ino);
 	o = bpf_map_lookup_elem(&scan_owners_by_ino, &sk_ino);
-	if (!o)
+	if (!o || !helpers)
 		return 0;	/* not a socket of the followed cgroup */
 
 	sock_addr(init.laddr, skc->skc_family, skc->skc_rcv_saddr,

@@ -19,6 +19,16 @@ const struct prog_opt *object_opt(const struct np_object *o, const char *prog)
 	return NULL;
 }
 
+int object_refuses(const struct np_object *o, const struct prog_plan *plan, const char *prog)
+{
+	size_t i;
+
+	for (i = 0; plan && i < o->n_opts && i < PROG_OPTS_MAX; i++)
+		if (plan->refused[i] && !strcmp(o->opts[i].prog, prog))
+			return 1;
+	return 0;
+}
+
 /* Append "; text" (or text) to why, as room allows, unless it says so already. */
 static void why_add(char *why, size_t len, const char *fmt, const char *a, const char *b)
 {

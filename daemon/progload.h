@@ -103,6 +103,9 @@ struct skel_ops {
 void *object_load(struct np_daemon *d, const struct np_object *o, const struct skel_ops *ops,
 		  void *arg, int cap, struct prog_plan *plan);
 
+/* Does the plan (NULL: none) leave prog out? */
+int object_refuses(const struct np_object *o, const struct prog_plan *plan, const char *prog);
+
 /* The optional program entry for prog, or NULL if it is required. */
 const struct prog_opt *object_opt(const struct np_object *o, const char *prog);
 

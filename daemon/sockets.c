@@ -195,7 +195,7 @@ static const struct prog_opt sock_opts[] = {
 	/* 5.10's iter/tcp may not make a socket's cookie */
 	{ "scan_tcp", "scan_tcp_skc",
 	  "open connections' counters are read only at their callbacks and close; sockets from before netprofd are not recorded",
-	  0, 0, "sockets from before netprofd are not recorded" },
+	  0, 0, "sockets from before netprofd are not recorded; per-ACK RTT from each connection's start (as --rtt-from-start)" },
 };
 
 const struct np_object sockets_object = {
@@ -217,7 +217,9 @@ static void *sockets_open(struct np_daemon *d, void *arg, const struct prog_plan
 	}
 	skel->rodata->keep_ended_ns = d->keep_ended_ns;
 	skel->rodata->nr_cpus = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
-	skel->rodata->rtt_from_start = d->rtt_from_start;
+	/* without scan_tcp nothing turns the RTT callback on later: from the start then */
+	skel->rodata->rtt_from_start = d->rtt_from_start ||
+				       object_refuses(&sockets_object, plan, "scan_tcp");
 	/* for the start-up scan: which cgroup, and how deep it sits */
 	skel->rodata->target_cgroup_id = cgroup_id_of(d->cgroup_path);
 	skel->rodata->target_level = cgroup_level(d->cgroup_path);

@@ -48,6 +48,11 @@ for s in ${NP_SUITES//,/ }; do
 	unit) suite unit ./.output/tests/test_datapath ;;
 	quick) suite quick env TESTS="test_pid_attribution test_short_connections" bash tests/netns/test_sockets.sh ;;
 	smoke) suite smoke bash tests/kernels/smoke.sh ;;
+	# netprof replay on this kernel's programs (5.10: the compat ones), against
+	# tshark: captures of IPv6 fragments, fragmented DNS, a 6in4 tunnel, TCP
+	# (frames under 3.5 KB: longer ones need 5.18's multi-buffer test runs)
+	replay) suite replay python3 tests/replay/vs_tshark.py .output/netprof "$NETPROF_PCAPS" \
+		pcpp-ipv6-frag.pcap,ndpi-dns_fragmented.pcap,ndpi-6in4tunnel.pcap,tcpdump-ssh.pcap,pcpp-tcp-reassembly.pcap ;;
 	full) suite full bash tests/run.sh ;;
 	*) echo "0 passed, 1 failed" >"$NP_OUT/$s.log"; echo "unknown suite $s" ;;
 	esac
