@@ -480,9 +480,39 @@ static int ipfix_start(struct np_daemon *d)
 	return err;
 }
 
+static int set_ipfix(struct np_daemon *d, const char *arg)
+{
+	if (parse_host_port(arg, NULL, 0, &d->ipfix_ss, &d->ipfix_sslen)) {
+		pr_err("--ipfix '%s': give HOST:PORT or [IPV6]:PORT of the collector (e.g. 127.0.0.1:4739)",
+		       arg);
+		return -EINVAL;
+	}
+	d->ipfix_addr = arg;
+	return 0;
+}
+
+static int set_active(struct np_daemon *d, const char *arg)
+{
+	return opt_duration("ipfix-active", arg, &d->ipfix_active_ns);
+}
+
+static int set_templates(struct np_daemon *d, const char *arg)
+{
+	return opt_duration("ipfix-templates", arg, &d->ipfix_templates_ns);
+}
+
+static const struct np_option ipfix_options[] = {
+	{ "ipfix", 0, "HOST:PORT", "export flows as IPFIX over UDP to a collector", set_ipfix },
+	{ "ipfix-active", 0, "DUR", "export long flows this often (default 60s; ended\n"
+	  "flows go at once, after --idle-timeout for idle ones)", set_active },
+	{ "ipfix-templates", 0, "DUR", "resend the templates this often (default 60s)", set_templates },
+	{}
+};
+
 const struct np_module ipfix_module = {
 	.name = "ipfix",
 	.cap = NP_CAP_IPFIX,
+	.options = ipfix_options,
 	.early = 1,
 	.off = ipfix_off,
 	.start = ipfix_start,

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * netprofd: load, attach and pin netprof's BPF programs, follow interfaces,
- * sweep finished flows. Runs in the foreground; one epoll loop serves the
- * signals, the sweep timer and one rtnetlink socket per namespace.
+ * sweep finished flows. main parses the options (options.c), checks, loads
+ * and starts the modules (module.h, modules.c: the flow core first) and
+ * runs in the foreground: one epoll loop serves the signals, the sweep
+ * timer, and the modules' events (rtnetlink per namespace, the metrics
+ * endpoint...).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,24 +15,20 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <linux/capability.h>
-#include <libmnl/libmnl.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "flow.skel.h"
 #include "profile.h"
-#include "cgroup.h"
 #include "format.h"
-#include "grow.h"
 #include "log.h"
 #include "pins.h"
 #include "netprofd.h"
 #include "module.h"
+#include "options.h"
 #include "progload.h"
 
 #ifndef CAP_PERFMON
@@ -40,111 +38,63 @@
 #define CAP_BPF 39
 #endif
 
-static const char usage_text[] =
+static const char intro[] =
 "Usage: netprofd [OPTIONS]\n"
 "Load netprof's BPF programs, attach them to interfaces, pin the maps that\n"
 "`netprof` reads, and keep following interfaces as they come and go.\n"
-"\n"
-"  -i, --interface IF       attach to IF only (repeatable; default: every interface)\n"
-"  -n, --netns NAME         follow the interfaces of network namespace NAME\n"
-"                           (repeatable; without it: netprofd's own namespace)\n"
-"  -p, --pin-dir DIR        bpffs directory for pins (default " NETPROF_PIN_DIR ")\n"
-"  -m, --max-flows N        flow table size (default 65536; fixed once pinned)\n"
-"  -c, --cgroup PATH        track TCP sockets of this cgroup v2 and below\n"
-"                           (default: the whole hierarchy)\n"
-"      --max-sockets N      socket table size (default 65536; fixed once pinned)\n"
-"      --no-sockets         flows only: no socket tracking (and no latency stages)\n"
-"      --no-latency         no per-stage latency of TCP connections\n"
-"      --rtt-from-start     per-ACK RTT samples from a connection's first ACK\n"
-"                           (default: from the first pass after its handshake;\n"
-"                           costs about 5% of loopback connection churn)\n"
-"      --no-profile         no CPU profiler\n"
-"      --profile-hz N       CPU samples per second on each CPU (default 99)\n"
-"      --profile-window DUR a sample belongs to the socket its thread last sent\n"
-"                           or received on this recently (default 100ms)\n"
-"      --profile-pid PID    profile only this process\n"
-"      --profile-cgroup PATH profile only this cgroup v2 and below\n"
-"      --profile-comm NAME  profile only threads with this command name\n"
-"      --debug-dir DIR      separate debug files (default /usr/lib/debug)\n"
-"      --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
-"                           (PORT alone: 127.0.0.1; :PORT: every address)\n"
-"      --metrics-peers      label remote clients by address (default: \"remote\")\n"
-"      --ipfix HOST:PORT    export flows as IPFIX over UDP to a collector\n"
-"      --ipfix-active DUR   export long flows this often (default 60s; ended\n"
-"                           flows go at once, after --idle-timeout for idle ones)\n"
-"      --ipfix-templates DUR resend the templates this often (default 60s)\n"
-"      --idle-timeout DUR   end flows idle this long (default 30s)\n"
-"      --closed-timeout DUR end closed TCP flows quiet this long (default 2s)\n"
-"      --keep-ended DUR     keep ended flows and closed sockets visible this long\n"
-"                           (default 5m)\n"
-"      --sweep-interval DUR how often to sweep (default 1s)\n"
-"      --xdp MODE           auto|native|generic|off (default auto)\n"
-"      --precise-clock      every timestamp from the precise clock (default:\n"
-"                           flow times advance per tick, timing samples precise)\n"
-"  -k, --keep               on exit leave programs attached and pinned\n"
-"      --remove             detach what the pins describe, remove them, exit\n"
-"      --probe              try every BPF program on this kernel, say which load\n"
-"                           and why the others are refused, exit\n"
-"      --without-prog P,... leave out these BPF programs as if this kernel\n"
-"                           refused them (their fallbacks load instead)\n"
-"  -v, --verbose            more logs (twice: libbpf's too)\n"
-"  -h, --help               this text\n"
+"\n";
+
+static const char outro[] =
 "\n"
 "Durations take s, ms, m or h suffixes. SIGINT/SIGTERM detach cleanly\n"
 "(the maps stay pinned, so `netprof flows` still reads them).\n";
 
-enum {
-	OPT_IDLE = 256, OPT_CLOSED, OPT_KEEP_ENDED, OPT_SWEEP, OPT_XDP, OPT_REMOVE, OPT_PRECISE,
-	OPT_MAX_SOCKETS, OPT_NO_SOCKETS, OPT_RTT_START, OPT_NO_LATENCY,
-	OPT_NO_PROFILE, OPT_PROFILE_HZ, OPT_PROFILE_WINDOW, OPT_DEBUG_DIR,
-	OPT_PROFILE_PID, OPT_PROFILE_CGROUP, OPT_PROFILE_COMM, OPT_METRICS, OPT_METRICS_PEERS,
-	OPT_IPFIX, OPT_IPFIX_ACTIVE, OPT_IPFIX_TEMPLATES, OPT_PROBE, OPT_WITHOUT_PROG,
-};
+static int set_keep_ended(struct np_daemon *d, const char *arg)
+{
+	return opt_duration("keep-ended", arg, &d->keep_ended_ns);
+}
 
-static const struct option long_opts[] = {
-	{ "interface",      required_argument, NULL, 'i' },
-	{ "netns",          required_argument, NULL, 'n' },
-	{ "pin-dir",        required_argument, NULL, 'p' },
-	{ "max-flows",      required_argument, NULL, 'm' },
-	{ "cgroup",         required_argument, NULL, 'c' },
-	{ "max-sockets",    required_argument, NULL, OPT_MAX_SOCKETS },
-	{ "no-sockets",     no_argument,       NULL, OPT_NO_SOCKETS },
-	{ "rtt-from-start", no_argument,       NULL, OPT_RTT_START },
-	{ "no-latency",     no_argument,       NULL, OPT_NO_LATENCY },
-	{ "no-profile",     no_argument,       NULL, OPT_NO_PROFILE },
-	{ "profile-hz",     required_argument, NULL, OPT_PROFILE_HZ },
-	{ "profile-window", required_argument, NULL, OPT_PROFILE_WINDOW },
-	{ "debug-dir",      required_argument, NULL, OPT_DEBUG_DIR },
-	{ "profile-pid",    required_argument, NULL, OPT_PROFILE_PID },
-	{ "profile-cgroup", required_argument, NULL, OPT_PROFILE_CGROUP },
-	{ "profile-comm",   required_argument, NULL, OPT_PROFILE_COMM },
-	{ "metrics",        required_argument, NULL, OPT_METRICS },
-	{ "metrics-peers",  no_argument,       NULL, OPT_METRICS_PEERS },
-	{ "ipfix",          required_argument, NULL, OPT_IPFIX },
-	{ "ipfix-active",   required_argument, NULL, OPT_IPFIX_ACTIVE },
-	{ "ipfix-templates", required_argument, NULL, OPT_IPFIX_TEMPLATES },
-	{ "idle-timeout",   required_argument, NULL, OPT_IDLE },
-	{ "closed-timeout", required_argument, NULL, OPT_CLOSED },
-	{ "keep-ended",     required_argument, NULL, OPT_KEEP_ENDED },
-	{ "sweep-interval", required_argument, NULL, OPT_SWEEP },
-	{ "xdp",            required_argument, NULL, OPT_XDP },
-	{ "precise-clock",  no_argument,       NULL, OPT_PRECISE },
-	{ "keep",           no_argument,       NULL, 'k' },
-	{ "remove",         no_argument,       NULL, OPT_REMOVE },
-	{ "probe",          no_argument,       NULL, OPT_PROBE },
-	{ "without-prog",   required_argument, NULL, OPT_WITHOUT_PROG },
-	{ "verbose",        no_argument,       NULL, 'v' },
-	{ "help",           no_argument,       NULL, 'h' },
+static int set_sweep(struct np_daemon *d, const char *arg)
+{
+	return opt_duration("sweep-interval", arg, &d->sweep_interval_ns);
+}
+
+static int set_verbose(struct np_daemon *d, const char *arg)
+{
+	d->verbose++;
+	return 0;
+}
+
+static int show_help(struct np_daemon *d, const char *arg);
+
+/* the daemon's own options, around the modules' (module.h) */
+static const struct np_option head_options[] = {
+	OPT_STR("pin-dir", 'p', "DIR", "bpffs directory for pins (default " NETPROF_PIN_DIR ")", pin_arg),
+	{ "keep-ended", 0, "DUR", "keep ended flows and closed sockets visible this long\n"
+	  "(default 5m)", set_keep_ended },
+	{ "sweep-interval", 0, "DUR", "how often to sweep (default 1s)", set_sweep },
 	{}
 };
 
-static int parse_dur_opt(const char *name, const char *arg, uint64_t *ns)
+static const struct np_option tail_options[] = {
+	{ "keep", 'k', NULL, "on exit leave programs attached and pinned", NULL,
+	  offsetof(struct np_daemon, keep) + 1 },
+	OPT_FLAG("remove", "detach what the pins describe, remove them, exit", remove),
+	OPT_FLAG("probe", "try every BPF program on this kernel, say which load\n"
+		 "and why the others are refused, exit", probe),
+	OPT_STR("without-prog", 0, "P,...", "leave out these BPF programs as if this kernel\n"
+		"refused them (their fallbacks load instead)", without),
+	{ "verbose", 'v', NULL, "more logs (twice: libbpf's too)", set_verbose },
+	{ "help", 'h', NULL, "this text", show_help },
+	{}
+};
+
+static const struct np_cmdline cmdline = { intro, head_options, tail_options, outro };
+
+static int show_help(struct np_daemon *d, const char *arg)
 {
-	if (parse_duration(arg, ns) || *ns == 0) {
-		pr_err("--%s '%s' is not a duration: use e.g. 30s, 500ms, 5m", name, arg);
-		return -EINVAL;
-	}
-	return 0;
+	options_usage(stdout, &cmdline);
+	return 1;
 }
 
 /* Name the capabilities that are missing, so the user can grant exactly those. */
@@ -216,49 +166,17 @@ static int prepare_pin_dir(struct np_daemon *d)
 	return 0;
 }
 
-/* Another live netprofd on the same pins would attach twice: refuse. */
-static int check_not_running(struct np_daemon *d)
-{
-	struct daemon_info info;
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(d->daemon_fd, &zero, &info) || info.pid == (__u32)getpid() ||
-	    !netprofd_alive(info.pid))
-		return 0;
-	pr_err("netprofd (pid %u) already runs on %s: stop it first, or use another --pin-dir",
-	       info.pid, d->pin_dir);
-	return -EBUSY;
-}
-
-static int open_shared_maps(struct np_daemon *d, struct flow_bpf *skel)
-{
-	__u32 zero = 0;
-
-	d->flows_fd = bpf_map__fd(skel->maps.flows);
-	d->ended_fd = bpf_map__fd(skel->maps.flows_ended);
-	d->ifaces_fd = bpf_map__fd(skel->maps.ifaces);
-	d->daemon_fd = bpf_map__fd(skel->maps.daemon);
-	if (check_not_running(d))
-		return -EBUSY;
-	/* a restarted daemon continues the counters of the one before */
-	if (bpf_map_lookup_elem(d->daemon_fd, &zero, &d->info))
-		memset(&d->info, 0, sizeof(d->info));
-	d->info.pid = getpid();
-	d->info.version = NETPROF_VERSION;
-	d->info.started_ns = now_mono_ns();
-	d->info.idle_timeout_ns = d->idle_timeout_ns;
-	d->info.keep_ended_ns = d->keep_ended_ns;
-	d->info.max_flows = d->max_flows;
-	d->info.ifaces = 0;
-	daemon_info_write(d);
-	return 0;
-}
-
 static int epoll_add(int epfd, int fd, void *ptr)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ptr };
 
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+/* The option that turned the module off, or NULL. */
+static const char *module_off(const struct np_daemon *d, const struct np_module *m)
+{
+	return m->off ? m->off(d) : NULL;
 }
 
 /* Capabilities turned off by options; the others are set as their modules start. */
@@ -268,8 +186,8 @@ static void caps_off(struct np_daemon *d)
 	unsigned int mi;
 
 	for_each_module(mi, m)
-		if (m->off(d))
-			cap_set(d, m->cap, NP_CAP_OFF, m->off(d));
+		if (module_off(d, m))
+			cap_set(d, m->cap, NP_CAP_OFF, module_off(d, m));
 }
 
 /* Markers for epoll data.ptr that are not namespaces. */
@@ -286,7 +204,7 @@ static int start_modules(struct np_daemon *d, int early)
 	int err;
 
 	for_each_module(mi, m) {
-		if (m->early != early || m->off(d))
+		if (m->early != early || module_off(d, m) || !m->start)
 			continue;
 		err = m->start(d);
 		if (err && err != -ENOTSUP)
@@ -313,7 +231,6 @@ static int run(struct np_daemon *d)
 	unsigned int mi;
 	struct itimerspec its = {};
 	struct epoll_event evs[16];
-	struct np_netns *ns;
 	sigset_t mask;
 	int sigfd, tfd, n, i, err = 0;
 
@@ -332,11 +249,6 @@ static int run(struct np_daemon *d)
 
 	if ((err = epoll_add(d->epfd, sigfd, &ev_signal)) || (err = epoll_add(d->epfd, tfd, &ev_timer)))
 		goto out;
-	for (ns = d->netns; ns; ns = ns->next) {
-		err = epoll_add(d->epfd, mnl_socket_get_fd(ns->nl), ns);
-		if (err)
-			goto out;
-	}
 	pr_info("running (pid %d, pins in %s); Ctrl-C stops\n", getpid(), d->pin_dir);
 
 	for (;;) {
@@ -360,14 +272,13 @@ static int run(struct np_daemon *d)
 			} else if (p == &ev_timer) {
 				uint64_t ticks;
 
-				if (read(tfd, &ticks, sizeof(ticks)) > 0) {
-					sweep(d);
+				/* the flow core's tick is the sweep: first */
+				if (read(tfd, &ticks, sizeof(ticks)) > 0)
 					for_each_module(mi, m)
 						if (m->tick)
 							m->tick(d, now_mono_ns());
-				}
-			} else if (!module_event(d, p, evs[i].events)) {
-				rtnl__process(d, p);
+			} else {
+				module_event(d, p, evs[i].events);
 			}
 		}
 	}
@@ -392,207 +303,28 @@ int main(int argc, char **argv)
 		.ipfix_active_ns = 60ULL * 1000000000, .ipfix_templates_ns = 60ULL * 1000000000,
 		.caps_fd = -1,
 	};
-	const char *pin_dir = NULL;
-	char **netns_names = NULL;
-	size_t cap_ifnames = 0, cap_netns = 0;
-	int n_netns = 0, opt, verbose = 0, remove = 0, probe = 0, err, i;
-	struct np_netns *ns, **tail = &d.netns;
 	const struct np_module *m;
 	unsigned int mi;
-	uint64_t v;
+	int err;
 
 	log_init("netprofd", LOG_INFO);
-	while ((opt = getopt_long(argc, argv, "i:n:p:m:c:kvh", long_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			if (strlen(optarg) >= IF_NAMESIZE) {
-				pr_err("interface name '%s' is too long (at most %d characters)", optarg,
-				       IF_NAMESIZE - 1);
-				return 2;
-			}
-			if (ARRAY_GROW(d.ifnames, cap_ifnames, d.n_ifnames + 1, 4)) {
-				pr_err("out of memory");
-				return 1;
-			}
-			d.ifnames[d.n_ifnames++] = optarg;
-			break;
-		case 'n':
-			if (ARRAY_GROW(netns_names, cap_netns, n_netns + 1, 4)) {
-				pr_err("out of memory");
-				return 1;
-			}
-			netns_names[n_netns++] = optarg;
-			break;
-		case 'p':
-			pin_dir = optarg;
-			break;
-		case 'm':
-			if (parse_u64(optarg, &v) || v < 16 || v > (1U << 26)) {
-				pr_err("--max-flows '%s': give a number from 16 to 67108864", optarg);
-				return 2;
-			}
-			d.max_flows = v;
-			break;
-		case 'c':
-			d.cgroup_arg = optarg;
-			break;
-		case OPT_MAX_SOCKETS:
-			if (parse_u64(optarg, &v) || v < 16 || v > (1U << 24)) {
-				pr_err("--max-sockets '%s': give a number from 16 to 16777216", optarg);
-				return 2;
-			}
-			d.max_sockets = v;
-			break;
-		case OPT_NO_SOCKETS:
-			d.no_sockets = 1;
-			break;
-		case OPT_RTT_START:
-			d.rtt_from_start = 1;
-			break;
-		case OPT_NO_LATENCY:
-			d.no_latency = 1;
-			break;
-		case OPT_NO_PROFILE:
-			d.no_profile = 1;
-			break;
-		case OPT_PROFILE_HZ:
-			if (parse_u64(optarg, &v) || v < 1 || v > 10000) {
-				pr_err("--profile-hz '%s': give a number from 1 to 10000", optarg);
-				return 2;
-			}
-			d.prof_hz = v;
-			d.prof_asked = 1;
-			break;
-		case OPT_PROFILE_WINDOW:
-			if (parse_dur_opt("profile-window", optarg, &d.prof_window_ns))
-				return 2;
-			d.prof_asked = 1;
-			break;
-		case OPT_DEBUG_DIR:
-			d.debug_dir = optarg;
-			break;
-		case OPT_PROFILE_PID:
-			if (parse_u64(optarg, &v) || !v || v > 0x7fffffff) {
-				pr_err("--profile-pid '%s': give a process id", optarg);
-				return 2;
-			}
-			d.prof_pid = v;
-			d.prof_asked = 1;
-			break;
-		case OPT_PROFILE_CGROUP:
-			d.prof_cgroup = optarg;
-			d.prof_asked = 1;
-			break;
-		case OPT_PROFILE_COMM:
-			if (!*optarg || strlen(optarg) > 15) {
-				pr_err("--profile-comm '%s': give a command name of 1 to 15 characters (as in /proc/PID/comm)",
-				       optarg);
-				return 2;
-			}
-			d.prof_comm = optarg;
-			d.prof_asked = 1;
-			break;
-		case OPT_METRICS:
-			if (parse_host_port(optarg, "127.0.0.1", 1, &d.metrics_ss, &d.metrics_sslen)) {
-				pr_err("--metrics '%s': give PORT, ADDR:PORT or [IPV6]:PORT with a numeric address (e.g. 127.0.0.1:9464)",
-				       optarg);
-				return 2;
-			}
-			d.metrics_addr = optarg;
-			break;
-		case OPT_IPFIX:
-			if (parse_host_port(optarg, NULL, 0, &d.ipfix_ss, &d.ipfix_sslen)) {
-				pr_err("--ipfix '%s': give HOST:PORT or [IPV6]:PORT of the collector (e.g. 127.0.0.1:4739)",
-				       optarg);
-				return 2;
-			}
-			d.ipfix_addr = optarg;
-			break;
-		case OPT_IPFIX_ACTIVE:
-			if (parse_dur_opt("ipfix-active", optarg, &d.ipfix_active_ns))
-				return 2;
-			break;
-		case OPT_IPFIX_TEMPLATES:
-			if (parse_dur_opt("ipfix-templates", optarg, &d.ipfix_templates_ns))
-				return 2;
-			break;
-		case OPT_METRICS_PEERS:
-			d.metrics_peers = 1;
-			break;
-		case OPT_IDLE:
-			if (parse_dur_opt("idle-timeout", optarg, &d.idle_timeout_ns))
-				return 2;
-			break;
-		case OPT_CLOSED:
-			if (parse_dur_opt("closed-timeout", optarg, &d.closed_timeout_ns))
-				return 2;
-			break;
-		case OPT_KEEP_ENDED:
-			if (parse_dur_opt("keep-ended", optarg, &d.keep_ended_ns))
-				return 2;
-			break;
-		case OPT_SWEEP:
-			if (parse_dur_opt("sweep-interval", optarg, &d.sweep_interval_ns))
-				return 2;
-			break;
-		case OPT_XDP:
-			if (!strcmp(optarg, "auto"))
-				d.xdp_mode = XDP_MODE_AUTO;
-			else if (!strcmp(optarg, "native"))
-				d.xdp_mode = XDP_MODE_NATIVE_ONLY;
-			else if (!strcmp(optarg, "generic"))
-				d.xdp_mode = XDP_MODE_GENERIC_ONLY;
-			else if (!strcmp(optarg, "off"))
-				d.xdp_mode = XDP_MODE_OFF;
-			else {
-				pr_err("--xdp '%s': use auto, native, generic or off", optarg);
-				return 2;
-			}
-			break;
-		case 'k':
-			d.keep = 1;
-			break;
-		case OPT_PRECISE:
-			d.precise_clock = 1;
-			break;
-		case OPT_REMOVE:
-			remove = 1;
-			break;
-		case OPT_PROBE:
-			probe = 1;
-			break;
-		case OPT_WITHOUT_PROG:
-			d.without = optarg;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			fprintf(stderr, "Try 'netprofd --help'.\n");
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		pr_err("unexpected argument '%s': see 'netprofd --help'", argv[optind]);
-		return 2;
-	}
-	log_init("netprofd", LOG_INFO + verbose);
+	err = options_parse(&d, &cmdline, argc, argv);
+	if (err)
+		return err == 1 ? 0 : err == -ENOMEM ? 1 : 2;
+	log_init("netprofd", LOG_INFO + d.verbose);
 	log_setup_libbpf();
-	d.pin_dir = pins_dir(pin_dir);
+	d.pin_dir = pins_dir(d.pin_arg);
 
-	if (check_caps(n_netns > 0))
+	if (check_caps(d.n_netns > 0))
 		return 1;
 	d.host_netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (d.host_netns_fd < 0) {
 		pr_err("cannot open /proc/self/ns/net: %s", strerror(errno));
 		return 1;
 	}
-	if (remove)
+	if (d.remove)
 		return remove_pinned(&d) ? 1 : 0;
-	if (probe)
+	if (d.probe)
 		return probe_print(stdout) ? 3 : 0;
 	if (d.without) {
 		char bad[64];
@@ -611,64 +343,27 @@ int main(int argc, char **argv)
 		pr_err("cannot pin the capability table in %s: %s", d.pin_dir, strerror(-err));
 		return 1;
 	}
+	/* every check before anything loads; then the flow core loads (pins, attaches nothing) */
 	for_each_module(mi, m)
-		if (!m->off(&d) && m->check && m->check(&d))
-			return 1;
-
-	/* Open every namespace first: a typo fails before anything is attached. */
-	for (i = 0; i < (n_netns ? n_netns : 1); i++) {
-		err = netns__open(&d, n_netns ? netns_names[i] : NULL, &ns);
-		if (err)
+		if (!module_off(&d, m) && m->check && (err = m->check(&d)))
 			goto cleanup;
-		*tail = ns;
-		tail = &ns->next;
-	}
-	for (ns = d.netns; ns; ns = ns->next) {
-		err = netns__load(&d, ns);
-		if (err)
+	for_each_module(mi, m)
+		if (!module_off(&d, m) && m->load && (err = m->load(&d)))
 			goto cleanup;
-		if (ns == d.netns) {
-			err = open_shared_maps(&d, ns->skel);
-			if (err)
-				goto cleanup;
-		}
-	}
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d.epfd < 0) {
 		err = -errno;
 		goto cleanup;
 	}
-	err = start_modules(&d, 1);
-	if (err)
-		goto cleanup;
-	for (ns = d.netns; ns; ns = ns->next) {
-		err = rtnl__open(&d, ns);
-		if (!err)
-			err = rtnl__dump_links(&d, ns);
-		if (err) {
-			pr_err("rtnetlink in netns %s: %s", ns->name[0] ? ns->name : "(own)", strerror(-err));
-			goto cleanup;
-		}
-	}
-	for (i = 0; i < d.n_ifnames; i++) {
-		int found = 0;
-
-		for (ns = d.netns; ns; ns = ns->next)
-			for (struct np_iface *ifc = ns->ifaces; ifc; ifc = ifc->next)
-				found |= !strcmp(ifc->name, d.ifnames[i]);
-		if (!found) {
-			pr_err("interface '%s' not found%s: check 'ip link'%s", d.ifnames[i],
-			       n_netns ? " in the given namespaces" : "",
-			       n_netns ? " inside them (ip netns exec NS ip link)" : "");
-			err = -ENODEV;
-			goto cleanup;
-		}
-	}
 	/*
-	 * last: a mistake above must not leave programs on a cgroup. A module
-	 * this kernel cannot give is named in its capability, and the rest runs.
+	 * The exporters first, before any interface or cgroup gets a program;
+	 * then the others in table order, the flow core first: a mistake must
+	 * not leave programs on a cgroup. A module this kernel cannot give is
+	 * named in its capability, and the rest runs.
 	 */
-	err = start_modules(&d, 0);
+	err = start_modules(&d, 1);
+	if (!err)
+		err = start_modules(&d, 0);
 	if (err)
 		goto cleanup;
 	daemon_info_write(&d);
@@ -681,18 +376,14 @@ cleanup:
 			d.info.ifaces = 0;
 		daemon_info_write(&d);
 	}
-	/* in reverse: ipfix exports the live flows' last records first */
+	/* in reverse: ipfix exports the live flows' last records, the flow core goes last */
 	for (mi = np_n_modules; mi-- > 0;)
-		np_modules[mi]->stop(&d);
-	while (d.netns) {
-		ns = d.netns;
-		d.netns = ns->next;
-		netns__free(&d, ns, d.keep ? IFACE_KEEP : IFACE_DETACH);
-	}
+		if (np_modules[mi]->stop)
+			np_modules[mi]->stop(&d);
 	if (d.epfd >= 0)
 		close(d.epfd);
 	close(d.host_netns_fd);
 	free(d.ifnames);
-	free(netns_names);
+	free(d.netns_names);
 	return err ? 1 : 0;
 }

@@ -705,9 +705,28 @@ static int metrics_start(struct np_daemon *d)
 	return err;
 }
 
+static int set_metrics(struct np_daemon *d, const char *arg)
+{
+	if (parse_host_port(arg, "127.0.0.1", 1, &d->metrics_ss, &d->metrics_sslen)) {
+		pr_err("--metrics '%s': give PORT, ADDR:PORT or [IPV6]:PORT with a numeric address (e.g. 127.0.0.1:9464)",
+		       arg);
+		return -EINVAL;
+	}
+	d->metrics_addr = arg;
+	return 0;
+}
+
+static const struct np_option metrics_options[] = {
+	{ "metrics", 0, "ADDR:PORT", "serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+	  "(PORT alone: 127.0.0.1; :PORT: every address)", set_metrics },
+	OPT_FLAG("metrics-peers", "label remote clients by address (default: \"remote\")", metrics_peers),
+	{}
+};
+
 const struct np_module metrics_module = {
 	.name = "metrics",
 	.cap = NP_CAP_METRICS,
+	.options = metrics_options,
 	.early = 1,
 	.off = metrics_off,
 	.start = metrics_start,

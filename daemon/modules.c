@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * netprofd's modules, in the order they start (module.h), early ones
- * first: the exporters, before anything is attached; then sockets before
- * latency, whose programs share the socket table. They stop in reverse.
+ * netprofd's modules (module.h). The flow core loads first and stops last;
+ * the early ones (the exporters) start before anything is attached, then
+ * the others in this order: the flow core, sockets before latency, whose
+ * programs share the socket table. They stop in reverse.
  */
 #include "module.h"
 #include "progload.h"
 
 const struct np_module *const np_modules[] = {
+	&flows_module,
 	&metrics_module,
 	&ipfix_module,
 	&sockets_module,

@@ -49,9 +49,17 @@ struct np_netns {
 
 struct np_daemon {
 	const char	*pin_dir;
+	const char	*pin_arg;	/* -p, NULL: the default (lib/pins.h) */
 	const char	*without;	/* --without-prog: programs left out, comma-separated */
+	int		remove;		/* --remove: only that */
+	int		probe;		/* --probe: only that */
+	int		verbose;
 	char		**ifnames;	/* -i; NULL: every interface */
 	int		n_ifnames;
+	size_t		cap_ifnames;
+	char		**netns_names;	/* -n; none: netprofd's own namespace */
+	int		n_netns;
+	size_t		cap_netns;
 	int		keep;
 	int		precise_clock;
 	enum xdp_mode	xdp_mode;

@@ -1123,9 +1123,71 @@ static void profile_tick(struct np_daemon *d, uint64_t now)
 	profile__drain(d);
 }
 
+static int set_hz(struct np_daemon *d, const char *arg)
+{
+	uint64_t v;
+
+	if (opt_number("profile-hz", arg, 1, 10000, &v))
+		return -EINVAL;
+	d->prof_hz = v;
+	d->prof_asked = 1;
+	return 0;
+}
+
+static int set_window(struct np_daemon *d, const char *arg)
+{
+	d->prof_asked = 1;
+	return opt_duration("profile-window", arg, &d->prof_window_ns);
+}
+
+static int set_pid(struct np_daemon *d, const char *arg)
+{
+	uint64_t v;
+
+	if (parse_u64(arg, &v) || !v || v > 0x7fffffff) {
+		pr_err("--profile-pid '%s': give a process id", arg);
+		return -EINVAL;
+	}
+	d->prof_pid = v;
+	d->prof_asked = 1;
+	return 0;
+}
+
+static int set_cgroup(struct np_daemon *d, const char *arg)
+{
+	d->prof_cgroup = arg;
+	d->prof_asked = 1;
+	return 0;
+}
+
+static int set_comm(struct np_daemon *d, const char *arg)
+{
+	if (!*arg || strlen(arg) > 15) {
+		pr_err("--profile-comm '%s': give a command name of 1 to 15 characters (as in /proc/PID/comm)",
+		       arg);
+		return -EINVAL;
+	}
+	d->prof_comm = arg;
+	d->prof_asked = 1;
+	return 0;
+}
+
+static const struct np_option profile_options[] = {
+	OPT_FLAG("no-profile", "no CPU profiler", no_profile),
+	{ "profile-hz", 0, "N", "CPU samples per second on each CPU (default 99)", set_hz },
+	{ "profile-window", 0, "DUR", "a sample belongs to the socket its thread last sent\n"
+	  "or received on this recently (default 100ms)", set_window },
+	{ "profile-pid", 0, "PID", "profile only this process", set_pid },
+	{ "profile-cgroup", 0, "PATH", "profile only this cgroup v2 and below", set_cgroup },
+	{ "profile-comm", 0, "NAME", "profile only threads with this command name", set_comm },
+	OPT_STR("debug-dir", 0, "DIR", "separate debug files (default /usr/lib/debug)", debug_dir),
+	{}
+};
+
 const struct np_module profile_module = {
 	.name = "profile",
 	.cap = NP_CAP_PROFILE,
+	.options = profile_options,
 	.off = profile_off,
 	.check = profile_check,
 	.start = profile_start,

@@ -600,9 +600,32 @@ static const char *latency_off(const struct np_daemon *d)
 	return d->no_sockets ? "--no-sockets" : d->no_latency ? "--no-latency" : NULL;
 }
 
+static int set_max_sockets(struct np_daemon *d, const char *arg)
+{
+	uint64_t v;
+
+	if (opt_number("max-sockets", arg, 16, 1U << 24, &v))
+		return -EINVAL;
+	d->max_sockets = v;
+	return 0;
+}
+
+static const struct np_option sockets_options[] = {
+	OPT_STR("cgroup", 'c', "PATH", "track TCP sockets of this cgroup v2 and below\n"
+		"(default: the whole hierarchy)", cgroup_arg),
+	{ "max-sockets", 0, "N", "socket table size (default 65536; fixed once pinned)",
+	  set_max_sockets },
+	OPT_FLAG("no-sockets", "flows only: no socket tracking (and no latency stages)", no_sockets),
+	OPT_FLAG("rtt-from-start", "per-ACK RTT samples from a connection's first ACK\n"
+		 "(default: from the first pass after its handshake;\n"
+		 "costs about 5% of loopback connection churn)", rtt_from_start),
+	{}
+};
+
 const struct np_module sockets_module = {
 	.name = "sockets",
 	.cap = NP_CAP_SOCKETS,
+	.options = sockets_options,
 	.off = sockets_off,
 	.check = sockets_check,
 	.start = sockets_start,
@@ -610,9 +633,15 @@ const struct np_module sockets_module = {
 	.sweep = sockets_sweep,
 };
 
+static const struct np_option latency_options[] = {
+	OPT_FLAG("no-latency", "no per-stage latency of TCP connections", no_latency),
+	{}
+};
+
 const struct np_module latency_module = {
 	.name = "latency",
 	.cap = NP_CAP_LATENCY,
+	.options = latency_options,
 	.off = latency_off,
 	.start = latency_start,
 	.stop = latency_stop,
