@@ -124,7 +124,7 @@ check: deps
 # short form. Run it before resolving a change to bpf/.
 check-kernels: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)./tests/kernels.sh --suites probe,unit,smoke --kernels 5.10,6.1,6.12,host --doc docs/kernels.md
+	$(Q)./tests/kernels.sh --suites probe,unit,smoke,replay --kernels 5.10,6.1,6.12,host --doc docs/kernels.md
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -15,14 +15,14 @@
 # namespaces), smoke (flows against a capture, socket owners, the service
 # map, the profiler's hot functions by connection), replay (netprof replay
 # of five captures against tshark), full (every suite of tests/run.sh).
-# Default: probe,unit,quick,replay. NAMES: from tests/kernels/kernels.list, and host.
+# Default: probe,unit,quick. NAMES: from tests/kernels/kernels.list, and host.
 # The host kernel is the matrix's last row, run here directly. Each suite's
 # "N passed, N failed, N skipped" is summed; the closing line is the total.
 # --doc FILE rewrites the tables in FILE (docs/kernels.md) from this run.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${NETPROF_KERNEL_CACHE:-/var/cache/netprof/kernels}
-SUITES=probe,unit,quick,replay
+SUITES=probe,unit,quick
 KERNELS=
 OUT=
 DOC=
