@@ -184,7 +184,7 @@ static __always_inline struct prof_key *sample_key(struct bpf_perf_event_data *c
 				break;
 		}
 	}
-	k->pad = 0;
+	k->uid = (__u32)bpf_get_current_uid_gid();
 	k->w.cookie = 0;
 	if (k->w.tid) {
 		t = bpf_map_lookup_elem(&prof_threads, &k->w.tid);
@@ -276,7 +276,7 @@ int profile_sample_hashed(struct bpf_perf_event_data *ctx)
 	__builtin_memcpy(&h.w, &k->w, sizeof(h.w));
 	h.nk = k->nk;
 	h.nu = k->nu;
-	h.pad = 0;
+	h.uid = k->uid;
 	h.khash = h.nk ? stack_hash(k->kstack, h.nk) : 0;
 	h.uhash = h.nu ? stack_hash(k->ustack, h.nu) : 0;
 	/* the kernel stack's value reads on into ustack: frames past nk do not count */

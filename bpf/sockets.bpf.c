@@ -258,10 +258,8 @@ static __always_inline int open_owner_take(const struct tcp_sock *tp, struct soc
 	__u32 zero = 0;
 	struct open_owner *oo = bpf_map_lookup_elem(&open_owner, &zero);
 
-	if (!oo || !tp || oo->sk != (__u64)tp) {
-		sstat_add(SSTAT_NO_OWNER);
-		return -1;
-	}
+	if (!oo || !tp || oo->sk != (__u64)tp)
+		return -1;	/* counted by the caller, once the socket is recorded */
 	*o = oo->o;
 	oo->sk = 0;
 	return 0;
@@ -318,13 +316,21 @@ static __always_inline void record_established(struct sock_record *r, struct bpf
  * current process for an active open (TCP_CONNECT_CB runs in connect()),
  * else the process listening on its port (listen_owners).
  */
+/*
+ * count_full: a full table counts this socket (0: its connect() already
+ * did, and this is the retry at its establishment). Each socket counts
+ * once, under the reason that is true: not recorded (socket_table_full),
+ * or recorded without its owner (sockets_without_owner).
+ */
 static __always_inline void record_create(struct bpf_sock_ops *skops, __u64 cookie, __u8 role,
-					  __u64 now, int owner_is_current, int established)
+					  __u64 now, int owner_is_current, int established,
+					  int count_full)
 {
 	struct tcp_sock *tp = ops_tcp_sock(skops);
 	struct sock_record init = {}, *r;
 	struct sock_owner *o = NULL;
 	__u32 rv6[4], lv6[4], family, l4, r4;
+	int no_owner = 0;
 	long err;
 
 	/*
@@ -355,6 +361,8 @@ static __always_inline void record_create(struct bpf_sock_ops *skops, __u64 cook
 	if (owner_is_current) {
 		if (!open_owner_take(tp, &init.owner))
 			io_seen_set(cookie, init.owner.tgid);
+		else
+			no_owner = 1;
 	} else {
 		struct listen_key lk = { .netns_ino = init.netns_ino, .port = init.lport };
 
@@ -362,7 +370,7 @@ static __always_inline void record_create(struct bpf_sock_ops *skops, __u64 cook
 		if (o)
 			init.owner = *o;
 		else
-			sstat_add(SSTAT_NO_OWNER);
+			no_owner = 1;
 	}
 	if (tp)
 		counters_from_tp(&init, tp, now);
@@ -376,7 +384,10 @@ static __always_inline void record_create(struct bpf_sock_ops *skops, __u64 cook
 		if (r && established)
 			record_established(r, skops, now);
 	} else if (err) {
-		sstat_add(SSTAT_TABLE_FULL);
+		if (count_full)
+			sstat_add(SSTAT_TABLE_FULL);
+	} else if (no_owner) {
+		sstat_add(SSTAT_NO_OWNER);
 	}
 }
 
@@ -511,6 +522,7 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 	struct sock_record *r;
 	__u32 op = skops->op;
 	__u64 cookie, now;
+	int connect_seen;
 
 	if (skops->family != NP_AF_INET && skops->family != NP_AF_INET6)
 		return 1;
@@ -529,10 +541,12 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
 		bpf_sock_ops_cb_flags_set(skops, rtt_from_start ? SOCK_CB_FLAGS_RTT : SOCK_CB_FLAGS);
 		cookie = bpf_get_socket_cookie(skops);
-		record_create(skops, cookie, ROLE_CLIENT, bpf_ktime_get_ns(), 1, 0);
+		record_create(skops, cookie, ROLE_CLIENT, bpf_ktime_get_ns(), 1, 0, 1);
 		return 1;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		/* our flags already on: its connect() was seen (and, not found below, counted) */
+		connect_seen = skops->bpf_sock_ops_cb_flags & SOCK_CB_FLAGS;
 		bpf_sock_ops_cb_flags_set(skops, rtt_from_start ? SOCK_CB_FLAGS_RTT : SOCK_CB_FLAGS);
 		cookie = bpf_get_socket_cookie(skops);
 		now = bpf_ktime_get_ns();
@@ -545,7 +559,7 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 		}
 		/* accepted, or a connect() from before netprofd */
 		record_create(skops, cookie, op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB ?
-			      ROLE_CLIENT : ROLE_SERVER, now, 0, 1);
+			      ROLE_CLIENT : ROLE_SERVER, now, 0, 1, !connect_seen);
 		return 1;
 	case BPF_SOCK_OPS_RTT_CB: {
 		/* args[0]: this RTT sample in µs (mrtt) */

@@ -409,6 +409,11 @@ int do_capture(int argc, char **argv)
 			ifnames[nif++] = optarg;
 			break;
 		case 'N':
+			if (netns_name_check(optarg)) {
+				pr_err("--netns '%s': give a namespace's name as 'ip netns list' shows it (not empty, no '/', under 64 characters)",
+				       optarg);
+				return 2;
+			}
 			netns = optarg;
 			break;
 		case 'w':

@@ -31,6 +31,17 @@ static const struct command commands[] = {
 	{ "replay", do_replay, "run the datapath over a pcap/pcapng file, print its flows" },
 };
 
+/* Does the command's argv ask for its --help? */
+static int asks_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	unsigned int i;
@@ -109,6 +120,12 @@ int main(int argc, char **argv)
 		pr_err("unknown or ambiguous command '%s': see 'netprof --help'", argv[i]);
 		return 2;
 	}
+	/*
+	 * Pins of another layout (an older netprof, another tool) would be
+	 * read as ours: refused before any command reads them (replay reads none).
+	 */
+	if (cmd->fn != do_replay && !asks_help(argc - i, argv + i) && pins_check_all(g.pin_dir))
+		return 1;
 	/* the command sees its own name as argv[0], like a program */
 	return cmd->fn(argc - i, argv + i);
 }

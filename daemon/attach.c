@@ -477,6 +477,17 @@ void netns__free(struct np_daemon *d, struct np_netns *ns, enum iface_forget how
  * netprofd --remove: undo what a daemon left behind (--keep, or a crash).
  * The ifaces map says where our programs are; the pins go last.
  */
+/* Unlink path if it is a pinned BPF object: never another kind of file. */
+static void unpin(const char *path)
+{
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return;
+	close(fd);
+	unlink(path);
+}
+
 /* Remove the pins of the maps an object pins (LIBBPF_PIN_BY_NAME) under pin_dir. */
 static void unpin_maps(const struct np_object *o, const char *pin_dir)
 {
@@ -491,7 +502,7 @@ static void unpin_maps(const struct np_object *o, const char *pin_dir)
 		return;
 	bpf_object__for_each_map(m, obj)
 		if (bpf_map__pin_path(m))
-			unlink(bpf_map__pin_path(m));
+			unpin(bpf_map__pin_path(m));
 	bpf_object__close(obj);
 }
 
@@ -505,6 +516,16 @@ int remove_pinned(struct np_daemon *d)
 	int fd, nsfd;
 	DIR *dir;
 
+	/* only pins: a directory elsewhere holds files netprof did not make */
+	if (access(d->pin_dir, F_OK) && errno == ENOENT) {
+		pr_info("nothing pinned in %s\n", d->pin_dir);
+		return 0;
+	}
+	if (pins_is_bpffs(d->pin_dir)) {
+		pr_err("%s is not on a bpffs: netprofd --remove removes netprof's pins only, give the --pin-dir netprofd ran with",
+		       d->pin_dir);
+		return -EINVAL;
+	}
 	fd = pins_open_map(d->pin_dir, IFACES_MAP, 1);
 	while (fd >= 0 && bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
@@ -513,6 +534,9 @@ int remove_pinned(struct np_daemon *d)
 			continue;
 		nsfd = -1;
 		if (info.netns[0]) {
+			/* the pinned map is data anyone with the pins could have written */
+			if (netns_name_check(info.netns))
+				continue;
 			snprintf(path, sizeof(path), "/var/run/netns/%s", info.netns);
 			nsfd = open(path, O_RDONLY | O_CLOEXEC);
 			if (nsfd < 0 || setns(nsfd, CLONE_NEWNET)) {
@@ -543,10 +567,10 @@ int remove_pinned(struct np_daemon *d)
 			continue;
 		snprintf(p, sizeof(p), "%s/%s", path, de->d_name);
 		fd = bpf_obj_get(p);
-		if (fd >= 0) {
-			bpf_link_detach(fd);
-			close(fd);
-		}
+		if (fd < 0)
+			continue;	/* not a pin: not ours to remove */
+		bpf_link_detach(fd);
+		close(fd);
 		unlink(p);
 	}
 	if (dir)
@@ -556,7 +580,7 @@ int remove_pinned(struct np_daemon *d)
 	for (i = 0; i < np_n_objects; i++)
 		unpin_maps(np_objects[i], d->pin_dir);
 	if (!pins_path(path, sizeof(path), d->pin_dir, NP_CAPS_MAP))
-		unlink(path);
+		unpin(path);
 	/* the profile journal that goes with these pins */
 	if (!pins_state_path(path, sizeof(path), d->pin_dir, PROF_JOURNAL)) {
 		char old[520];

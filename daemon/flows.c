@@ -38,6 +38,12 @@ static int set_interface(struct np_daemon *d, const char *arg)
 
 static int set_netns(struct np_daemon *d, const char *arg)
 {
+	/* '' or a path would mean the host's own namespace, or any file */
+	if (netns_name_check(arg)) {
+		pr_err("--netns '%s': give a namespace's name as 'ip netns list' shows it (not empty, no '/', under 64 characters)",
+		       arg);
+		return -EINVAL;
+	}
 	if (ARRAY_GROW(d->netns_names, d->cap_netns, d->n_netns + 1, 4)) {
 		pr_err("out of memory");
 		return -ENOMEM;
@@ -58,12 +64,12 @@ static int set_max_flows(struct np_daemon *d, const char *arg)
 
 static int set_idle(struct np_daemon *d, const char *arg)
 {
-	return opt_duration("idle-timeout", arg, &d->idle_timeout_ns);
+	return opt_duration("idle-timeout", arg, 100 * MS_, 30 * 86400 * S_, &d->idle_timeout_ns);
 }
 
 static int set_closed(struct np_daemon *d, const char *arg)
 {
-	return opt_duration("closed-timeout", arg, &d->closed_timeout_ns);
+	return opt_duration("closed-timeout", arg, 10 * MS_, 3600 * S_, &d->closed_timeout_ns);
 }
 
 static int set_xdp(struct np_daemon *d, const char *arg)

@@ -493,12 +493,12 @@ static int set_ipfix(struct np_daemon *d, const char *arg)
 
 static int set_active(struct np_daemon *d, const char *arg)
 {
-	return opt_duration("ipfix-active", arg, &d->ipfix_active_ns);
+	return opt_duration("ipfix-active", arg, 1 * S_, 86400 * S_, &d->ipfix_active_ns);
 }
 
 static int set_templates(struct np_daemon *d, const char *arg)
 {
-	return opt_duration("ipfix-templates", arg, &d->ipfix_templates_ns);
+	return opt_duration("ipfix-templates", arg, 1 * S_, 86400 * S_, &d->ipfix_templates_ns);
 }
 
 static const struct np_option ipfix_options[] = {

@@ -51,12 +51,12 @@ static const char outro[] =
 
 static int set_keep_ended(struct np_daemon *d, const char *arg)
 {
-	return opt_duration("keep-ended", arg, &d->keep_ended_ns);
+	return opt_duration("keep-ended", arg, 1 * S_, 30 * 86400 * S_, &d->keep_ended_ns);
 }
 
 static int set_sweep(struct np_daemon *d, const char *arg)
 {
-	return opt_duration("sweep-interval", arg, &d->sweep_interval_ns);
+	return opt_duration("sweep-interval", arg, 10 * MS_, 3600 * S_, &d->sweep_interval_ns);
 }
 
 static int set_verbose(struct np_daemon *d, const char *arg)
@@ -136,6 +136,7 @@ static int check_caps(int need_netns)
 static int prepare_pin_dir(struct np_daemon *d)
 {
 	char links[512];
+	struct stat st = {};
 	int err;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -158,6 +159,19 @@ static int prepare_pin_dir(struct np_daemon *d)
 		pr_err("%s is not on a bpffs: pick a --pin-dir under /sys/fs/bpf", d->pin_dir);
 		return err;
 	}
+	/*
+	 * /sys/fs/bpf is often world-writable: a directory another user made
+	 * there beforehand would let that user remove the pins under us.
+	 */
+	if (lstat(d->pin_dir, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		pr_err("%s is not a directory of netprofd's own user, closed to others (owner uid %u, mode %04o): remove it, or pick another --pin-dir",
+		       d->pin_dir, (unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	err = pins_check_all(d->pin_dir);
+	if (err)
+		return err;
 	if (pins_path(links, sizeof(links), d->pin_dir, NETPROF_PIN_LINKS) ||
 	    (mkdir(links, 0700) && errno != EEXIST)) {
 		pr_err("cannot create %s: %s", links, strerror(errno));

@@ -81,7 +81,10 @@ extern const struct np_module flows_module, sockets_module, latency_module, prof
 	metrics_module, ipfix_module;
 
 /* options.c: what modules' options share */
-int opt_duration(const char *name, const char *arg, uint64_t *ns);
+#define MS_	1000000ULL
+#define S_	1000000000ULL
+/* one-line errors outside [min, max] */
+int opt_duration(const char *name, const char *arg, uint64_t min_ns, uint64_t max_ns, uint64_t *ns);
 int opt_number(const char *name, const char *arg, uint64_t min, uint64_t max, uint64_t *v);
 
 /* modules.c: the table, in start order */

@@ -16,10 +16,17 @@
 
 #define HELP_COLUMN	27
 
-int opt_duration(const char *name, const char *arg, uint64_t *ns)
+int opt_duration(const char *name, const char *arg, uint64_t min_ns, uint64_t max_ns, uint64_t *ns)
 {
-	if (parse_duration(arg, ns) || *ns == 0) {
+	char a[32], b[32];
+
+	if (parse_duration(arg, ns)) {
 		pr_err("--%s '%s' is not a duration: use e.g. 30s, 500ms, 5m", name, arg);
+		return -EINVAL;
+	}
+	if (*ns < min_ns || *ns > max_ns) {
+		pr_err("--%s '%s': give a duration from %s to %s", name, arg,
+		       fmt_duration(a, sizeof(a), min_ns), fmt_duration(b, sizeof(b), max_ns));
 		return -EINVAL;
 	}
 	return 0;

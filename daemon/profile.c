@@ -461,9 +461,9 @@ static void out_printf(struct profiler *p, const char *fmt, ...)
 		p->out_len += n;
 }
 
-/* One user frame's name, or NULL when ip is outside executable code. */
-static const char *user_frame(struct profiler *p, struct proc *pr, uint64_t ip, char *buf,
-			      size_t len)
+/* One user frame's name, or NULL when ip is outside executable code. uid: the sample's. */
+static const char *user_frame(struct profiler *p, struct proc *pr, uint32_t uid, uint64_t ip,
+			      char *buf, size_t len)
 {
 	const struct mapping *m = pr ? proc_lookup(pr, ip) : NULL;
 	const char *name, *base;
@@ -483,7 +483,7 @@ static const char *user_frame(struct profiler *p, struct proc *pr, uint64_t ip, 
 	if (!strcmp(m->path, "[vdso]"))
 		return "[vdso]";
 	/* anonymous executable memory: JIT code, named by the JIT's perf map */
-	name = symcache__perf_map(p->syms, pr->pid, ip);
+	name = symcache__perf_map(p->syms, pr->pid, uid, ip);
 	return name ? name : "[jit]";
 }
 
@@ -544,7 +544,7 @@ static void emit(struct profiler *p, const struct prof_key *k, uint64_t count, u
 	for (i = 0; i < k->nu && i < PROF_USTACK_MAX; i++) {
 		/* return addresses point after the call: look up the call itself */
 		uint64_t ip = i ? k->ustack[i] - 1 : k->ustack[i];
-		const char *n = user_frame(p, pr, ip, buf, sizeof(buf));
+		const char *n = user_frame(p, pr, k->uid, ip, buf, sizeof(buf));
 
 		if (!n) {
 			p->st.frames_truncated++;
@@ -1137,7 +1137,7 @@ static int set_hz(struct np_daemon *d, const char *arg)
 static int set_window(struct np_daemon *d, const char *arg)
 {
 	d->prof_asked = 1;
-	return opt_duration("profile-window", arg, &d->prof_window_ns);
+	return opt_duration("profile-window", arg, 1 * MS_, 3600 * S_, &d->prof_window_ns);
 }
 
 static int set_pid(struct np_daemon *d, const char *arg)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,9 +155,12 @@ int parse_duration(const char *s, uint64_t *ns)
 	char *end;
 	double v;
 
+	/* a plain decimal number: no sign, space, "inf", "nan" or hex float */
+	if (!s || !(isdigit((unsigned char)*s) || (*s == '.' && isdigit((unsigned char)s[1]))))
+		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
+	if (errno || end == s || !isfinite(v) || v < 0 || strpbrk(s, "xXpP"))
 		return -EINVAL;
 	if (!*end || !strcmp(end, "s"))
 		v *= 1e9;
@@ -169,6 +174,9 @@ int parse_duration(const char *s, uint64_t *ns)
 		v *= 3600e9;
 	else
 		return -EINVAL;
+	/* at most about 31 years; below 1 ns only 0 itself */
+	if (v > DURATION_MAX_NS || (v > 0 && v < 1))
+		return -EINVAL;
 	*ns = (uint64_t)v;
 	return 0;
 }
@@ -178,16 +186,22 @@ int parse_u64(const char *s, uint64_t *v)
 	unsigned long long x;
 	char *end;
 
-	if (!s || !*s || *s == '-')
+	/* digits first: strtoull takes spaces and a sign, and wraps " -5" */
+	if (!s || !isdigit((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
 	x = strtoull(s, &end, 10);
 	if (errno || end == s)
 		return -EINVAL;
-	if (*end == 'k' || *end == 'K')
+	if (*end == 'k' || *end == 'K') {
+		if (x > UINT64_MAX / 1000)
+			return -EINVAL;
 		x *= 1000, end++;
-	else if (*end == 'M')
+	} else if (*end == 'M') {
+		if (x > UINT64_MAX / 1000000)
+			return -EINVAL;
 		x *= 1000000, end++;
+	}
 	if (*end)
 		return -EINVAL;
 	*v = x;
@@ -245,5 +259,13 @@ int parse_host_port(const char *arg, const char *default_host, int numeric,
 	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
 	*len = ai->ai_addrlen;
 	freeaddrinfo(ai);
+	return 0;
+}
+
+int netns_name_check(const char *name)
+{
+	if (!name || !*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..") ||
+	    strlen(name) >= 64)
+		return -EINVAL;
 	return 0;
 }

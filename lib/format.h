@@ -30,6 +30,8 @@ char *fmt_proto(char *buf, size_t len, int proto);
 char *fmt_tcp_flags(char *buf, size_t len, uint8_t flags);
 int proto_has_ports(int proto);
 
+/* longest duration parse_duration takes: about 31 years */
+#define DURATION_MAX_NS	1e18
 /* Parse "10", "1.5s", "200ms", "2m" into ns. 0 or -EINVAL. */
 int parse_duration(const char *s, uint64_t *ns);
 /* Parse a decimal unsigned with optional k/M suffix. 0 or -EINVAL. */
@@ -44,6 +46,12 @@ uint64_t now_mono_ns(void);
  * :PORT") is "::", every address. numeric: the host must be an address,
  * not a name. 0 or -EINVAL.
  */
+/*
+ * A network namespace name as `ip netns` keeps them under /var/run/netns:
+ * not empty, no '/', not "." or "..", shorter than NAME_MAX. 0 or -EINVAL.
+ */
+int netns_name_check(const char *name);
+
 struct sockaddr_storage;
 int parse_host_port(const char *arg, const char *default_host, int numeric,
 		    struct sockaddr_storage *ss, unsigned int *len);

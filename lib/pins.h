@@ -19,7 +19,17 @@ const char *pins_dir(const char *override);
 int pins_is_bpffs(const char *path);
 /* Mount bpffs on /sys/fs/bpf when it is not there. 0 or -errno. */
 int pins_mount_bpffs(void);
-/* bpf_obj_get(dir/name) with a one-line error naming the fix; fd or -errno. */
+/*
+ * 0 if the map fd (pinned as name) has the layout netprof's programs give
+ * it, or name is not one of netprof's pins; else -EINVAL and why.
+ */
+int pins_check_layout(int fd, const char *name, char *why, size_t len);
+/* Every pin of the table that exists in dir has its layout: 0, or -EPROTO (said). */
+int pins_check_all(const char *dir);
+/*
+ * bpf_obj_get(dir/name) with a one-line error naming the fix; fd or
+ * -errno. A pin of another layout is -EPROTO, said even when quiet.
+ */
 int pins_open_map(const char *dir, const char *name, int quiet);
 /* 1 if pid is a live netprofd (the pid the daemon map records may be stale). */
 int netprofd_alive(unsigned int pid);

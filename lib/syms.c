@@ -11,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include "syms.h"
 #include "grow.h"
+#include "log.h"
 
 struct sym {
 	uint64_t	addr;
@@ -169,6 +171,8 @@ struct perf_map {
 	uint32_t	pid;
 	struct timespec	mtime;
 	off_t		size;
+	time_t		checked;	/* when the file was last looked at (CLOCK_MONOTONIC s) */
+	int		refused;	/* said once: not a file we read */
 	struct symtab	t;
 };
 
@@ -411,7 +415,38 @@ const char *binary__sym_at_offset(struct binary *b, uint64_t off)
 
 /* ---- perf-PID.map ---- */
 
-static void perf_map_read(struct perf_map *m, const char *path)
+/*
+ * /tmp/perf-PID.map is the process's own word, in a directory anyone may
+ * write to. Read only a regular file owned by the process's user (or
+ * root), opened without following a symlink and without waiting (a FIFO
+ * opens at once with O_NONBLOCK, and is then refused), and at most
+ * PERF_MAP_MAX bytes of it: netprofd reads it in its main loop.
+ */
+#define PERF_MAP_MAX	(64u << 20)
+
+/*
+ * The open file, or -1: errno ENOENT (none), EPERM (not one we read). uid:
+ * the process's user, from its samples (the process may be gone by now).
+ */
+static int perf_map_open(uint32_t uid, const char *path, struct stat *st)
+{
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			errno = EPERM;	/* a symlink */
+		return -1;
+	}
+	if (fstat(fd, st) || !S_ISREG(st->st_mode) || (st->st_uid != uid && st->st_uid != 0)) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+static void perf_map_read(struct perf_map *m, int fd)
 {
 	unsigned long long start, size;
 	char line[1024];
@@ -419,10 +454,13 @@ static void perf_map_read(struct perf_map *m, const char *path)
 	FILE *f;
 
 	symtab_free(&m->t);
-	f = fopen(path, "re");
-	if (!f)
+	f = fdopen(fd, "re");
+	if (!f) {
+		close(fd);
 		return;
-	while (fgets(line, sizeof(line), f)) {
+	}
+	/* by the file position: a line of NUL bytes has no length */
+	while (ftello(f) < PERF_MAP_MAX && fgets(line, sizeof(line), f)) {
 		char *nl = strchr(line, '\n');
 
 		if (nl)
@@ -436,18 +474,28 @@ static void perf_map_read(struct perf_map *m, const char *path)
 	symtab_finish(&m->t);
 }
 
-const char *symcache__perf_map(struct symcache *sc, uint32_t pid, uint64_t addr)
+static time_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+const char *symcache__perf_map(struct symcache *sc, uint32_t pid, uint32_t uid, uint64_t addr)
 {
 	char path[64];
 	struct perf_map *m;
 	struct stat st;
+	time_t now = mono_s();
+	int fd;
 
-	snprintf(path, sizeof(path), "/tmp/perf-%u.map", pid);
 	for (m = sc->maps; m; m = m->next)
 		if (m->pid == pid)
 			break;
-	if (stat(path, &st))
-		return m ? symtab_find(&m->t, addr) : NULL;	/* gone: what we read before */
+	/* a JIT rewrites its map as it goes: looked at again at most once a second */
+	if (m && m->checked == now)
+		return symtab_find(&m->t, addr);
 	if (!m) {
 		m = calloc(1, sizeof(*m));
 		if (!m)
@@ -456,11 +504,24 @@ const char *symcache__perf_map(struct symcache *sc, uint32_t pid, uint64_t addr)
 		m->next = sc->maps;
 		sc->maps = m;
 	}
+	m->checked = now;
+	snprintf(path, sizeof(path), "/tmp/perf-%u.map", pid);
+	fd = perf_map_open(uid, path, &st);
+	if (fd < 0) {
+		if (errno == EPERM && !m->refused) {
+			m->refused = 1;
+			pr_warn("profiler: not reading %s: not a regular file of process %u's user (its JIT frames stay [jit])\n",
+				path, pid);
+		}
+		return symtab_find(&m->t, addr);	/* gone: what we read before */
+	}
 	if (m->size != st.st_size || m->mtime.tv_sec != st.st_mtim.tv_sec ||
 	    m->mtime.tv_nsec != st.st_mtim.tv_nsec) {
-		perf_map_read(m, path);
+		perf_map_read(m, fd);	/* closes fd */
 		m->size = st.st_size;
 		m->mtime = st.st_mtim;
+	} else {
+		close(fd);
 	}
 	return symtab_find(&m->t, addr);
 }

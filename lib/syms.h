@@ -41,9 +41,10 @@ const char *binary__sym_at_offset(struct binary *b, uint64_t off);
 
 /*
  * /tmp/perf-PID.map, the JIT's own list of "START SIZE name" lines; read
- * once per pid and again when the file changes. NULL when there is none
- * or no entry holds addr.
+ * once per pid and again when the file changes, only if it is a regular
+ * file of uid (the process's user) or root. NULL when there is none or no
+ * entry holds addr.
  */
-const char *symcache__perf_map(struct symcache *sc, uint32_t pid, uint64_t addr);
+const char *symcache__perf_map(struct symcache *sc, uint32_t pid, uint32_t uid, uint64_t addr);
 
 #endif

@@ -48,7 +48,7 @@ struct prof_who {
 struct prof_key {
 	struct prof_who w;
 	__u16	nk, nu;		/* frames in kstack, ustack */
-	__u32	pad;
+	__u32	uid;		/* the thread's user: whose word its /tmp/perf-PID.map is */
 	__u64	kstack[PROF_KSTACK_MAX];	/* leaf first; zero past nk */
 	__u64	ustack[PROF_USTACK_MAX];
 };
@@ -61,7 +61,7 @@ struct prof_key {
 struct prof_hkey {
 	struct prof_who w;
 	__u16	nk, nu;
-	__u32	pad;
+	__u32	uid;
 	__u64	khash;		/* key of the kernel stack in prof_stacks<set>, 0: none */
 	__u64	uhash;		/* of the user stack */
 };

@@ -21,6 +21,8 @@
  *   hotwork jit MS              the same in code it writes at run time into
  *                               anonymous memory (x86-64), named only by
  *                               the /tmp/perf-PID.map it writes, as JITs do
+ *   hotwork jit-nomap MS        the same without writing the map (the test
+ *                               puts a hostile object at its path)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -108,7 +110,8 @@ static const unsigned char jit_code[] = {
 	0x48, 0xff, 0xc9, 0x75, 0xfb, 0x5d, 0xc3,
 };
 
-NOINLINE static int jit_run(uint64_t ms)
+/* nomap: write no /tmp/perf-PID.map (the test puts something else there) */
+NOINLINE static int jit_run(uint64_t ms, int nomap)
 {
 	void (*fn)(void);
 	uint64_t end = cpu_ns() + ms * 1000000ULL;
@@ -127,11 +130,13 @@ NOINLINE static int jit_run(uint64_t ms)
 	if (mprotect(mem, 4096, PROT_READ | PROT_EXEC))
 		return 1;
 	snprintf(path, sizeof(path), "/tmp/perf-%d.map", getpid());
-	f = fopen(path, "w");
-	if (!f)
+	f = nomap ? NULL : fopen(path, "w");
+	if (!f && !nomap)
 		return 1;
-	fprintf(f, "%lx %zx jit_spin_loop\n", (unsigned long)mem, sizeof(jit_code));
-	fclose(f);
+	if (f) {
+		fprintf(f, "%lx %zx jit_spin_loop\n", (unsigned long)mem, sizeof(jit_code));
+		fclose(f);
+	}
 	fn = (void (*)(void))mem;
 	while (cpu_ns() < end)
 		fn();
@@ -257,11 +262,14 @@ int main(int argc, char **argv)
 		burn_briefly(atoi(argv[2]));
 		return 0;
 	}
-	if (argc == 3 && !strcmp(argv[1], "jit")) {
+	if (argc == 3 && (!strcmp(argv[1], "jit") || !strcmp(argv[1], "jit-nomap"))) {
 		printf("%d\n", getpid());
 		fflush(stdout);
-		return jit_run(atoi(argv[2]));
+		/* jit-nomap: after a moment, for the test to put its object in place */
+		if (!strcmp(argv[1], "jit-nomap"))
+			usleep(300000);
+		return jit_run(atoi(argv[2]), !strcmp(argv[1], "jit-nomap"));
 	}
-	fprintf(stderr, "usage: hotwork server PORT STATS | client HOST PORT UNITS SECONDS | burn MS | jit MS\n");
+	fprintf(stderr, "usage: hotwork server PORT STATS | client HOST PORT UNITS SECONDS | burn MS | jit[-nomap] MS\n");
 	return 2;
 }

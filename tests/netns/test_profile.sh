@@ -10,7 +10,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-HOTWORK=$ROOT/.output/tests/hotwork
+HOTWORK=${HOTWORK:-$ROOT/.output/tests/hotwork}
 
 # start_profiler ARGS...: netprofd for its profiler alone; its flow
 # programs go on an empty namespace of the run, never on the host's lo.
@@ -251,6 +251,54 @@ test_jit_perf_map() {
 	echo "  $(awk '/jit_spin_loop / { n += $NF } END { print n }' "$WORK/jit.folded") samples in jit_spin_loop"
 }
 
+# /tmp/perf-PID.map belongs to whoever runs PID: a FIFO there, a symlink
+# to /dev/zero, a file of another user, a 1 TiB sparse file, each put by
+# (or for) a JIT burner running as nobody, must neither stall netprofd
+# (sweeps go on, SIGTERM works) nor name its frames. Seen to fail: the FIFO
+# blocked netprofd in open() until the test's timeout killed it.
+test_hostile_perf_maps() {
+	local kind p ago i as_nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	start_profiler || return 1
+	for kind in fifo devzero foreign huge; do
+		$as_nobody "$HOTWORK" jit-nomap 1500 >"$WORK/jit.$kind" &
+		PIDS+=("$!")
+		for i in $(seq 20); do [ -s "$WORK/jit.$kind" ] && break; sleep 0.05; done
+		p=$(cat "$WORK/jit.$kind")
+		[ -n "$p" ] || { fail "the $kind burner did not start"; return 1; }
+		case $kind in
+		fifo) $as_nobody mkfifo "/tmp/perf-$p.map" ;;
+		devzero) $as_nobody ln -s /dev/zero "/tmp/perf-$p.map" ;;
+		foreign) echo "0 ffffffffffffffff not_its_own_map" >"/tmp/perf-$p.map"
+			 chown 1:1 "/tmp/perf-$p.map" ;;
+		huge) $as_nobody truncate -s 1T "/tmp/perf-$p.map" ;;
+		esac
+		wait "${PIDS[-1]}"
+		sleep 1.5	# a drain after the burner's samples
+		ago=$("$NETPROF" status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["daemon"]["last_sweep_ago_ns"])')
+		rm -f "/tmp/perf-$p.map"
+		if [ "$ago" -gt 2000000000 ]; then
+			fail "$kind: netprofd's last sweep was $((ago / 1000000)) ms ago: it is stuck"
+			kill -9 "$NETPROFD_PID"
+			return 1
+		fi
+		"$NETPROF" profile --last 30s --pid "$p" --folded >"$WORK/hostile.folded"
+		if ! grep -q ';\[jit\] ' "$WORK/hostile.folded" || grep -q not_its_own_map "$WORK/hostile.folded"; then
+			cat "$WORK/hostile.folded" >&2
+			fail "$kind: the burner's JIT frames should stay [jit]"
+			return 1
+		fi
+		echo "  $kind: sweeps went on (last ${ago%??????} ms ago), $(awk '/\[jit\] / { n += $NF } END { print n }' "$WORK/hostile.folded") samples in [jit]"
+	done
+	kill -TERM "$NETPROFD_PID"
+	for i in $(seq 30); do kill -0 "$NETPROFD_PID" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$NETPROFD_PID" 2>/dev/null; then
+		kill -9 "$NETPROFD_PID"
+		fail "netprofd did not stop on SIGTERM within 3 s"
+		return 1
+	fi
+	grep -o "not reading /tmp/perf-[0-9]*.map: [a-z ]*" "$WORK/d.log" | sed "s/^/  log: /"
+}
+
 # netprofd --profile-pid and --profile-cgroup count only what they name,
 # in the kernel: every recorded sample is the burner's, the rest (the idle
 # CPU, other processes) is counted as filtered.
@@ -336,4 +384,5 @@ PY
 }
 
 run_tests ${TESTS:-test_hot_functions_by_connection test_exited_and_stripped test_jit_perf_map \
+	test_hostile_perf_maps \
 	test_in_kernel_filters test_status_counts test_top_keys}

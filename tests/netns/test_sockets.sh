@@ -214,6 +214,41 @@ print(f"  {ends} sockets closed: 256 kept, {c['closed_sockets_dropped']} counted
 PY
 }
 
+# A full socket table counts each socket it could not take once, as
+# socket_table_full, and never also as a socket without owner (issue 19:
+# 12; seen to fail: every client socket counted twice, once at connect()
+# and again when established). Ground truth: ss's established sockets on
+# both ends, the sockets netprof shows.
+test_socket_table_full() {
+	local i
+	NETPROFD_ARGS="--max-sockets 16" rig || return 1
+	in_cg_bg "$P-c" python3 -c '
+import socket, time
+s = [socket.create_connection(("10.200.0.2", 80)) for _ in range(40)]
+print(len(s), flush=True)
+time.sleep(30)' >"$WORK/held"
+	PIDS+=("$LAST_PID")
+	for i in $(seq 50); do [ -s "$WORK/held" ] && break; sleep 0.1; done
+	[ "$(cat "$WORK/held")" = 40 ] || { fail "the client did not open 40 connections"; return 1; }
+	wait_sweep || return 1
+	ip netns exec "$P-c" ss -Htn state established "dport = :80" >"$WORK/ss.c"
+	ip netns exec "$P-s" ss -Htn state established "sport = :80" >"$WORK/ss.s"
+	"$NETPROF" sockets --json >"$WORK/socks.json" && "$NETPROF" status --json >"$WORK/status.json" ||
+		return 1
+	python3 - "$WORK/ss.c" "$WORK/ss.s" "$WORK/socks.json" "$WORK/status.json" <<'PY'
+import json, sys
+ends = sum(1 for l in open(sys.argv[1]) if l.strip()) + sum(1 for l in open(sys.argv[2]) if l.strip())
+socks = [s for s in json.load(open(sys.argv[3]))["sockets"] if 80 in (s["local_port"], s["remote_port"])]
+c = json.load(open(sys.argv[4]))["counters"]
+assert ends == 80, f"ss shows {ends} established ends, want 80"
+assert len(socks) <= 16, f"{len(socks)} sockets shown with a table of 16"
+assert c["socket_table_full"] == ends - len(socks), \
+    f"socket_table_full {c['socket_table_full']}, want {ends} - {len(socks)} shown = {ends - len(socks)}"
+assert c["sockets_without_owner"] == 0, f"sockets_without_owner {c['sockets_without_owner']}"
+print(f"  {ends} ends: {len(socks)} recorded, {c['socket_table_full']} counted once each as socket_table_full, none blamed on owners")
+PY
+}
+
 # Deterministic loss (every 25th TCP packet the server namespace receives
 # is dropped) on a rate-limited transfer: netprof's retransmit count for
 # the socket equals the kernel's tcpi_total_retrans for it.
@@ -353,5 +388,5 @@ assert len(s) == 1 and s[0]["comm"] == "curl" and s[0]["end_reason"] == "fin", s
 	echo "  3 connections (before, during and after the restart) recorded"
 }
 
-run_tests ${TESTS:-test_pid_attribution test_short_connections test_closed_overflow test_retransmits test_rtt_delay \
+run_tests ${TESTS:-test_pid_attribution test_short_connections test_closed_overflow test_socket_table_full test_retransmits test_rtt_delay \
 	test_open_states test_restart_keeps_tracking}
