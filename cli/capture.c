@@ -6,6 +6,7 @@
  * (libpcap) or pcapng with a comment naming the process that owns each
  * TCP packet's socket on this host, from netprofd's socket table.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -270,6 +271,88 @@ static void on_lost(void *ctx, int cpu, __u64 n)
 
 /* ---- attaching ---- */
 
+/*
+ * The ring a capture's programs write is named np_cap_PID: PID holds it
+ * while the capture runs. A capture killed before it could detach leaves
+ * its filters behind; they hold a ring nobody reads.
+ */
+#define RING_NAME_PREFIX	"np_cap_"
+
+/* Does process pid hold an fd of BPF map map_id? */
+static int holds_map(unsigned int pid, __u32 map_id)
+{
+	char path[64], line[128];
+	struct dirent *de;
+	int found = 0;
+	DIR *dir;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/fdinfo", pid);
+	dir = opendir(path);
+	while (dir && !found && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%u/fdinfo/%.16s", pid, de->d_name);
+		/* fdinfo files are the kernel's: regular, small, never blocking */
+		f = fopen(path, "re");
+		while (f && fgets(line, sizeof(line), f))
+			if (!strncmp(line, "map_id:", 7) && strtoul(line + 7, NULL, 10) == map_id) {
+				found = 1;
+				break;
+			}
+		if (f)
+			fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
+/*
+ * The pid of the capture whose filter sits at (ifindex, dir) if that
+ * capture is gone; 0 if it runs, or the filter is not a netprof capture's.
+ */
+static unsigned int dead_capture(int ifindex, int dir)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = dir ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NP_CAPTURE_TC_HANDLE, .priority = NP_TC_PRIO);
+	struct bpf_prog_info pi = {};
+	struct bpf_map_info mi = {};
+	__u32 ids[8], len, i, n;
+	unsigned int pid = 0;
+	int pfd, mfd;
+
+	if (bpf_tc_query(&hook, &opts) || !opts.prog_id)
+		return 0;
+	pfd = bpf_prog_get_fd_by_id(opts.prog_id);
+	if (pfd < 0)
+		return 0;
+	pi.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
+	pi.map_ids = (__u64)(unsigned long)ids;
+	len = sizeof(pi);
+	if (bpf_obj_get_info_by_fd(pfd, &pi, &len) || strncmp(pi.name, "np_cap_", 7)) {
+		close(pfd);
+		return 0;
+	}
+	close(pfd);
+	n = pi.nr_map_ids < sizeof(ids) / sizeof(ids[0]) ? pi.nr_map_ids : sizeof(ids) / sizeof(ids[0]);
+	for (i = 0; i < n && !pid; i++) {
+		mfd = bpf_map_get_fd_by_id(ids[i]);
+		if (mfd < 0)
+			continue;
+		len = sizeof(mi);
+		memset(&mi, 0, sizeof(mi));
+		if (!bpf_obj_get_info_by_fd(mfd, &mi, &len) && mi.type == BPF_MAP_TYPE_PERF_EVENT_ARRAY &&
+		    !strncmp(mi.name, RING_NAME_PREFIX, strlen(RING_NAME_PREFIX)))
+			pid = strtoul(mi.name + strlen(RING_NAME_PREFIX), NULL, 10);
+		close(mfd);
+		if (pid && holds_map(pid, ids[i]))
+			return 0;	/* it runs */
+	}
+	return pid;
+}
+
 static int attach(struct iface *ifc, int fds[2])
 {
 	LIBBPF_OPTS(bpf_tc_hook, q, .ifindex = ifc->ifindex, .attach_point = BPF_TC_INGRESS);
@@ -290,7 +373,22 @@ static int attach(struct iface *ifc, int fds[2])
 		LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = fds[dir], .handle = NP_CAPTURE_TC_HANDLE,
 			    .priority = NP_TC_PRIO);
 
+		/* EEXIST is said below, better than the kernel's message */
+		print = libbpf_set_print(NULL);
 		err = bpf_tc_attach(&hook, &opts);
+		libbpf_set_print(print);
+		if (err == -EEXIST) {
+			unsigned int pid = dead_capture(ifc->ifindex, dir);
+			LIBBPF_OPTS(bpf_tc_opts, old, .handle = NP_CAPTURE_TC_HANDLE,
+				    .priority = NP_TC_PRIO);
+
+			if (pid && !bpf_tc_detach(&hook, &old)) {
+				pr_warn("%s: removed the %s filter of a capture that is gone (pid %u)\n",
+					ifc->name, dir ? "egress" : "ingress", pid);
+				opts.prog_id = 0;
+				err = bpf_tc_attach(&hook, &opts);
+			}
+		}
 		if (err)
 			return err;
 		ifc->attached[dir] = 1;
@@ -389,6 +487,7 @@ int do_capture(int argc, char **argv)
 	struct capture c = { .snaplen = 262144, .socks_fd = -1, .closed_fd = -1, .names_fd = -1 };
 	const char *ifnames[MAX_IFACES], *netns = NULL, *file = NULL, *fmt = NULL;
 	int nif = 0, opt, i, err = 1, map_fd = -1, prog_fd[2] = { -1, -1 };
+	char ring_name[16];
 	struct perf_buffer *pb = NULL;
 	struct bpf_insn *insns = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -482,7 +581,8 @@ int do_capture(int argc, char **argv)
 			}
 		if_freenameindex(all);
 	}
-	map_fd = bpf_map_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, "np_capture", 4, 4,
+	snprintf(ring_name, sizeof(ring_name), RING_NAME_PREFIX "%d", getpid());
+	map_fd = bpf_map_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, ring_name, 4, 4,
 				libbpf_num_possible_cpus(), NULL);
 	if (map_fd < 0) {
 		pr_err("cannot create the capture ring: %s", strerror(errno));

@@ -65,8 +65,17 @@ static int read_sysctl_int(const char *path)
  * ended flows the daemon dropped), the socket tracker's and the latency
  * stages' where they run (lib/stats.h).
  */
-static void show_counters(struct json_writer *jw, uint64_t ended_dropped)
+static void show_counters(struct json_writer *jw, const struct daemon_info *info)
 {
+	/* the daemon's: what left the flow tables, with what it carried */
+	const struct { const char *name; uint64_t v; } flows_gone[] = {
+		{ "ended_flows_dropped", info->ended_dropped },
+		{ "ended_flows_dropped_packets", info->ended_dropped_packets },
+		{ "ended_flows_dropped_bytes", info->ended_dropped_bytes },
+		{ "ended_flows_pruned", info->ended_pruned },
+		{ "ended_flows_pruned_packets", info->ended_pruned_packets },
+		{ "ended_flows_pruned_bytes", info->ended_pruned_bytes },
+	};
 	uint64_t v[64];
 	unsigned int s, i;
 	int fd;
@@ -89,12 +98,12 @@ static void show_counters(struct json_writer *jw, uint64_t ended_dropped)
 next:
 		if (fd >= 0)
 			close(fd);
-		if (s == 0) {
+		for (i = 0; s == 0 && i < sizeof(flows_gone) / sizeof(flows_gone[0]); i++) {
 			if (jw)
-				jw_u64(jw, "ended_flows_dropped", ended_dropped);
+				jw_u64(jw, flows_gone[i].name, flows_gone[i].v);
 			else
-				printf("  %-28s %llu\n", "ended_flows_dropped",
-				       (unsigned long long)ended_dropped);
+				printf("  %-28s %llu\n", flows_gone[i].name,
+				       (unsigned long long)flows_gone[i].v);
 		}
 	}
 	if (jw)
@@ -342,13 +351,13 @@ int do_status(int argc, char **argv)
 	if (jw) {
 		jw_array_end(jw);
 		show_profiler(jw, now);
-		show_counters(jw, info.ended_dropped);
+		show_counters(jw, &info);
 		jw_object_end(jw);
 		jw_free(jw);
 	} else {
 		show_profiler(NULL, now);
 		printf("counters (what could not be recorded is counted here):\n");
-		show_counters(NULL, info.ended_dropped);
+		show_counters(NULL, &info);
 	}
 	err = 0;
 out:

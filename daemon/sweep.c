@@ -71,8 +71,16 @@ static int prune_batch(void *ctx, const void *keys, const void *vals, __u32 n)
 	for (i = 0; i < n; i++)
 		if (c->now - r[i].ended_ns >= c->d->keep_ended_ns)
 			old[nold++] = k[i];
-	if (nold)
-		bpf_map_delete_batch(c->d->ended_fd, old, &nold, &opts);
+	/* counted only as far as deleted: a failed delete leaves them for the next walk */
+	if (nold && !bpf_map_delete_batch(c->d->ended_fd, old, &nold, &opts)) {
+		for (i = 0; i < n; i++) {
+			if (c->now - r[i].ended_ns < c->d->keep_ended_ns)
+				continue;
+			c->d->info.ended_pruned++;
+			c->d->info.ended_pruned_packets += r[i].packets[0] + r[i].packets[1];
+			c->d->info.ended_pruned_bytes += r[i].bytes[0] + r[i].bytes[1];
+		}
+	}
 	free(old);
 	return 0;
 }
@@ -111,8 +119,10 @@ static int move_to_ended(struct np_daemon *d, const struct flow_key *key, int re
 		if (m->flow_ended)
 			m->flow_ended(d, key, &rec);
 	if (bpf_map_update_elem(d->ended_fd, &ek, &rec, BPF_ANY)) {
-		/* counted, shown by `netprof status`: never a silent loss */
+		/* counted with what it carried, shown by `netprof status`: never a silent loss */
 		d->info.ended_dropped++;
+		d->info.ended_dropped_packets += rec.packets[0] + rec.packets[1];
+		d->info.ended_dropped_bytes += rec.bytes[0] + rec.bytes[1];
 		return -errno;
 	}
 	return 0;

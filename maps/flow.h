@@ -294,6 +294,15 @@ struct daemon_info {
 	__u64	ended_dropped;	/* ended flows that did not fit flows_ended */
 	__u32	max_flows;
 	__u32	ifaces;		/* interfaces attached now */
+	/*
+	 * What left the tables, with its packets and bytes (both directions):
+	 * live + ended + dropped + pruned is all that was counted.
+	 */
+	__u64	ended_dropped_packets;
+	__u64	ended_dropped_bytes;
+	__u64	ended_pruned;	/* ended flows removed after --keep-ended */
+	__u64	ended_pruned_packets;
+	__u64	ended_pruned_bytes;
 };
 
 /* --keep-ended's default: ended flows and closed sockets stay visible 5 min */
@@ -307,7 +316,7 @@ _Static_assert(sizeof(struct frag_key) == 40, "frag_key layout");
 _Static_assert(sizeof(struct iface_info) == 64, "iface_info layout");
 _Static_assert(sizeof(struct flow_ended_key) == 56, "flow_ended_key layout");
 _Static_assert(sizeof(struct flow_record) == 96, "flow_record layout");
-_Static_assert(sizeof(struct daemon_info) == 64, "daemon_info layout");
+_Static_assert(sizeof(struct daemon_info) == 104, "daemon_info layout");
 _Static_assert(sizeof(struct flow_cache) == 128, "flow_cache layout");
 #endif
 

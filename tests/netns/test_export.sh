@@ -277,4 +277,38 @@ print(f"  {n_np} packets, as tcpdump; every one names {want}; -c 20 -s 96 kept")
 PY
 }
 
-run_tests ${TESTS:-test_prometheus test_ipfix test_capture}
+# A capture killed before it could detach leaves its TC filters: the next
+# capture on that interface takes their place and says so; a capture that
+# runs keeps its own (issue 19: 6; seen to fail: "another netprof capture
+# runs there" until someone removed the filters by hand). Ground truth: the
+# packets the test sends, tc's own list of filters.
+test_capture_after_kill() {
+	local k live
+	ip netns add "$P-k" && ip -n "$P-k" link set lo up || return 1
+	"$NETPROF" capture --netns "$P-k" -i lo -w "$WORK/k1.pcap" 2>"$WORK/k1.log" &
+	k=$!
+	PIDS+=("$k")
+	wait_log "$WORK/k1.log" 'capturing on' "$k" "netprof capture" || return 1
+	kill -9 "$k"
+	wait "$k" 2>/dev/null
+	ip netns exec "$P-k" tc filter show dev lo ingress | grep -q np_cap_ingress ||
+		{ fail "the killed capture left no filter: nothing to test"; return 1; }
+	"$NETPROF" capture --netns "$P-k" -i lo -c 4 -w "$WORK/k2.pcap" 'icmp' 2>"$WORK/k2.log" &
+	live=$!
+	PIDS+=("$live")
+	wait_log "$WORK/k2.log" 'capturing on' "$live" "netprof capture after a killed one" || return 1
+	grep -q "removed the ingress filter of a capture that is gone (pid $k)" "$WORK/k2.log" ||
+		{ cat "$WORK/k2.log" >&2; fail "the stale filter was not named"; return 1; }
+	# a capture that runs is not taken over
+	if "$NETPROF" capture --netns "$P-k" -i lo -w "$WORK/k3.pcap" 2>"$WORK/k3.log"; then
+		fail "a second capture took the interface from a running one"; return 1
+	fi
+	grep -q "another netprof capture runs there" "$WORK/k3.log" || { cat "$WORK/k3.log" >&2; return 1; }
+	ip netns exec "$P-k" ping -c 2 -i 0.2 127.0.0.1 >/dev/null
+	wait "$live" || { cat "$WORK/k2.log" >&2; fail "the capture after the kill failed"; return 1; }
+	[ "$(tcpdump -n -r "$WORK/k2.pcap" 2>/dev/null | wc -l)" = 4 ] ||
+		{ fail "the capture after the kill did not write the 4 ICMP packets sent"; return 1; }
+	echo "  a killed capture's filters taken over and named; a running capture's kept; 4 of 4 packets"
+}
+
+run_tests ${TESTS:-test_prometheus test_ipfix test_capture test_capture_after_kill}
