@@ -101,7 +101,7 @@ int do_replay(int argc, char **argv)
 	const char *file;
 	struct bpf_program *prog;
 	char err_msg[512];
-	int err, len, cut, ret = 1, compat = 0, no_ctx = 0;
+	int err, len, cut, ret = 1, compat = 0, no_ctx = 0, damaged;
 	unsigned int i;
 
 	err = flows_parse_args(argc, argv, &o, replay_usage, 0, 1);
@@ -171,10 +171,8 @@ int do_replay(int argc, char **argv)
 	}
 	if (!compat && fold_cache(skel))
 		failed++;
-	if (len < 0) {
-		pr_err("%s: %s after %llu frames", file, err_msg, (unsigned long long)frames);
-		goto out;
-	}
+	/* damage: what was read before it is shown (as tcpdump and tshark do), then said */
+	damaged = len < 0;
 	if (too_long) {
 		pr_err("%s: %llu of %llu frames are longer than this kernel's XDP test runs take (about 3.5 KB before 5.18) and were not counted: replay this capture on a newer kernel",
 		       file, (unsigned long long)too_long, (unsigned long long)frames);
@@ -195,6 +193,14 @@ int do_replay(int argc, char **argv)
 	}
 	ret = flows_show_once(&o, NULL, bpf_map__fd(skel->maps.flows),
 			      bpf_map__fd(skel->maps.flows_ended)) ? 1 : 0;
+	if (damaged) {
+		fflush(stdout);
+		/* on stderr even with --json: stdout holds one document, the flows */
+		log_json_errors = 0;
+		pr_err("%s: %s after %llu frames: the flows above are those frames'; the rest of the file is unreadable",
+		       file, err_msg, (unsigned long long)frames);
+		ret = 1;
+	}
 out:
 	pcapfile__close(pf);
 	flow_bpf__destroy(skel);

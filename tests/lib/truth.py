@@ -22,10 +22,17 @@ FIELDS = ["frame.len", "frame.protocols", "ip.src", "ip.dst", "ipv6.src", "ipv6.
           "tcp.flags.syn", "tcp.flags.ack"]
 
 
+def tshark(path, *args):
+    """tshark's output; of a file cut short, what it read before the damage."""
+    r = subprocess.run(["tshark", "-r", path, "-n"] + list(args), capture_output=True, text=True)
+    if r.returncode and "cut short" not in r.stderr:
+        raise subprocess.CalledProcessError(r.returncode, r.args, r.stdout, r.stderr)
+    return r.stdout
+
+
 def tshark_frames(path):
-    out = subprocess.run(["tshark", "-r", path, "-n", "-T", "fields", "-E", "occurrence=f",
-                          "-E", "separator=\t"] + sum((["-e", f] for f in FIELDS), []),
-                         capture_output=True, text=True, check=True).stdout
+    out = tshark(path, "-T", "fields", "-E", "occurrence=f", "-E", "separator=\t",
+                 *sum((["-e", f] for f in FIELDS), []))
     for line in out.splitlines():
         yield dict(zip(FIELDS, line.split("\t")))
 
@@ -84,8 +91,7 @@ def expected(path):
 
 def conv_table_frames(path):
     """-z conv,tcp/udp: {(proto, a, aport, b, bport): (frames b->a, frames a->b)}"""
-    out = subprocess.run(["tshark", "-r", path, "-n", "-q", "-z", "conv,tcp", "-z", "conv,udp"],
-                         capture_output=True, text=True, check=True).stdout
+    out = tshark(path, "-q", "-z", "conv,tcp", "-z", "conv,udp")
     res, proto = {}, None
     for line in out.splitlines():
         if line.startswith("TCP Conversations"):
