@@ -211,6 +211,17 @@ static int flows_start(struct np_daemon *d)
 	return 0;
 }
 
+static void flows_quiesce(struct np_daemon *d)
+{
+	struct np_netns *ns;
+
+	if (d->keep)
+		return;	/* the programs stay, and count on for the next netprofd */
+	for (ns = d->netns; ns; ns = ns->next)
+		while (ns->ifaces)
+			iface__detach(d, ns, ns->ifaces, IFACE_DETACH);
+}
+
 static void flows_stop(struct np_daemon *d)
 {
 	struct np_netns *ns;
@@ -247,6 +258,7 @@ const struct np_module flows_module = {
 	.check = flows_check,
 	.load = flows_load,
 	.start = flows_start,
+	.quiesce = flows_quiesce,
 	.stop = flows_stop,
 	.event = flows_event,
 	.tick = flows_tick,

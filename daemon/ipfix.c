@@ -311,7 +311,13 @@ static void export_flow(struct np_daemon *d, const struct flow_key *k, const str
 	for (dir = 0; dir < 2; dir++) {
 		uint64_t pk = r->packets[dir] - s->packets[dir], by = r->bytes[dir] - s->bytes[dir];
 
-		if (!pk)
+		/*
+		 * Each direction that ever carried a packet ends with a record
+		 * saying how it ended (RFC 5102 flowEndReason), even when its
+		 * packets went out before in active-timeout records: then one of
+		 * no packets.
+		 */
+		if (!pk && (reason == END_ACTIVE || !r->packets[dir]))
 			continue;
 		put_record(d, m, k, r, dir, pk, by, start, end, reason);
 		s->packets[dir] = r->packets[dir];

@@ -390,7 +390,11 @@ cleanup:
 			d.info.ifaces = 0;
 		daemon_info_write(&d);
 	}
-	/* in reverse: ipfix exports the live flows' last records, the flow core goes last */
+	/* nothing counts any more (unless --keep); then in reverse: ipfix
+	   exports the live flows' last records, the flow core goes last */
+	for_each_module(mi, m)
+		if (m->quiesce)
+			m->quiesce(&d);
 	for (mi = np_n_modules; mi-- > 0;)
 		if (np_modules[mi]->stop)
 			np_modules[mi]->stop(&d);

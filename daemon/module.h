@@ -62,6 +62,12 @@ struct np_module {
 	 * (said in one line)
 	 */
 	int (*start)(struct np_daemon *d);
+	/*
+	 * at exit, on every module before any stops: stop taking data in (the
+	 * flow core takes its programs off the interfaces, unless --keep), so
+	 * that what the exporters send last is all there will be
+	 */
+	void (*quiesce)(struct np_daemon *d);
 	void (*stop)(struct np_daemon *d);
 	/* each sweep, with the live table it read (flows it moved: ended_ns set) */
 	void (*sweep)(struct np_daemon *d, const struct flow_table *live, uint64_t now);

@@ -171,6 +171,11 @@ test_ipfix() {
 	NFCAPD_PID=$!
 	PIDS+=("$NFCAPD_PID")
 	wait_log "$WORK/nfcapd.log" 'Startup' "$NFCAPD_PID" nfcapd || return 1
+	# the export itself, for tshark's IPFIX decoder (flowEndReason)
+	tcpdump -i lo --immediate-mode -U -w "$WORK/ipfix.pcap" "udp port $cport" 2>"$WORK/ipfix.pcap.log" &
+	local tdp=$!
+	PIDS+=("$tdp")
+	wait_log "$WORK/ipfix.pcap.log" 'listening on' "$tdp" tcpdump || return 1
 	RIG_V6=1 rig --ipfix "127.0.0.1:$cport" --ipfix-active 1s --ipfix-templates 2s || return 1
 	load || return 1
 	in_cg "$P-l" ping -c 8 -i 0.4 -q 10.220.1.2 >/dev/null &&
@@ -184,6 +189,15 @@ for i in range(60):
 	"$NETPROF" flows --json >"$WORK/flows.json" || return 1
 	kill -TERM "$NFCAPD_PID"
 	wait "$NFCAPD_PID"
+	sleep 0.2
+	kill -INT "$tdp"
+	wait "$tdp"
+	# flows' last records say how they ended (RFC 5102 flowEndReason: 1 idle,
+	# 2 active timeout, 3 end of flow, 4 forced); seen to fail: the UDP
+	# stream, exported while active, got no record at netprofd's stop
+	tshark -r "$WORK/ipfix.pcap" -d "udp.port==$cport,cflow" -T pdml \
+		>"$WORK/ipfix.pdml" 2>"$WORK/ipfix.tshark.err" ||
+		{ cat "$WORK/ipfix.tshark.err" >&2; fail "tshark cannot decode the export"; return 1; }
 	grep -q "Sequence Errors: 0" "$WORK/nfcapd.log" ||
 		{ cat "$WORK/nfcapd.log" >&2; fail "nfcapd saw sequence errors or nothing"; return 1; }
 	nfdump -q -N -6 -R "$WORK/nfcapd" -o "fmt:%pr %sa %sp %da %dp %pkt %byt %in %out" \
@@ -223,6 +237,39 @@ for k in ours:
 multi = {k: n for k, n in records.items() if n > len(ifs[k])}
 assert any(k[0] == 17 for k in multi) and any(k[0] == 1 for k in multi), f"no active-timeout records: {multi}"
 assert any(k[0] == 58 and ":" in k[1] for k in ours), "no IPv6 flow exported"
+# tshark's view of the export: the reasons of each directional flow's records, in order
+reasons = defaultdict(list)
+import xml.etree.ElementTree as ET
+# PDML keeps every record (JSON output repeats keys); a record is the
+# element whose fields include flowEndReason, in the order sent. One flow
+# of netprof is a 5-tuple in one namespace (observation domain) on one
+# interface (ingress or egress)
+for pkt in ET.parse(f"{work}/ipfix.pdml").getroot().iter("packet"):
+    od = next(f.get("show") for f in pkt.iter("field") if f.get("name") == "cflow.od_id")
+    for rec in pkt.iter():
+        r = {f.get("name"): f.get("show") for f in rec.findall("field")}
+        if "cflow.flow_end_reason" not in r:
+            continue
+        p = int(r["cflow.protocol"])
+        icmp = p in (1, 58)
+        sa = r.get("cflow.srcaddr") or r.get("cflow.srcaddrv6")
+        da = r.get("cflow.dstaddr") or r.get("cflow.dstaddrv6")
+        k = (p, sa, 0 if icmp else int(r["cflow.srcport"]), da, 0 if icmp else int(r["cflow.dstport"]))
+        reasons[(od, r.get("cflow.inputint"), r.get("cflow.outputint")) + k].append(int(r["cflow.flow_end_reason"]))
+assert {k[3:] for k in reasons} == set(ours), f"tshark decoded {len(reasons)} flows, netprof has {len(ours)} directional ones"
+# every flow (a 5-tuple on one interface of one namespace) ends with one
+# record saying how, after its active-timeout ones
+for k, rs in reasons.items():
+    assert rs[-1] in (1, 3, 4) and all(r == 2 for r in rs[:-1]), f"{k}: flowEndReasons {rs}: want 2... then one of 1, 3, 4"
+# the UDP stream (longer than the active timeout, live at netprofd's stop):
+# active-timeout records, then a forced end; the TCP connections (closed
+# during the test): each direction's last record is an end of flow
+udp = [rs for k, rs in reasons.items() if k[3] == 17]
+assert udp and all(2 in rs and rs[-1] == 4 for rs in udp), f"the UDP stream: {udp}"
+tcp = {k: rs for k, rs in reasons.items() if k[3] == 6}
+assert tcp and all(rs[-1] == 3 for rs in tcp.values()), f"TCP: {[(k, rs) for k, rs in tcp.items() if rs[-1] != 3][:3]}"
+tcp_ends = sorted({rs[-1] for rs in tcp.values()})
+print(f"  flowEndReason as tshark decodes it: every flow's last record ends it (TCP {tcp_ends}; UDP stream active, then forced)")
 print(f"  {len(ours)} directional flows, {sum(records.values())} records: packets and bytes equal; "
       f"{len(multi)} exported in several records (active timeout)")
 PY
