@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <libmnl/libmnl.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -121,10 +122,13 @@ static int open_shared_maps(struct np_daemon *d, struct flow_bpf *skel)
 {
 	__u32 zero = 0;
 
-	d->flows_fd = bpf_map__fd(skel->maps.flows);
-	d->ended_fd = bpf_map__fd(skel->maps.flows_ended);
-	d->ifaces_fd = bpf_map__fd(skel->maps.ifaces);
-	d->daemon_fd = bpf_map__fd(skel->maps.daemon);
+	/* our own copies: the namespace whose skeleton they came from may go first */
+	d->flows_fd = dup(bpf_map__fd(skel->maps.flows));
+	d->ended_fd = dup(bpf_map__fd(skel->maps.flows_ended));
+	d->ifaces_fd = dup(bpf_map__fd(skel->maps.ifaces));
+	d->daemon_fd = dup(bpf_map__fd(skel->maps.daemon));
+	if (d->flows_fd < 0 || d->ended_fd < 0 || d->ifaces_fd < 0 || d->daemon_fd < 0)
+		return -errno;
 	if (check_not_running(d))
 		return -EBUSY;
 	/* a restarted daemon continues the counters of the one before */
@@ -176,6 +180,49 @@ static int flows_load(struct np_daemon *d)
 	return 0;
 }
 
+/*
+ * `ip netns del NAME` removes /run/netns/NAME; the namespace itself lives on
+ * while anything holds it, and netprofd does (its fd, its rtnetlink
+ * socket, the programs on its interfaces): a deleted namespace would keep
+ * answering. It is let go as soon as its name goes: programs off, fds
+ * closed. Its flows stay in the tables and end as idle ones do.
+ */
+#define NETNS_RUN_DIR	"/run/netns"
+static int netns_watch = -1;
+static char netns_watch_ev;	/* epoll's data.ptr for it */
+
+static void netns_release(struct np_daemon *d, const char *name)
+{
+	struct np_netns **pp, *ns;
+
+	for (pp = &d->netns; (ns = *pp); pp = &ns->next) {
+		if (!ns->name[0] || strcmp(ns->name, name))
+			continue;
+		*pp = ns->next;
+		if (ns->nl)
+			epoll_ctl(d->epfd, EPOLL_CTL_DEL, mnl_socket_get_fd(ns->nl), NULL);
+		pr_info("netns %s was deleted: its programs are off and netprofd lets it go\n", name);
+		netns__free(d, ns, IFACE_DETACH);
+		daemon_info_write(d);
+		return;
+	}
+}
+
+static void netns_watch_read(struct np_daemon *d)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t n;
+	char *p;
+
+	while ((n = read(netns_watch, buf, sizeof(buf))) > 0)
+		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)p;
+			if (ev->len && (ev->mask & IN_DELETE))
+				netns_release(d, ev->name);
+		}
+}
+
 /* Follow every namespace's interfaces: the programs go on them now. */
 static int flows_start(struct np_daemon *d)
 {
@@ -194,6 +241,14 @@ static int flows_start(struct np_daemon *d)
 		ev.data.ptr = ns;
 		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, mnl_socket_get_fd(ns->nl), &ev))
 			return -errno;
+	}
+	if (d->n_netns) {
+		netns_watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		ev.data.ptr = &netns_watch_ev;
+		if (netns_watch < 0 || inotify_add_watch(netns_watch, NETNS_RUN_DIR, IN_DELETE) < 0 ||
+		    epoll_ctl(d->epfd, EPOLL_CTL_ADD, netns_watch, &ev))
+			pr_warn("cannot watch %s (%s): a deleted namespace stays followed until netprofd stops\n",
+				NETNS_RUN_DIR, strerror(errno));
 	}
 	for (i = 0; i < d->n_ifnames; i++) {
 		int found = 0;
@@ -226,6 +281,10 @@ static void flows_stop(struct np_daemon *d)
 {
 	struct np_netns *ns;
 
+	if (netns_watch >= 0)
+		close(netns_watch);
+	netns_watch = -1;
+
 	while (d->netns) {
 		ns = d->netns;
 		d->netns = ns->next;
@@ -238,6 +297,10 @@ static int flows_event(struct np_daemon *d, void *ptr, uint32_t events)
 {
 	struct np_netns *ns;
 
+	if (ptr == &netns_watch_ev) {
+		netns_watch_read(d);
+		return 1;
+	}
 	for (ns = d->netns; ns; ns = ns->next)
 		if (ns == ptr) {
 			rtnl__process(d, ns);
