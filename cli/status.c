@@ -67,15 +67,6 @@ static int read_sysctl_int(const char *path)
  */
 static void show_counters(struct json_writer *jw, const struct daemon_info *info)
 {
-	/* the daemon's: what left the flow tables, with what it carried */
-	const struct { const char *name; uint64_t v; } flows_gone[] = {
-		{ "ended_flows_dropped", info->ended_dropped },
-		{ "ended_flows_dropped_packets", info->ended_dropped_packets },
-		{ "ended_flows_dropped_bytes", info->ended_dropped_bytes },
-		{ "ended_flows_pruned", info->ended_pruned },
-		{ "ended_flows_pruned_packets", info->ended_pruned_packets },
-		{ "ended_flows_pruned_bytes", info->ended_pruned_bytes },
-	};
 	uint64_t v[64];
 	unsigned int s, i;
 	int fd;
@@ -98,12 +89,14 @@ static void show_counters(struct json_writer *jw, const struct daemon_info *info
 next:
 		if (fd >= 0)
 			close(fd);
-		for (i = 0; s == 0 && i < sizeof(flows_gone) / sizeof(flows_gone[0]); i++) {
+		/* then the daemon's: what left the flow tables, with what it carried */
+		for (i = 0; s == 0 && i < info_gone_n; i++) {
+			uint64_t n = info_counter_get(info, &info_gone_rows[i]);
+
 			if (jw)
-				jw_u64(jw, flows_gone[i].name, flows_gone[i].v);
+				jw_u64(jw, info_gone_rows[i].name, n);
 			else
-				printf("  %-28s %llu\n", flows_gone[i].name,
-				       (unsigned long long)flows_gone[i].v);
+				printf("  %-28s %llu\n", info_gone_rows[i].name, (unsigned long long)n);
 		}
 	}
 	if (jw)

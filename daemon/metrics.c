@@ -497,18 +497,9 @@ static void write_health(struct np_daemon *d, FILE *f, long live_flows)
 	       d->info.ifaces);
 	prom_write(f, "netprof_flows_expired_total", "counter",
 	       "Flows moved from the live table to the ended table.", d->info.flows_expired);
-	prom_write(f, "netprof_flows_ended_dropped_total", "counter",
-	       "Ended flows lost because the ended table was full.", d->info.ended_dropped);
-	prom_write(f, "netprof_flows_ended_dropped_packets_total", "counter",
-	       "Packets of the ended flows lost to a full ended table.", d->info.ended_dropped_packets);
-	prom_write(f, "netprof_flows_ended_dropped_bytes_total", "counter",
-	       "Bytes of the ended flows lost to a full ended table.", d->info.ended_dropped_bytes);
-	prom_write(f, "netprof_flows_ended_pruned_total", "counter",
-	       "Ended flows removed after --keep-ended.", d->info.ended_pruned);
-	prom_write(f, "netprof_flows_ended_pruned_packets_total", "counter",
-	       "Packets of the ended flows removed after --keep-ended.", d->info.ended_pruned_packets);
-	prom_write(f, "netprof_flows_ended_pruned_bytes_total", "counter",
-	       "Bytes of the ended flows removed after --keep-ended.", d->info.ended_pruned_bytes);
+	for (i = 0; i < info_gone_n; i++)
+		prom_write(f, info_gone_rows[i].metric, "counter", info_gone_rows[i].help,
+			   info_counter_get(&d->info, &info_gone_rows[i]));
 	for (i = 0; i < np_n_stat_sets; i++)
 		stat_counters(f, d->pin_dir, &np_stat_sets[i]);
 	for_each_module(i, mod)

@@ -24,6 +24,32 @@ const unsigned int np_n_stat_sets = sizeof(np_stat_sets) / sizeof(np_stat_sets[0
 #define PROF_ROW(e, name, metric, help)	[e] = { name, metric, help },
 const struct prof_stat_desc prof_stat_rows[PSTAT_MAX] = { NP_PROF_STATS(PROF_ROW) };
 
+#define INFO_ROW(name, metric, help, field) \
+	{ name, metric, help, offsetof(struct daemon_info, field) }
+const struct info_counter info_gone_rows[] = {
+	INFO_ROW("ended_flows_dropped", "netprof_flows_ended_dropped_total",
+		 "Ended flows lost because the ended table was full.", ended_dropped),
+	INFO_ROW("ended_flows_dropped_packets", "netprof_flows_ended_dropped_packets_total",
+		 "Packets of the ended flows lost to a full ended table.", ended_dropped_packets),
+	INFO_ROW("ended_flows_dropped_bytes", "netprof_flows_ended_dropped_bytes_total",
+		 "Bytes of the ended flows lost to a full ended table.", ended_dropped_bytes),
+	INFO_ROW("ended_flows_pruned", "netprof_flows_ended_pruned_total",
+		 "Ended flows removed after --keep-ended.", ended_pruned),
+	INFO_ROW("ended_flows_pruned_packets", "netprof_flows_ended_pruned_packets_total",
+		 "Packets of the ended flows removed after --keep-ended.", ended_pruned_packets),
+	INFO_ROW("ended_flows_pruned_bytes", "netprof_flows_ended_pruned_bytes_total",
+		 "Bytes of the ended flows removed after --keep-ended.", ended_pruned_bytes),
+};
+const unsigned int info_gone_n = sizeof(info_gone_rows) / sizeof(info_gone_rows[0]);
+
+uint64_t info_counter_get(const struct daemon_info *info, const struct info_counter *r)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)info + r->off, sizeof(v));
+	return v;
+}
+
 const char *np_stat_name(unsigned int idx)
 {
 	return idx < STAT_MAX ? flow_rows[idx].name : "unknown";

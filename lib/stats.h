@@ -8,6 +8,7 @@
 #ifndef NETPROF_STATS_H
 #define NETPROF_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "flow.h"
 
@@ -34,6 +35,21 @@ struct prof_stat_desc {
 	const char *help;
 };
 extern const struct prof_stat_desc prof_stat_rows[];
+
+/*
+ * The daemon's own counters of what left the flow tables (struct
+ * daemon_info): status's name, the metric's, its help, where it is.
+ */
+struct info_counter {
+	const char *name;
+	const char *metric;
+	const char *help;
+	size_t off;		/* offsetof(struct daemon_info, ...) */
+};
+extern const struct info_counter info_gone_rows[];
+extern const unsigned int info_gone_n;
+/* The counter of row r in info. */
+uint64_t info_counter_get(const struct daemon_info *info, const struct info_counter *r);
 
 /* snake_case name of an enum np_stat value (for JSON and text). */
 const char *np_stat_name(unsigned int idx);
