@@ -177,12 +177,14 @@ print(f"  client sent {sent['segs_out']} segments ({sent['total_retrans']} again
       f"counted {unsampled} past the budget: {timed + unsampled} of {truth}")
 assert timed > 0 and unsampled > 0, "the transfer should go past the budget"
 assert timed + unsampled <= truth, "more packets timed or counted than were sent"
-# exact in most runs; in about one run in three up to 0.5% fewer: the
-# program ran fewer times than perf counts net:net_dev_queue events, with no
-# recursion misses recorded (not explained yet: issue 5's note). The
-# program's own books balance (timed + counted == runs that found the
-# connection), so the bound is on what the kernel hands it.
-assert timed + unsampled >= 0.98 * truth, "sent packets neither timed nor counted"
+# exact in most runs, but not always, and not through netprof: with an nft
+# netdev egress counter and perf beside it (2026-12-03, 6.18.44), nft
+# counted every segment TCP sent while the tp_btf program on net_dev_queue
+# ran for up to 2.6% fewer of them, in bursts of a few ms on one CPU, with
+# no recursion misses; perf on the same tracepoint made the loss vanish.
+# The program's own books balance (timed + counted == its runs for the
+# connection), so the floor is on what the kernel hands it (docs/latency.md).
+assert timed + unsampled >= 0.95 * truth, "sent packets neither timed nor counted"
 PY
 }
 
