@@ -13,6 +13,16 @@
  * Labels stay bounded: services by name; remote clients, whose addresses
  * grow with the Internet, are one "remote" service unless --metrics-peers.
  * docs/metrics.md lists every metric.
+ *
+ * The endpoint is what tells monitoring the host is up, and any local user
+ * can connect to it, so no client may hold it: MAX_CONNS connections at
+ * once, each with a deadline for its request (REQ_DEADLINE_NS) and one for
+ * its answer (RESP_DEADLINE_NS), checked by the module's own timer; a new
+ * connection when all are taken replaces the oldest one still sending its
+ * request (a scraper sends its request at once; a client that holds a
+ * connection open without asking loses it). Requests are bounded
+ * (REQ_MAX), read as bytes (a NUL in one is a bad request, not the end of
+ * it), and every connection dropped is counted (netprof_http_dropped_total).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +35,7 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/timerfd.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -45,18 +56,26 @@
 #include "captab.h"
 #include "grow.h"
 
-#define MAX_CONNS	8
-#define REQ_MAX		4096
-#define CONN_TIMEOUT_NS	(5ULL * 1000000000ULL)
+#define MAX_CONNS		256
+#define REQ_MAX			4096
+#define REQ_DEADLINE_NS		(2ULL * 1000000000ULL)	/* accept to the request's end */
+#define RESP_DEADLINE_NS	(10ULL * 1000000000ULL)	/* request to the answer's last byte */
+#define TIMER_NS		(250ULL * 1000000ULL)	/* how often deadlines are checked */
 
 struct mconn {
 	int		fd;		/* -1: free */
-	char		req[REQ_MAX];
+	char		*req;		/* REQ_MAX bytes while reading */
 	size_t		req_len;
-	char		*resp;
+	char		*resp;		/* set: answering */
 	size_t		resp_len, resp_off;
-	uint64_t	opened_ns;
+	uint64_t	deadline_ns;
+	uint64_t	opened_ns;	/* accepted: the oldest request is replaced first */
 };
+
+/* why connections were dropped before their answer was out */
+enum { DROP_REPLACED, DROP_REQ_DEADLINE, DROP_RESP_DEADLINE, DROP_MAX };
+static const char *const drop_reason[DROP_MAX] = { "replaced", "request_deadline",
+						   "answer_deadline" };
 
 /* What the sweep moved out of the live table, per interface. */
 struct iface_total {
@@ -68,7 +87,10 @@ struct iface_total {
 
 struct metrics {
 	int			lfd;
+	int			tfd;		/* deadlines; armed while connections are open */
+	int			nconns;
 	struct mconn		c[MAX_CONNS];
+	uint64_t		dropped[DROP_MAX];
 	struct iface_total	*ended;
 	size_t			nended, cap;
 	uint64_t		scrapes;
@@ -124,10 +146,14 @@ static int metrics__start(struct np_daemon *d)
 	setsockopt(m->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss->ss_family == AF_INET6)	/* "[::]:PORT" and ":PORT" serve IPv4 too */
 		setsockopt(m->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(m->lfd, (const struct sockaddr *)ss, d->metrics_sslen) || listen(m->lfd, 16))
+	if (bind(m->lfd, (const struct sockaddr *)ss, d->metrics_sslen) || listen(m->lfd, 128))
 		goto err;
 	ev.data.ptr = &m->lfd;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, m->lfd, &ev))
+		goto err;
+	m->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	ev.data.ptr = &m->tfd;
+	if (m->tfd < 0 || epoll_ctl(d->epfd, EPOLL_CTL_ADD, m->tfd, &ev))
 		goto err;
 	d->metrics = m;
 	pr_info("metrics: serving Prometheus text on http://%s/metrics\n", d->metrics_addr);
@@ -136,18 +162,37 @@ err:
 	i = -errno;
 	if (m->lfd >= 0)
 		close(m->lfd);
+	if (m->tfd > 0)
+		close(m->tfd);
 	free(m);
 	return i;
 }
 
+/* The deadline timer ticks while a connection is open. */
+static void timer_arm(struct metrics *m, int on)
+{
+	struct itimerspec its = {};
+
+	if (on) {
+		its.it_value.tv_nsec = TIMER_NS;
+		its.it_interval.tv_nsec = TIMER_NS;
+	}
+	timerfd_settime(m->tfd, 0, &its, NULL);
+}
+
 static void conn_close(struct np_daemon *d, struct mconn *c)
 {
+	struct metrics *m = d->metrics;
+
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	free(c->req);
 	free(c->resp);
 	c->fd = -1;
-	c->resp = NULL;
+	c->req = c->resp = NULL;
 	c->req_len = c->resp_len = c->resp_off = 0;
+	if (--m->nconns == 0)
+		timer_arm(m, 0);
 }
 
 static void metrics__stop(struct np_daemon *d)
@@ -161,6 +206,7 @@ static void metrics__stop(struct np_daemon *d)
 		if (m->c[i].fd >= 0)
 			conn_close(d, &m->c[i]);
 	close(m->lfd);
+	close(m->tfd);
 	free(m->ended);
 	free(m);
 	d->metrics = NULL;
@@ -507,6 +553,11 @@ static void write_health(struct np_daemon *d, FILE *f, long live_flows)
 			mod->metrics(d, f);
 	prom_write(f, "netprof_scrapes_total", "counter", "Scrapes served, this one included.",
 	       d->metrics->scrapes);
+	prom_family(f, "netprof_http_dropped_total", "counter",
+		    "Connections to this endpoint closed before their answer was out, by reason.");
+	for (i = 0; i < DROP_MAX; i++)
+		fprintf(f, "netprof_http_dropped_total{reason=\"%s\"} %llu\n", drop_reason[i],
+			(unsigned long long)d->metrics->dropped[i]);
 	write_process(d->metrics, f);
 }
 
@@ -552,9 +603,12 @@ static void respond(struct np_daemon *d, struct mconn *c, const char *status, co
 		fclose(f);
 	}
 	free(body);
+	free(c->req);
+	c->req = NULL;
 	c->resp = out;
 	c->resp_len = out ? len : 0;
 	c->resp_off = 0;
+	c->deadline_ns = now_mono_ns() + RESP_DEADLINE_NS;
 	if (!out) {
 		conn_close(d, c);
 		return;
@@ -572,7 +626,8 @@ static void handle_request(struct np_daemon *d, struct mconn *c)
 	size_t len;
 	char *body;
 
-	if (sscanf(c->req, "%15s %255s", method, path) != 2) {
+	/* bytes, not a C string: a NUL would hide the rest from sscanf */
+	if (memchr(c->req, 0, c->req_len) || sscanf(c->req, "%15s %255s", method, path) != 2) {
 		respond(d, c, "400 Bad Request", "text/plain", strdup("bad request\n"), 12);
 		return;
 	}
@@ -599,7 +654,7 @@ static void handle_request(struct np_daemon *d, struct mconn *c)
 
 static void conn_read(struct np_daemon *d, struct mconn *c)
 {
-	ssize_t n = read(c->fd, c->req + c->req_len, sizeof(c->req) - 1 - c->req_len);
+	ssize_t n = read(c->fd, c->req + c->req_len, REQ_MAX - 1 - c->req_len);
 
 	if (n <= 0) {
 		if (n == 0 || (errno != EAGAIN && errno != EINTR))
@@ -608,9 +663,9 @@ static void conn_read(struct np_daemon *d, struct mconn *c)
 	}
 	c->req_len += n;
 	c->req[c->req_len] = 0;
-	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
+	if (memmem(c->req, c->req_len, "\r\n\r\n", 4) || memmem(c->req, c->req_len, "\n\n", 2))
 		handle_request(d, c);
-	else if (c->req_len == sizeof(c->req) - 1)
+	else if (c->req_len == REQ_MAX - 1)
 		respond(d, c, "431 Request Header Fields Too Large", "text/plain", NULL, 0);
 }
 
@@ -628,27 +683,69 @@ static void conn_write(struct np_daemon *d, struct mconn *c)
 		conn_close(d, c);
 }
 
+/*
+ * A slot for a new connection: a free one, else the oldest connection still
+ * sending its request (else the oldest of all), closed and counted.
+ */
+static struct mconn *conn_slot(struct np_daemon *d)
+{
+	struct metrics *m = d->metrics;
+	struct mconn *old = NULL, *c;
+
+	for (c = m->c; c < m->c + MAX_CONNS; c++) {
+		if (c->fd < 0)
+			return c;
+		if (!old || (!c->resp && old->resp) ||
+		    (!c->resp == !old->resp && c->opened_ns < old->opened_ns))
+			old = c;
+	}
+	m->dropped[DROP_REPLACED]++;
+	conn_close(d, old);
+	return old;
+}
+
 static void accept_conns(struct np_daemon *d)
 {
 	struct metrics *m = d->metrics;
-	int fd, i;
+	struct mconn *c;
+	int fd;
 
 	while ((fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		struct epoll_event ev = { .events = EPOLLIN };
 
-		for (i = 0; i < MAX_CONNS && m->c[i].fd >= 0; i++)
-			;
-		if (i == MAX_CONNS) {	/* busy: the scraper retries */
+		c = conn_slot(d);
+		c->req = malloc(REQ_MAX);
+		ev.data.ptr = c;
+		if (!c->req || epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+			free(c->req);
+			c->req = NULL;
 			close(fd);
 			continue;
 		}
-		m->c[i].fd = fd;
-		m->c[i].opened_ns = now_mono_ns();
-		ev.data.ptr = &m->c[i];
-		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
-			close(fd);
-			m->c[i].fd = -1;
-		}
+		c->fd = fd;
+		c->opened_ns = now_mono_ns();
+		c->deadline_ns = c->opened_ns + REQ_DEADLINE_NS;
+		if (m->nconns++ == 0)
+			timer_arm(m, 1);
+	}
+}
+
+/* The deadline timer: close connections past theirs. */
+static void expire_conns(struct np_daemon *d)
+{
+	struct metrics *m = d->metrics;
+	uint64_t ticks, now = now_mono_ns();
+	int i;
+
+	if (read(m->tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		return;
+	for (i = 0; i < MAX_CONNS; i++) {
+		struct mconn *c = &m->c[i];
+
+		if (c->fd < 0 || now < c->deadline_ns)
+			continue;
+		m->dropped[c->resp ? DROP_RESP_DEADLINE : DROP_REQ_DEADLINE]++;
+		conn_close(d, c);
 	}
 }
 
@@ -663,6 +760,10 @@ static int metrics__event(struct np_daemon *d, void *ptr, uint32_t events)
 		accept_conns(d);
 		return 1;
 	}
+	if (ptr == &m->tfd) {
+		expire_conns(d);
+		return 1;
+	}
 	if (c < m->c || c >= m->c + MAX_CONNS)
 		return 0;
 	if (c->fd < 0)
@@ -674,19 +775,6 @@ static int metrics__event(struct np_daemon *d, void *ptr, uint32_t events)
 	else
 		conn_read(d, c);
 	return 1;
-}
-
-/* From the sweep timer: drop connections that stalled. */
-static void metrics__expire(struct np_daemon *d, uint64_t now)
-{
-	struct metrics *m = d->metrics;
-	int i;
-
-	if (!m)
-		return;
-	for (i = 0; i < MAX_CONNS; i++)
-		if (m->c[i].fd >= 0 && now - m->c[i].opened_ns > CONN_TIMEOUT_NS)
-			conn_close(d, &m->c[i]);
 }
 
 static const char *metrics_off(const struct np_daemon *d)
@@ -732,7 +820,6 @@ const struct np_module metrics_module = {
 	.off = metrics_off,
 	.start = metrics_start,
 	.stop = metrics__stop,
-	.tick = metrics__expire,
 	.flow_ended = metrics__flow_ended,
 	.event = metrics__event,
 };

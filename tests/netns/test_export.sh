@@ -358,4 +358,32 @@ test_capture_after_kill() {
 	echo "  a killed capture's filters taken over and named; a running capture's kept; 4 of 4 packets"
 }
 
-run_tests ${TESTS:-test_prometheus test_ipfix test_capture test_capture_after_kill}
+# A local user holds 300 connections to /metrics open without finishing a
+# request (and sends one with a NUL byte) while a scraper scrapes 20 times:
+# every scrape is answered, the NUL request gets 400 at once, and each held
+# connection is closed by netprofd and counted exactly once (replaced by a
+# newer one or past the request deadline), as the holder saw it.
+test_metrics_hostile() {
+	local mport
+	mport=$(free_port)
+	veth_pair "$P-l" l0 10.220.1.1 "$P-a" a0 10.220.1.2
+	start_netprofd "$WORK/d.log" --netns "$P-l" --no-profile --metrics "127.0.0.1:$mport" ||
+		return 1
+	python3 "$ROOT/tests/lib/httphold.py" 127.0.0.1 "$mport" 300 20 >"$WORK/hold.json" ||
+		{ fail "httphold.py failed"; return 1; }
+	python3 - "$WORK/hold.json" <<'PY'
+import json, statistics, sys
+r = json.load(open(sys.argv[1]))
+print(f"  {r['scrapes_ok']} of 20 scrapes answered beside {r['held']} held connections "
+      f"(median {statistics.median(r['scrape_ms'] or [0]):.1f} ms); NUL request: {r['nul_status']}; "
+      f"{r['held_closed']} held closed by netprofd, counted {r['dropped']}")
+assert r["scrapes_ok"] == 20, "scrapes failed while connections were held"
+assert r["nul_status"] == "HTTP/1.1 400 Bad Request", r["nul_status"]
+assert r["held_closed"] == r["held"], "held connections left open past the deadline"
+d = r["dropped"]
+assert d.get("replaced", 0) + d.get("request_deadline", 0) == r["held"], d
+assert d.get("answer_deadline", 0) == 0, d
+PY
+}
+
+run_tests ${TESTS:-test_prometheus test_ipfix test_capture test_capture_after_kill test_metrics_hostile}
