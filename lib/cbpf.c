@@ -142,6 +142,23 @@ static int one(struct emit *e, const struct pcap_bpf_insn *c, size_t i, size_t n
 		case BPF_NEG:
 			put(e, BPF_ALU | BPF_NEG, RA, 0, 0, 0);
 			return 0;
+		case BPF_LSH: case BPF_RSH:
+			/*
+			 * libpcap's interpreter gives 0 for shifts by 32 or more;
+			 * eBPF takes the amount modulo 32 (the JITs do as the CPU)
+			 */
+			if (!src) {
+				if (c->k >= 32)
+					MOV32_IMM(e, RA, 0);
+				else
+					put(e, BPF_ALU | BPF_OP(code) | BPF_K, RA, 0, 0, c->k);
+				return 0;
+			}
+			put(e, BPF_JMP | BPF_JGE | BPF_K, RX, 0, 2, 32);
+			put(e, BPF_ALU | BPF_OP(code) | BPF_X, RA, RX, 0, 0);
+			JA(e, 1);
+			MOV32_IMM(e, RA, 0);
+			return 0;
 		case BPF_DIV:
 		case BPF_MOD:
 			if (src)	/* classic BPF rejects the packet on X == 0 */
@@ -150,7 +167,7 @@ static int one(struct emit *e, const struct pcap_bpf_insn *c, size_t i, size_t n
 				return -EINVAL;
 			/* fall through */
 		case BPF_ADD: case BPF_SUB: case BPF_MUL: case BPF_OR: case BPF_AND:
-		case BPF_LSH: case BPF_RSH: case BPF_XOR:
+		case BPF_XOR:
 			put(e, BPF_ALU | BPF_OP(code) | (src ? BPF_X : BPF_K), RA, src ? RX : 0, 0,
 			    src ? 0 : (int32_t)c->k);
 			return 0;

@@ -70,114 +70,222 @@ static void on_sample(void *ctx, int cpu, void *data, __u32 size)
 	memcpy(s->data, (uint8_t *)data + sizeof(m), s->caplen);
 }
 
-static int dir_fd_pcaps(const char *dir, char ***out)
+/* Every whole Ethernet frame of the shared captures, read once. */
+struct frame {
+	struct pcap_pkthdr	h;
+	u_char			*data;
+};
+
+static struct frame *frames;
+static size_t nframes;
+
+static int load_frames(const char *dir)
 {
+	char errbuf[PCAP_ERRBUF_SIZE], *path;
 	struct dirent *de;
 	DIR *d = opendir(dir);
-	int n = 0;
 
-	*out = NULL;
 	if (!d)
 		return -1;
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
+		struct pcap_pkthdr *h;
+		const u_char *data;
+		pcap_t *p;
 
-		if (l < 6 || strcmp(de->d_name + l - 5, ".pcap"))
+		if (l < 6 || strcmp(de->d_name + l - 5, ".pcap") ||
+		    asprintf(&path, "%s/%s", dir, de->d_name) < 0)
 			continue;
-		*out = realloc(*out, (n + 1) * sizeof(char *));
-		if (asprintf(&(*out)[n], "%s/%s", dir, de->d_name) < 0)
-			break;
-		n++;
+		p = pcap_open_offline(path, errbuf);
+		free(path);
+		if (!p)
+			continue;
+		while (pcap_datalink(p) == DLT_EN10MB && pcap_next_ex(p, &h, &data) == 1) {
+			/* cut frames are not what the kernel gives; over a page, a test run refuses */
+			if (h->caplen < 14 || h->caplen != h->len || h->caplen > 3000)
+				continue;
+			frames = realloc(frames, (nframes + 1) * sizeof(*frames));
+			frames[nframes].h = *h;
+			frames[nframes].data = malloc(h->caplen);
+			memcpy(frames[nframes].data, data, h->caplen);
+			nframes++;
+		}
+		pcap_close(p);
 	}
 	closedir(d);
-	return n;
+	return 0;
 }
 
-static void test_vs_libpcap(const char *dir)
+static int perf_fd = -1;
+static struct perf_buffer *pb;
+static struct seen seen;
+
+/*
+ * expr through lib/cbpf.c and the kernel against libpcap's interpreter, on
+ * every step-th frame: the number of frames whose verdict or bytes differ
+ * (the first is named), -1 if it does not compile here, -2 if libpcap
+ * refuses it too.
+ */
+static long diff_expr(const char *expr, size_t step, long *accepted)
 {
-	char **files, err[512], errbuf[PCAP_ERRBUF_SIZE];
-	long frames = 0, accepted = 0, big = 0;
-	int nfiles = dir_fd_pcaps(dir, &files), map_fd, f;
-	struct seen seen = {};
-	struct perf_buffer *pb;
+	char err[512];
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, SNAPLEN);
+	struct pcap_bpf_program ref;
+	struct bpf_insn *insns;
+	long bad = 0;
+	size_t n, i;
+	int fd;
+
+	if (pcap_compile(dead, &ref, expr, 1, PCAP_NETMASK_UNKNOWN)) {
+		pcap_close(dead);
+		return -2;
+	}
+	if (cbpf_compile_tc(expr, SNAPLEN, perf_fd, 0, &insns, &n, err, sizeof(err))) {
+		fprintf(stderr, "  '%s': libpcap compiles it, cbpf: %s\n", expr, err);
+		bad = -1;
+		goto out;
+	}
+	fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "t", "Dual BSD/GPL", insns, n, NULL);
+	free(insns);
+	if (fd < 0) {
+		fprintf(stderr, "  '%s': the kernel refuses the program: %d\n", expr, fd);
+		bad = -1;
+		goto out;
+	}
+	for (i = 0; i < nframes; i += step) {
+		struct frame *fr = &frames[i];
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = fr->data,
+			    .data_size_in = fr->h.caplen, .repeat = 1);
+		int want = pcap_offline_filter(&ref, &fr->h, fr->data) != 0, keep;
+
+		seen.n = 0;
+		if (bpf_prog_test_run_opts(fd, &o) || (int)o.retval != -1) {
+			fprintf(stderr, "  '%s' frame %zu: test run failed or did not pass it on\n",
+				expr, i);
+			bad++;
+			continue;
+		}
+		perf_buffer__consume(pb);
+		*accepted += seen.n;
+		keep = fr->h.len < SNAPLEN ? fr->h.len : SNAPLEN;
+		if (seen.n != want || (want && (seen.caplen != (uint32_t)keep ||
+						memcmp(seen.data, fr->data, keep)))) {
+			if (!bad) {
+				fprintf(stderr, "  '%s' frame %zu (%u bytes): kernel %d, libpcap %d\n   ",
+					expr, i, fr->h.caplen, seen.n, want);
+				for (n = 0; n < 48 && n < fr->h.caplen; n++)
+					fprintf(stderr, "%02x", fr->data[n]);
+				fputc('\n', stderr);
+			}
+			bad++;
+		}
+	}
+	close(fd);
+out:
+	pcap_freecode(&ref);
+	pcap_close(dead);
+	return bad;
+}
+
+static void test_vs_libpcap(void)
+{
+	long accepted = 0;
 	size_t e;
 
-	if (!ASSERT_TRUE(nfiles > 0, "captures found"))
-		return;
-	map_fd = bpf_map_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, "t", 4, 4,
-				libbpf_num_possible_cpus(), NULL);
-	pb = perf_buffer__new(map_fd, 8, on_sample, NULL, &seen, NULL);
-	if (!ASSERT_TRUE(map_fd >= 0 && pb, "perf ring"))
-		return;
-	for (e = 0; e < sizeof(exprs) / sizeof(exprs[0]); e++) {
-		struct bpf_insn *insns;
-		size_t n;
-		int fd;
-		pcap_t *dead = pcap_open_dead(DLT_EN10MB, SNAPLEN);
-		struct pcap_bpf_program ref;
+	for (e = 0; e < sizeof(exprs) / sizeof(exprs[0]); e++)
+		ASSERT_EQ(diff_expr(exprs[e], 1, &accepted), 0, exprs[e]);
+	printf("  %zu expressions x %zu frames: %ld accepted, every verdict as libpcap's\n",
+	       sizeof(exprs) / sizeof(exprs[0]), nframes, accepted);
+}
 
-		if (!ASSERT_OK(cbpf_compile_tc(exprs[e], SNAPLEN, map_fd, 0, &insns, &n, err, sizeof(err)),
-			       exprs[e]) ||
-		    !ASSERT_OK(pcap_compile(dead, &ref, exprs[e], 1, PCAP_NETMASK_UNKNOWN), "libpcap"))
-			continue;
-		fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "t", "Dual BSD/GPL", insns, n, NULL);
-		free(insns);
-		if (!ASSERT_TRUE(fd >= 0, exprs[e]))
-			continue;
-		for (f = 0; f < nfiles; f++) {
-			pcap_t *p = pcap_open_offline(files[f], errbuf);
-			struct pcap_pkthdr *h;
-			const u_char *data;
+/* ---- generated expressions: arithmetic on packet bytes, as a fuzzer would ---- */
 
-			if (!p || pcap_datalink(p) != DLT_EN10MB) {
-				if (p)
-					pcap_close(p);
-				continue;
-			}
-			while (pcap_next_ex(p, &h, &data) == 1) {
-				LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data,
-					    .data_size_in = h->caplen, .repeat = 1);
-				int want, keep, err_run;
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
-				if (h->caplen < 14 || h->caplen != h->len)
-					continue;	/* cut frames: not what the kernel gives */
-				/* the reference sees the frame as the kernel does */
-				want = pcap_offline_filter(&ref, h, data) != 0;
-				seen.n = 0;
-				err_run = bpf_prog_test_run_opts(fd, &o);
-				if (err_run == -EINVAL && h->caplen > 3000) {
-					big++;	/* above what a test run's page holds (GSO captures) */
-					continue;
-				}
-				if (!ASSERT_OK(err_run, "test run") ||
-				    !ASSERT_EQ((int)o.retval, -1, "passes the packet on"))
-					break;
-				perf_buffer__consume(pb);
-				frames++;
-				accepted += seen.n;
-				if (seen.n != want) {
-					fprintf(stderr, "  %s frame %ld, '%s': kernel %d, libpcap %d\n",
-						files[f], frames, exprs[e], seen.n, want);
-					ASSERT_EQ(seen.n, want, "same verdict as libpcap");
-					break;
-				}
-				keep = h->len < SNAPLEN ? h->len : SNAPLEN;
-				if (want && (!ASSERT_EQ(seen.caplen, keep, "snap length") ||
-					     !ASSERT_TRUE(!memcmp(seen.data, data, keep), "bytes")))
-					break;
-			}
-			pcap_close(p);
-		}
-		pcap_freecode(&ref);
-		pcap_close(dead);
-		close(fd);
+static unsigned int pick(unsigned int n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng % n;
+}
+
+static void gen_arith(FILE *f, int depth)
+{
+	static const char *const loads[] = { "ip[%u]", "ip[%u:2]", "tcp[%u]", "udp[%u:2]",
+					     "ether[%u]", "ether[%u:4]", "ip6[%u]", "icmp[%u]" };
+	static const char *const ops[] = { "+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>" };
+	static const unsigned int consts[] = { 0, 1, 2, 3, 4, 7, 8, 15, 16, 31, 32, 33, 40, 63,
+					       64, 255, 4096, 65535, 0x7fffffff, 0xffffffff };
+
+	switch (depth > 0 ? pick(5) : pick(3)) {
+	case 0:
+		fprintf(f, loads[pick(8)], pick(24));
+		break;
+	case 1:
+		fprintf(f, "%u", consts[pick(sizeof(consts) / sizeof(consts[0]))]);
+		break;
+	case 2:
+		fputs("len", f);
+		break;
+	default:
+		fputc('(', f);
+		gen_arith(f, depth - 1);
+		fprintf(f, " %s ", ops[pick(10)]);
+		gen_arith(f, depth - 1);
+		fputc(')', f);
 	}
-	printf("  %zu expressions x %ld frames: %ld accepted, every verdict as libpcap's "
-	       "(%ld frames over a page skipped)\n",
-	       sizeof(exprs) / sizeof(exprs[0]), frames / (long)(sizeof(exprs) / sizeof(exprs[0])),
-	       accepted, big / (long)(sizeof(exprs) / sizeof(exprs[0])));
-	perf_buffer__free(pb);
-	close(map_fd);
+}
+
+static char *gen_expr(void)
+{
+	static const char *const rel[] = { "=", "!=", ">", "<", ">=", "<=" };
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&s, &n);
+
+	gen_arith(f, 3);
+	fprintf(f, " %s ", rel[pick(6)]);
+	gen_arith(f, 2);
+	if (pick(3) == 0) {
+		fputs(pick(2) ? " and " : " or ", f);
+		gen_arith(f, 2);
+		fprintf(f, " %s ", rel[pick(6)]);
+		gen_arith(f, 1);
+	}
+	fclose(f);
+	return s;
+}
+
+#define GENERATED	300
+
+static void test_generated(void)
+{
+	long accepted = 0, differ = 0, refused = 0, tried = 0, libpcap_no = 0, r;
+	size_t step = nframes / 700 + 1;
+	int i;
+
+	for (i = 0; i < GENERATED; i++) {
+		char *e = gen_expr();
+
+		r = diff_expr(e, step, &accepted);
+		free(e);
+		if (r == -2) {
+			libpcap_no++;
+			continue;
+		}
+		tried++;
+		if (r == -1)
+			refused++;
+		else if (r > 0)
+			differ++;
+	}
+	printf("  %ld generated expressions (%ld more libpcap refuses) x %zu frames: "
+	       "%ld accepted; %ld differ from libpcap, %ld not translated\n",
+	       tried, libpcap_no, (nframes + step - 1) / step, accepted, differ, refused);
+	ASSERT_TRUE(tried > GENERATED / 2, "most generated expressions compile");
+	ASSERT_EQ(differ, 0, "every verdict as libpcap's");
+	ASSERT_EQ(refused, 0, "every expression libpcap compiles is translated");
 }
 
 static void test_bad_expression(void)
@@ -191,17 +299,23 @@ static void test_bad_expression(void)
 	ASSERT_TRUE(strstr(err, "syntax error") != NULL, "libpcap's message");
 }
 
-static const char *pcap_dir;
-
-static void test_filters(void)
-{
-	test_vs_libpcap(pcap_dir);
-}
-
 int main(int argc, char **argv)
 {
-	pcap_dir = argc > 1 ? argv[1] : "../shared/pcaps";
-	RUN_TEST(test_filters);
+	const char *dir = argc > 1 ? argv[1] : "../shared/pcaps";
+
+	if (load_frames(dir) || !nframes) {
+		fprintf(stderr, "no Ethernet frames in %s\n", dir);
+		return 1;
+	}
+	perf_fd = bpf_map_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, "t", 4, 4,
+				 libbpf_num_possible_cpus(), NULL);
+	pb = perf_buffer__new(perf_fd, 8, on_sample, NULL, &seen, NULL);
+	if (perf_fd < 0 || !pb) {
+		fprintf(stderr, "cannot make a perf event array: %s\n", strerror(errno));
+		return 1;
+	}
+	RUN_TEST(test_vs_libpcap);
+	RUN_TEST(test_generated);
 	RUN_TEST(test_bad_expression);
 	return TEST_SUMMARY();
 }
