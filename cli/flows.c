@@ -468,7 +468,7 @@ static int take_snapshot(const struct flows_opts *o, struct iface_names *names,
 		struct row *r = &out->rows[n];
 		const char *ifn, *nsn;
 
-		if (!flow_filter__match(o->filter, &e->key))
+		if (!flow_filter__match_flags(o->filter, &e->key, e->rec.tcp_flags))
 			continue;
 		ifn = iface_names__name(names, e->key.netns_ino, e->key.ifindex, &nsn);
 		if (o->ifname && (!ifn || strcmp(ifn, o->ifname)))
@@ -613,7 +613,7 @@ int flows_parse_args(int argc, char **argv, struct flows_opts *o, const char *us
 	o->optind = optind;
 	if (optind + positional < argc) {
 		expr = filter_join_args(argc - optind - positional, argv + optind + positional);
-		o->filter = expr ? flow_filter__new(expr, errbuf, sizeof(errbuf)) : NULL;
+		o->filter = expr ? flow_filter__new(expr, FILTER_TCP_FLAGS, errbuf, sizeof(errbuf)) : NULL;
 		if (!o->filter) {
 			pr_err("bad filter '%s': %s (tcpdump syntax, e.g. 'tcp and port 80')",
 			       expr ? expr : "", expr ? errbuf : strerror(ENOMEM));

@@ -494,7 +494,7 @@ int do_latency(int argc, char **argv)
 	}
 	if (optind < argc) {
 		expr = filter_join_args(argc - optind, argv + optind);
-		f = expr ? flow_filter__new(expr, errbuf, sizeof(errbuf)) : NULL;
+		f = expr ? flow_filter__new(expr, 0, errbuf, sizeof(errbuf)) : NULL;
 		if (!f) {
 			pr_err("bad filter '%s': %s (tcpdump syntax, e.g. 'port 443')", expr ? expr : "",
 			       errbuf);

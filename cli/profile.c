@@ -636,7 +636,7 @@ static int parse_args(int argc, char **argv, struct profile_opts *o)
 	}
 	if (optind < argc) {
 		expr = filter_join_args(argc - optind, argv + optind);
-		o->filter = expr ? flow_filter__new(expr, err, sizeof(err)) : NULL;
+		o->filter = expr ? flow_filter__new(expr, 0, err, sizeof(err)) : NULL;
 		if (!o->filter) {
 			pr_err("bad filter '%s': %s (tcpdump syntax, e.g. 'port 8080')", expr ? expr : "",
 			       err);

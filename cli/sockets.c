@@ -393,7 +393,7 @@ int do_sockets(int argc, char **argv)
 	}
 	if (optind < argc) {
 		expr = filter_join_args(argc - optind, argv + optind);
-		o.filter = expr ? flow_filter__new(expr, errbuf, sizeof(errbuf)) : NULL;
+		o.filter = expr ? flow_filter__new(expr, 0, errbuf, sizeof(errbuf)) : NULL;
 		if (!o.filter) {
 			pr_err("bad filter '%s': %s (tcpdump syntax, e.g. 'port 443')", expr ? expr : "",
 			       expr ? errbuf : strerror(ENOMEM));

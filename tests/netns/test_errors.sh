@@ -98,6 +98,15 @@ test_cli_bad_input() {
 	start_netprofd "$WORK/d.log" --netns "$P-e" || return 1
 	expect_error nz "bad filter 'tcp and and': .*tcpdump syntax" "$NETPROF" flows tcp and and || return 1
 	expect_error nz "bad filter 'port': .*tcpdump syntax" "$NETPROF" sockets port || return 1
+	# what a flow record does not keep: refused, the part named
+	expect_error nz "cannot answer packet length" "$NETPROF" flows greater 1000 || return 1
+	expect_error nz "cannot answer Ethernet addresses" "$NETPROF" flows ether host 0:1:2:3:4:5 || return 1
+	expect_error nz "cannot answer transport header bytes other than ports" \
+		"$NETPROF" flows 'icmp[icmptype] = icmp-echo' || return 1
+	expect_error nz "cannot answer IPv4 header fields" "$NETPROF" flows 'ip[8] > 63' || return 1
+	expect_error nz "cannot answer link-layer type 0x8100" "$NETPROF" flows vlan and tcp || return 1
+	expect_error nz "cannot answer non-IP packets" "$NETPROF" flows arp || return 1
+	expect_error nz "cannot answer TCP flags" "$NETPROF" sockets 'tcp[tcpflags] & tcp-rst != 0' || return 1
 	expect_error 2 "state 'SLEEPY'" "$NETPROF" sockets --state SLEEPY || return 1
 	expect_error 2 "pid 'x'" "$NETPROF" sockets --pid x || return 1
 	expect_error 2 "sort 'size'" "$NETPROF" flows --sort size || return 1

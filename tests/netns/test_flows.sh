@@ -38,6 +38,44 @@ check_capture() {
 	python3 "$ROOT/tests/lib/flowcheck.py" "$1" "$2" $ADDRS
 }
 
+# Filters a flow record answers, each checked against tcpdump on the capture:
+# netprof lists exactly the flows with at least one packet tcpdump matches
+# (TCP flags: those seen in a direction, ORed, so single-flag tests are exact).
+FILTERS=('tcp[tcpflags] & tcp-rst != 0' 'tcp[tcpflags] & tcp-fin != 0'
+	 'tcp[tcpflags] & (tcp-syn|tcp-push) != 0 and port 8080' 'icmp or (icmp6 and not net ff00::/8)'
+	 'udp or (ip6 and tcp)' 'not port 5201 and not net ff00::/8')
+
+check_filters() {
+	local pcap=$1 i
+	for i in "${FILTERS[@]}"; do
+		tcpdump -nn -q -r "$pcap" "$i" 2>/dev/null >"$WORK/td.txt"
+		python3 - "$WORK/td.txt" "$WORK/cli.$(echo "$i" | md5sum | cut -c1-8).json" "$i" <<'PY' || return 1
+import json, sys
+def ep(tok, proto):
+    tok = tok.rstrip(":")
+    if proto in ("tcp", "udp"):
+        a, p = tok.rsplit(".", 1)
+        return (a, int(p))
+    return (tok, 0)
+truth = set()
+for line in open(sys.argv[1]):
+    w = line.split()
+    if len(w) < 5 or w[1] not in ("IP", "IP6"):
+        continue
+    rest = line.split(": ", 1)[1]
+    proto = "tcp" if rest.startswith("tcp") else "udp" if rest.startswith("UDP") else "icmp"
+    truth.add((proto,) + tuple(sorted([ep(w[2], proto), ep(w[4], proto)])))
+got = set()
+for f in json.load(open(sys.argv[2]))["flows"]:
+    proto = f["proto"] if f["proto"] in ("tcp", "udp") else "icmp"
+    got.add((proto,) + tuple(sorted([(f["src"], f["src_port"]), (f["dst"], f["dst_port"])])))
+print(f"  '{sys.argv[3]}': {len(got)} flows, as tcpdump's {len(truth)}")
+assert truth, "the filter should match some of the test's traffic"
+assert got == truth, f"netprof only {sorted(got - truth)}; tcpdump only {sorted(truth - got)}"
+PY
+	done
+}
+
 test_flows_match_captures() {
 	local i
 	rig || return 1
@@ -63,12 +101,19 @@ PY
 	ip netns exec "$P-c" ping -q -6 -c 4 -i 0.2 fd00:200::2 >/dev/null || return 1
 	ip netns exec "$P-c" iperf3 -c 10.200.0.2 -u -b 2M -t 1 -l 300 >/dev/null || return 1
 	ip netns exec "$P-c" iperf3 -c 10.200.0.2 -b 50M -t 1 >/dev/null || return 1
+	# refused: the server's stack answers with RST
+	ip netns exec "$P-c" curl -s -o /dev/null http://10.200.0.2:8081/ && return 1
 	sleep 0.5
 
 	snapshot "$P-s" srv "$WORK/srv.json" || return 1
 	snapshot "$P-c" cli "$WORK/cli.json" || return 1
+	for i in "${FILTERS[@]}"; do
+		"$NETPROF" flows --json -n 0 --netns "$P-c" -i cli "$i" >"$WORK/cli.$(echo "$i" | md5sum | cut -c1-8).json" ||
+			{ fail "netprof flows '$i' failed"; return 1; }
+	done
 	stop_capture "$cap_s"
 	stop_capture "$cap_c"
+	check_filters "$WORK/cli.pcap" || return 1
 	echo "  server side:"
 	check_capture "$WORK/srv.pcap" "$WORK/srv.json" || return 1
 	# each flow that received packets carries one sampled packet's XDP and
