@@ -49,6 +49,15 @@ const volatile __u8 precise_clock = 0;
  * with flow_cache_flush instead.
  */
 const volatile __u8 cache_timer = 1;
+/*
+ * netprof replay: a frame from a capture may be cut by the capture's
+ * snaplen or come with another link header (rewrapped as Ethernet by
+ * lib/pcapfile.c); replay sets the length the capture records, as tshark
+ * counts it, in replay_wire_len before each test run, and that is counted
+ * instead of the frame's. 0 in netprofd: the verifier drops the branch.
+ */
+const volatile __u8 replay = 0;
+__u32 replay_wire_len = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -647,7 +656,9 @@ static __always_inline int xdp_handle(struct xdp_md *ctx, const int cached, cons
 	}
 	dir = flow_key_of(&pi, ctx->ingress_ifindex, &key);
 	/* bpf_xdp_get_buff_len: whole frame, including multi-buffer frags (5.18+) */
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_xdp_get_buff_len))
+	if (replay)
+		bytes = replay_wire_len;
+	else if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_xdp_get_buff_len))
 		bytes = bpf_xdp_get_buff_len(ctx);
 	else
 		bytes = (long)ctx->data_end - (long)ctx->data;

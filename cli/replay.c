@@ -5,8 +5,9 @@
  * private flow table, and print it as `netprof flows` would.
  *
  * Captures that are not Ethernet are rewrapped as Ethernet by
- * lib/pcapfile.c, so their byte counts are those of the Ethernet frame that
- * carries the same IP packet (docs/replay.md).
+ * lib/pcapfile.c for the parser; the bytes counted are those the capture
+ * records for each frame, as tshark counts them (frame.len: with the
+ * capture's own link header, and whole when the snaplen cut the frame).
  */
 #include <errno.h>
 #include <sched.h>
@@ -69,6 +70,7 @@ static struct flow_bpf *replay_open(int compat)
 	bpf_map__set_max_entries(skel->maps.flows_ended, 1);
 	/* test runs of XDP are preemptible: the cache's timer stays off */
 	skel->rodata->cache_timer = 0;
+	skel->rodata->replay = 1;	/* count replay_wire_len, set per frame */
 	if (!compat)
 		prog_capture_begin();	/* a refusal here is tried again below */
 	err = flow_bpf__load(skel);
@@ -93,7 +95,7 @@ static int fold_cache(struct flow_bpf *skel)
 int do_replay(int argc, char **argv)
 {
 	static uint8_t frame[PCAPFILE_SNAP_MAX + 64];
-	uint64_t frames = 0, truncated = 0, failed = 0, too_long = 0, stats[STAT_MAX];
+	uint64_t frames = 0, failed = 0, too_long = 0, stats[STAT_MAX];
 	struct flow_bpf *skel = NULL;
 	struct pcapfile *pf = NULL;
 	cpu_set_t cpu;
@@ -101,7 +103,8 @@ int do_replay(int argc, char **argv)
 	const char *file;
 	struct bpf_program *prog;
 	char err_msg[512];
-	int err, len, cut, ret = 1, compat = 0, no_ctx = 0, damaged;
+	int err, len, ret = 1, compat = 0, no_ctx = 0, damaged;
+	uint32_t wire_len;
 	unsigned int i;
 
 	err = flows_parse_args(argc, argv, &o, replay_usage, 0, 1);
@@ -143,13 +146,13 @@ int do_replay(int argc, char **argv)
 		pr_err("cannot stay on one CPU for the replay: %s", strerror(errno));
 		goto out;
 	}
-	while ((len = pcapfile__next(pf, frame, &cut, err_msg, sizeof(err_msg))) > 0) {
+	while ((len = pcapfile__next(pf, frame, &wire_len, err_msg, sizeof(err_msg))) > 0) {
 		struct xdp_md ctx = { .data_end = len };
 		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = frame, .data_size_in = len,
 			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
 
 		frames++;
-		truncated += cut;
+		skel->bss->replay_wire_len = wire_len;
 		if (no_ctx) {
 			t.ctx_in = NULL;
 			t.ctx_size_in = 0;
@@ -183,9 +186,6 @@ int do_replay(int argc, char **argv)
 		       (unsigned long long)failed, (unsigned long long)frames);
 		goto out;
 	}
-	if (truncated)
-		pr_warn("%s: %llu frames were cut by the capture's snaplen; only their captured bytes count\n",
-			file, (unsigned long long)truncated);
 	if (g.verbose && np_stats_read(bpf_map__fd(skel->maps.stats), stats) == 0) {
 		fprintf(stderr, "replay: %llu frames\n", (unsigned long long)frames);
 		for (i = 0; i < STAT_MAX; i++)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Captures of any link type netprof understands, rewrapped as Ethernet:
- * Ethernet as is; Linux cooked (SLL, SLL2), BSD loopback (NULL/LOOP) and
- * raw IP get a 14-byte Ethernet header in place of their own, so byte
- * counts are those of the Ethernet frame carrying the same IP packet.
+ * Captures of any link type netprof understands, rewrapped as Ethernet for
+ * the datapath's parser: Ethernet as is; Linux cooked (SLL, SLL2), BSD
+ * loopback (NULL/LOOP) and raw IP get a 14-byte Ethernet header in place of
+ * their own. The bytes counted are the capture's own (pcapfile__next's
+ * wire_len), not the rewrapped frame's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +110,8 @@ static int to_ethernet(int dlt, const uint8_t *p, uint32_t caplen, uint8_t *out)
 	return caplen - hdr + ETH_HLEN_;
 }
 
-int pcapfile__next(struct pcapfile *pf, uint8_t *out, int *cut, char *err, size_t errlen)
+int pcapfile__next(struct pcapfile *pf, uint8_t *out, uint32_t *wire_len, char *err,
+		   size_t errlen)
 {
 	struct pcap_pkthdr *h;
 	const uint8_t *data;
@@ -124,7 +126,7 @@ int pcapfile__next(struct pcapfile *pf, uint8_t *out, int *cut, char *err, size_
 		return -1;
 	}
 	caplen = h->caplen > PCAPFILE_SNAP_MAX ? PCAPFILE_SNAP_MAX : h->caplen;
-	*cut = caplen < h->len;
+	*wire_len = h->len > h->caplen ? h->len : h->caplen;
 	ret = to_ethernet(pf->dlt, data, caplen, out);
 	if (ret < ETH_HLEN_) {
 		memset(out, 0, ETH_HLEN_);

@@ -18,10 +18,13 @@ struct pcapfile;
 struct pcapfile *pcapfile__open(const char *path, char *err, size_t errlen);
 /*
  * Next frame as Ethernet in out (PCAPFILE_SNAP_MAX + 64 bytes): returns its
- * length, 0 at the end, -1 on a corrupt file (reason in err). *cut is set
- * when the capture's snaplen shortened the frame.
+ * length, 0 at the end, -1 on a corrupt file (reason in err). *wire_len is
+ * the length the capture records for the frame as it was on the wire, with
+ * its own link header: what tshark counts (frame.len), longer than the
+ * frame when the capture's snaplen cut it.
  */
-int pcapfile__next(struct pcapfile *pf, uint8_t *out, int *cut, char *err, size_t errlen);
+int pcapfile__next(struct pcapfile *pf, uint8_t *out, uint32_t *wire_len, char *err,
+		   size_t errlen);
 void pcapfile__close(struct pcapfile *pf);
 
 #endif
