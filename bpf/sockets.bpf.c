@@ -500,8 +500,11 @@ static __always_inline void record_closed(__u64 cookie, const struct sock_record
 	c = bpf_map_lookup_elem(&socks_closed, &slot);
 	if (!c)
 		return;
-	if (c->seq && now - c->r.closed_ns < keep_ended_ns)
+	if (c->seq && now - c->r.closed_ns < keep_ended_ns) {
 		sstat_add(SSTAT_CLOSED_DROPPED);
+		percpu_add(&sock_stats, SSTAT_CLOSED_DROPPED_BYTES,
+			   c->r.bytes_acked + c->r.bytes_received);
+	}
 	c->seq = 0;
 	c->cookie = cookie;
 	__builtin_memcpy(&c->r, r, sizeof(*r));

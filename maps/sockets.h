@@ -216,6 +216,7 @@ struct conn_agg {
 	X(SSTAT_SCAN_OWNERS_FULL, "scan_owners_full",		"Sockets from before netprofd left without owner: the scan's table was full.") \
 	X(SSTAT_CLOSED,		"sockets_closed",		"Sockets recorded as closed.")			\
 	X(SSTAT_CLOSED_DROPPED,	"closed_sockets_dropped",	"Closed-socket records overwritten before --keep-ended.") \
+	X(SSTAT_CLOSED_DROPPED_BYTES, "closed_sockets_dropped_bytes", "Payload bytes (sent and received) of the closed-socket records overwritten before --keep-ended.") \
 	X(SSTAT_AGG_FULL,	"service_map_full",		"Ended connections not summed: the service map was full.")
 
 #ifndef NP_STAT_ENUM
