@@ -4,8 +4,10 @@
  * capability's state as it starts; the table is pinned for `netprof
  * status` and served by the metrics endpoint.
  */
+#include <stdarg.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -21,6 +23,45 @@ void cap_set(struct np_daemon *d, int cap, int state, const char *why)
 	d->caps[cap].state = state;
 	snprintf(d->caps[cap].why, sizeof(d->caps[cap].why), "%s", why ? why : "");
 	caps_write(d);
+}
+
+static char *said;	/* lines for cap_say_now */
+
+void cap_say_later(const char *fmt, ...)
+{
+	size_t old = said ? strlen(said) : 0;
+	char *line = NULL, *more;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	more = realloc(said, old + n + 1);
+	if (more) {
+		memcpy(more + old, line, n + 1);
+		said = more;
+	}
+	free(line);
+}
+
+void cap_say_now(void)
+{
+	char *line, *next;
+
+	for (line = said; line && *line; line = next) {
+		next = strchr(line, '\n');
+		next = next ? next + 1 : line + strlen(line);
+		if (strstr(line, ": degraded") == strchr(line, ':') ||
+		    strstr(line, ": unavailable") == strchr(line, ':'))
+			pr_warn("%.*s", (int)(next - line), line);
+		else
+			pr_info("%.*s", (int)(next - line), line);
+	}
+	free(said);
+	said = NULL;
 }
 
 /* Add a note to a capability's why, its state unchanged. */

@@ -7,7 +7,9 @@
  * (the exporters read its tables) and stopped after every other module.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
@@ -146,10 +148,30 @@ static int open_shared_maps(struct np_daemon *d, struct flow_bpf *skel)
 }
 
 /* Open every namespace first: a typo fails before anything is attached. */
+/* Whether interface name exists in namespace ns (its fd; -1: netprofd's own). */
+static int iface_exists(const struct np_netns *ns, const char *name)
+{
+	int self, found;
+
+	if (ns->fd < 0)
+		return if_nametoindex(name) != 0;
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0 || setns(ns->fd, CLONE_NEWNET)) {
+		if (self >= 0)
+			close(self);
+		return 1;	/* cannot tell here: start, which dumps the links, will */
+	}
+	found = if_nametoindex(name) != 0;
+	if (setns(self, CLONE_NEWNET))
+		pr_warn("cannot return to netprofd's own namespace: %s\n", strerror(errno));
+	close(self);
+	return found;
+}
+
 static int flows_check(struct np_daemon *d)
 {
 	struct np_netns *ns, **tail = &d->netns;
-	int i, err;
+	int i, err, found;
 
 	for (i = 0; i < (d->n_netns ? d->n_netns : 1); i++) {
 		err = netns__open(d, d->n_netns ? d->netns_names[i] : NULL, &ns);
@@ -157,6 +179,17 @@ static int flows_check(struct np_daemon *d)
 			return err;
 		*tail = ns;
 		tail = &ns->next;
+	}
+	/* before anything loads: a wrong name is one line, not a start undone */
+	for (i = 0; i < d->n_ifnames; i++) {
+		for (found = 0, ns = d->netns; ns && !found; ns = ns->next)
+			found = iface_exists(ns, d->ifnames[i]);
+		if (!found) {
+			pr_err("interface '%s' not found%s: check 'ip link'%s", d->ifnames[i],
+			       d->n_netns ? " in the given namespaces" : "",
+			       d->n_netns ? " inside them (ip netns exec NS ip link)" : "");
+			return -ENODEV;
+		}
 	}
 	return 0;
 }

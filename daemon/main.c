@@ -263,6 +263,7 @@ static int run(struct np_daemon *d)
 
 	if ((err = epoll_add(d->epfd, sigfd, &ev_signal)) || (err = epoll_add(d->epfd, tfd, &ev_timer)))
 		goto out;
+	cap_say_now();
 	pr_info("running (pid %d, pins in %s); Ctrl-C stops\n", getpid(), d->pin_dir);
 
 	for (;;) {

@@ -132,6 +132,13 @@ struct np_daemon {
 /* caps.c */
 void cap_set(struct np_daemon *d, int cap, int state, const char *why);
 void cap_note(struct np_daemon *d, int cap, const char *note);
+/*
+ * What this kernel changed (a program in place of another, a capability
+ * degraded or unavailable), said on stderr once netprofd runs: a start that
+ * fails says only why it failed, in one line.
+ */
+void cap_say_later(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cap_say_now(void);
 int caps_open(struct np_daemon *d);
 void caps_write(struct np_daemon *d);
 

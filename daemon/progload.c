@@ -258,8 +258,8 @@ void *object_load(struct np_daemon *d, const struct np_object *o, const struct s
 		if (perr == -ENOTSUP) {
 			cap_set(d, cap, NP_CAP_UNAVAILABLE, plan->why);
 			if (cap >= 0)
-				pr_warn("%s: unavailable on this kernel: %s\n", np_cap_name(cap),
-					plan->why);
+				cap_say_later("%s: unavailable on this kernel: %s\n", np_cap_name(cap),
+					      plan->why);
 			errno = ENOTSUP;
 			return NULL;
 		}
@@ -286,8 +286,8 @@ void *object_load(struct np_daemon *d, const struct np_object *o, const struct s
 	if (cap < 0)
 		;	/* said once already */
 	else if (plan->lost)
-		pr_warn("%s: degraded on this kernel: %s\n", np_cap_name(cap), plan->why);
-	else
-		pr_info("%s: on this kernel %s\n", np_cap_name(cap), plan->why);
+		cap_say_later("%s: degraded on this kernel: %s\n", np_cap_name(cap), plan->why);
+	else if (plan->why[0])
+		cap_say_later("%s: on this kernel %s\n", np_cap_name(cap), plan->why);
 	return skel;
 }
