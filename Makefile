@@ -137,8 +137,9 @@ MANDIR     := $(PREFIX)/share/man
 DOCDIR     := $(PREFIX)/share/doc/netprof
 BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
-# netprofd's capabilities in its unit: the narrowest set that runs it all
-NETPROFD_CAPS := CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYS_ADMIN CAP_DAC_READ_SEARCH CAP_SYSLOG
+# netprofd's capabilities in its unit: the narrowest set that runs it all in
+# the host's namespace (--netns adds CAP_SYS_ADMIN: docs/install.md)
+NETPROFD_CAPS := CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYS_RESOURCE CAP_SYSLOG
 
 # man pages from the programs' own --help (docs/man.py): they cannot disagree
 $(OUTPUT)/man/netprof.8: docs/man.py $(OUTPUT)/netprofd $(OUTPUT)/netprof

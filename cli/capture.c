@@ -51,6 +51,8 @@ static const char capture_usage[] =
 "  -F, --format FMT    pcap or pcapng (default: pcapng if FILE ends in .pcapng)\n"
 "  -c, --count N       stop after N packets\n"
 "  -s, --snaplen N     bytes kept per packet (default 262144)\n"
+"      --file-mode M   FILE's permissions, in octal (default 0600: packets\n"
+"                      hold payloads; 0644 to share it)\n"
 "  -h, --help          this text\n"
 "\n"
 "Ctrl-C stops; the counts of packets written and lost go to stderr.\n";
@@ -76,6 +78,7 @@ struct pending {
 
 struct capture {
 	struct pcap_out		*out;
+	unsigned int		file_mode;	/* of -w FILE */
 	struct pending		*head, **tail;
 	size_t			pending_bytes;
 	struct iface		ifs[MAX_IFACES];
@@ -99,6 +102,8 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+enum { OPT_FILE_MODE = 256 };
+
 static const struct option capture_opts[] = {
 	{ "interface", required_argument, NULL, 'i' },
 	{ "netns",     required_argument, NULL, 'N' },
@@ -106,6 +111,7 @@ static const struct option capture_opts[] = {
 	{ "format",    required_argument, NULL, 'F' },
 	{ "count",     required_argument, NULL, 'c' },
 	{ "snaplen",   required_argument, NULL, 's' },
+	{ "file-mode", required_argument, NULL, OPT_FILE_MODE },
 	{ "help",      no_argument,       NULL, 'h' },
 	{}
 };
@@ -484,7 +490,8 @@ static int ends_with(const char *s, const char *suffix)
 
 int do_capture(int argc, char **argv)
 {
-	struct capture c = { .snaplen = 262144, .socks_fd = -1, .closed_fd = -1, .names_fd = -1 };
+	struct capture c = { .snaplen = 262144, .socks_fd = -1, .closed_fd = -1, .names_fd = -1,
+			     .file_mode = 0600 };
 	const char *ifnames[MAX_IFACES], *netns = NULL, *file = NULL, *fmt = NULL;
 	int nif = 0, opt, i, err = 1, map_fd = -1, prog_fd[2] = { -1, -1 };
 	char ring_name[16];
@@ -532,6 +539,20 @@ int do_capture(int argc, char **argv)
 			}
 			c.count = v;
 			break;
+		case OPT_FILE_MODE: {
+			char *end;
+			unsigned long m;
+
+			errno = 0;
+			m = strtoul(optarg, &end, 8);
+			if (errno || end == optarg || *end || optarg[0] == '-' || m > 0666) {
+				pr_err("--file-mode '%s': give octal permissions up to 0666 (e.g. 0600, 0640)",
+				       optarg);
+				return 2;
+			}
+			c.file_mode = m;
+			break;
+		}
 		case 's':
 			if (parse_u64(optarg, &v) || v < 64 || v > 262144) {
 				pr_err("-s '%s': give a snap length from 64 to 262144 bytes", optarg);
@@ -604,7 +625,7 @@ int do_capture(int argc, char **argv)
 			goto out;
 		}
 	}
-	c.out = pcap_out__open(file, c.pcapng, c.snaplen, msg, sizeof(msg));
+	c.out = pcap_out__open(file, c.pcapng, c.snaplen, c.file_mode, msg, sizeof(msg));
 	if (!c.out) {
 		pr_err("cannot write %s (check that its directory exists and is writable)", msg);
 		goto out;

@@ -7,6 +7,7 @@
  * timer, and the modules' events (rtnetlink per namespace, the metrics
  * endpoint...).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/utsname.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -97,6 +99,21 @@ static int show_help(struct np_daemon *d, const char *arg)
 	return 1;
 }
 
+/*
+ * Whether BPF memory is charged to the cgroup (5.11 on) rather than to
+ * RLIMIT_MEMLOCK, which only CAP_SYS_RESOURCE may raise (libbpf raises it
+ * where it must).
+ */
+static int memlock_needed(void)
+{
+	struct utsname u;
+	unsigned int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return 0;
+	return major < 5 || (major == 5 && minor < 11);
+}
+
 /* Name the capabilities that are missing, so the user can grant exactly those. */
 static int check_caps(int need_netns)
 {
@@ -107,8 +124,9 @@ static int check_caps(int need_netns)
 		{ CAP_NET_ADMIN, "CAP_NET_ADMIN" },
 		{ CAP_PERFMON, "CAP_PERFMON" },
 		{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN" },
+		{ CAP_SYS_RESOURCE, "CAP_SYS_RESOURCE" },
 	};
-	char missing[128] = "";
+	char missing[128] = "", setcap[128] = "";
 	unsigned int i;
 
 	if (syscall(SYS_capget, &hdr, data))
@@ -116,18 +134,27 @@ static int check_caps(int need_netns)
 	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
 		int c = caps[i].cap;
 		int have = data[c / 32].effective & (1U << (c % 32));
+		char *p;
 
-		/* CAP_SYS_ADMIN: setns into --netns and mounting bpffs */
-		if (c == CAP_SYS_ADMIN && !need_netns && !pins_is_bpffs("/sys/fs/bpf"))
+		/* CAP_SYS_ADMIN: setns into --netns, and mounting bpffs where it is not */
+		if (c == CAP_SYS_ADMIN && !need_netns && pins_is_bpffs("/sys/fs/bpf") == 0)
+			continue;
+		/* CAP_SYS_RESOURCE: RLIMIT_MEMLOCK for BPF maps, before 5.11 */
+		if (c == CAP_SYS_RESOURCE && !memlock_needed())
 			continue;
 		if (!have) {
 			strcat(missing, missing[0] ? ", " : "");
 			strcat(missing, caps[i].name);
+			strcat(setcap, setcap[0] ? "," : "");
+			p = setcap + strlen(setcap);
+			strcat(setcap, caps[i].name);
+			for (; *p; p++)
+				*p = tolower((unsigned char)*p);
 		}
 	}
 	if (missing[0]) {
 		pr_err("missing capabilities %s: run as root, or grant them (e.g. setcap %s+ep netprofd; docs/install.md)",
-		       missing, "cap_bpf,cap_net_admin,cap_perfmon,cap_sys_admin,cap_dac_read_search,cap_syslog");
+		       missing, setcap);
 		return -EPERM;
 	}
 	return 0;

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +53,26 @@ static int block(struct pcap_out *o, uint32_t type, const void *body, size_t len
 	return 0;
 }
 
-struct pcap_out *pcap_out__open(const char *path, int pcapng, uint32_t snaplen, char *err,
-				size_t errlen)
+/* path "-": stdout; else made (or emptied) with permissions mode, no symlink followed */
+static FILE *out_file(const char *path, unsigned int mode)
+{
+	FILE *f;
+	int fd;
+
+	if (!strcmp(path, "-"))
+		return stdout;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return NULL;
+	if (fchmod(fd, mode) || !(f = fdopen(fd, "wb"))) {	/* an existing file keeps no wider mode */
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
+struct pcap_out *pcap_out__open(const char *path, int pcapng, uint32_t snaplen, unsigned int mode,
+				char *err, size_t errlen)
 {
 	struct pcap_out *o = calloc(1, sizeof(*o));
 	uint8_t shb[64];
@@ -69,9 +90,14 @@ struct pcap_out *pcap_out__open(const char *path, int pcapng, uint32_t snaplen, 
 	if (!pcapng) {
 		o->dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, snaplen,
 							       PCAP_TSTAMP_PRECISION_NANO);
-		o->dumper = o->dead ? pcap_dump_open(o->dead, path) : NULL;
+		FILE *f = o->dead ? out_file(path, mode) : NULL;
+
+		o->dumper = f ? pcap_dump_fopen(o->dead, f) : NULL;
 		if (!o->dumper) {
-			snprintf(err, errlen, "%s", o->dead ? pcap_geterr(o->dead) : "libpcap failed");
+			if (f && f != stdout)
+				fclose(f);
+			snprintf(err, errlen, "%s: %s", path, !o->dead ? "libpcap failed" :
+				 f ? pcap_geterr(o->dead) : strerror(errno));
 			if (o->dead)
 				pcap_close(o->dead);
 			free(o);
@@ -79,7 +105,7 @@ struct pcap_out *pcap_out__open(const char *path, int pcapng, uint32_t snaplen, 
 		}
 		return o;
 	}
-	o->f = strcmp(path, "-") ? fopen(path, "wb") : stdout;
+	o->f = out_file(path, mode);
 	if (!o->f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		free(o);

@@ -14,7 +14,8 @@
 struct pcap_out;
 
 /* path "-": stdout. NULL with err set on failure. */
-struct pcap_out *pcap_out__open(const char *path, int pcapng, uint32_t snaplen, char *err,
+struct pcap_out *pcap_out__open(const char *path, int pcapng, uint32_t snaplen, unsigned int mode,
+				char *err,
 				size_t errlen);
 /* An interface (pcapng: an IDB); returns its id for write. */
 int pcap_out__add_iface(struct pcap_out *o, const char *name, const char *descr);

@@ -148,6 +148,8 @@ test_cli_bad_input() {
 	# capture
 	expect_error 2 "give the file to write with -w" "$NETPROF" capture -i lo || return 1
 	expect_error nz "filter 'tcp port': .*syntax error" "$NETPROF" capture --netns "$P-e" -w "$WORK/x.pcap" tcp port || return 1
+	expect_error 2 "file-mode '999': give octal permissions" \
+		"$NETPROF" capture --netns "$P-e" --file-mode 999 -w "$WORK/x.pcap" || return 1
 	expect_error nz "network namespace '$P-nope' not found" "$NETPROF" capture --netns "$P-nope" -w "$WORK/x.pcap" || return 1
 	expect_error nz "interface 'nosuch0' not found in namespace $P-e" "$NETPROF" capture --netns "$P-e" -i nosuch0 -w "$WORK/x.pcap" || return 1
 	expect_error 2 "s '10': give a snap length" "$NETPROF" capture -s 10 -w "$WORK/x.pcap" || return 1

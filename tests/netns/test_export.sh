@@ -289,7 +289,7 @@ test_capture() {
 	cap_pid=$!
 	PIDS+=("$cap_pid")
 	wait_log "$WORK/cap.log" 'capturing on' "$cap_pid" "netprof capture" || return 1
-	"$NETPROF" capture --netns "$P-a" -i a1 -F pcap -c 20 -s 96 -w "$WORK/np-redis.pcap" \
+	"$NETPROF" capture --netns "$P-a" -i a1 -F pcap -c 20 -s 96 --file-mode 0640 -w "$WORK/np-redis.pcap" \
 		2>"$WORK/cap2.log" &
 	PIDS+=("$!")
 	wait_log "$WORK/cap2.log" 'capturing on' "$!" "netprof capture -c" || return 1
@@ -298,6 +298,9 @@ test_capture() {
 	kill -INT "$cap_pid"
 	wait "$cap_pid" || { cat "$WORK/cap.log" >&2; fail "netprof capture failed"; return 1; }
 	stop_capture
+	# payloads: the file is its owner's alone unless asked otherwise
+	[ "$(stat -c %a "$WORK/np.pcapng")" = 600 ] && [ "$(stat -c %a "$WORK/np-redis.pcap")" = 640 ] ||
+		{ fail "capture files' modes: $(stat -c '%n %a' "$WORK/np.pcapng" "$WORK/np-redis.pcap")"; return 1; }
 	grep -q " 0 lost" "$WORK/cap.log" || { cat "$WORK/cap.log" >&2; fail "packets lost"; return 1; }
 	tcpdump -n -r "$WORK/tcpdump.pcap" 'tcp port 8000' 2>/dev/null | wc -l >"$WORK/n.tcpdump"
 	tcpdump -n -r "$WORK/np.pcapng" 2>/dev/null | wc -l >"$WORK/n.np" ||
