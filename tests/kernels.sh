@@ -14,7 +14,8 @@
 # quick (socket owners on both ends, 1,000 short connections, in
 # namespaces), smoke (flows against a capture, socket owners, the service
 # map, the profiler's hot functions by connection), replay (netprof replay
-# of five captures against tshark), full (every suite of tests/run.sh).
+# of five captures against tshark), full (every suite of tests/run.sh),
+# netns:FILE:TEST+TEST (those tests of tests/netns/FILE, to look at one).
 # Default: probe,unit,quick. NAMES: from tests/kernels/kernels.list, and host.
 # The host kernel is the matrix's last row, run here directly. Each suite's
 # "N passed, N failed, N skipped" is summed; the closing line is the total.
@@ -166,6 +167,7 @@ for row in "${rows[@]}"; do
 	name=${row%% *}
 	kdir=$OUT/${row#* }
 	for s in ${SUITES//,/ }; do
+		s=${s//:/-}	# netns:FILE:TESTS logs as netns-FILE-TESTS
 		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$kdir/$s.log" 2>/dev/null | tail -1)
 		if [ -z "$line" ]; then
 			echo "FAIL $name $s: no result (the guest did not finish; $kdir/console.log)"

@@ -53,6 +53,10 @@ for s in ${NP_SUITES//,/ }; do
 	# (frames under 3.5 KB: longer ones need 5.18's multi-buffer test runs)
 	replay) suite replay python3 tests/replay/vs_tshark.py .output/netprof "$NETPROF_PCAPS" \
 		pcpp-ipv6-frag.pcap,ndpi-dns_fragmented.pcap,ndpi-6in4tunnel.pcap,tcpdump-ssh.pcap,pcpp-tcp-reassembly.pcap ;;
+	# one file's tests, to look at a failure: netns:test_export.sh:test_ipfix+test_capture
+	netns:*)
+		t=${s#netns:}
+		suite "${s//:/-}" env TESTS="$(echo "${t#*:}" | tr + ' ')" bash "tests/netns/${t%%:*}" ;;
 	# every suite of make check but the matrix itself (no qemu in qemu)
 	full) SUITE_TIMEOUT=3300 suite full env NETPROF_KERNELS=none bash tests/run.sh ;;
 	*) echo "0 passed, 1 failed" >"$NP_OUT/$s.log"; echo "unknown suite $s" ;;
