@@ -39,19 +39,25 @@ HDRS       := $(wildcard lib/*.h maps/*.h daemon/*.h cli/*.h)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_*.c))
 TEST_TOOLS := $(OUTPUT)/tests/delaybridge $(OUTPUT)/tests/hotwork
 BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(filter-out %.bpf.c,$(wildcard bench/*.c)))
+# fuzz harnesses (tests/fuzz): libFuzzer builds for `make fuzz`; the same with
+# ASan and UBSan over their seed corpora in `make check` (FUZZ_STANDALONE)
+FUZZERS    := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REGRESS := $(patsubst %,$(OUTPUT)/fuzz/regress_%,$(FUZZERS))
+FUZZ_SECONDS ?= 60
+SAN_FLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-.PHONY: install uninstall all deps demo check check-kernels test-unit test-netns bench clean
+.PHONY: install uninstall all deps demo check check-kernels test-unit test-netns bench fuzz clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
 BENCH_BPF  := $(patsubst bench/%.bpf.c,$(OUTPUT)/bench/%.bpf.o,$(wildcard bench/*.bpf.c))
 
-all: $(OUTPUT)/netprofd $(OUTPUT)/netprof $(UNIT_TESTS) $(TEST_TOOLS) $(BENCH_BINS) $(BENCH_BPF)
+all: $(OUTPUT)/netprofd $(OUTPUT)/netprof $(UNIT_TESTS) $(TEST_TOOLS) $(BENCH_BINS) $(BENCH_BPF) $(FUZZ_REGRESS)
 
 deps:
 	$(Q)./tests/deps.sh debian-packages.txt
 
-$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/daemon $(OUTPUT)/cli $(OUTPUT)/tests $(OUTPUT)/bench:
+$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/daemon $(OUTPUT)/cli $(OUTPUT)/tests $(OUTPUT)/bench $(OUTPUT)/fuzz:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
@@ -94,9 +100,29 @@ $(OUTPUT)/netprof: $(CLI_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $^ $(LIBS) -o $@
 
-$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/test.h $(LIB_OBJS) $(HDRS) $(SKELS) | $(OUTPUT)/tests
+# unit tests with UBSan over the library (its sources built in): undefined
+# behaviour ends the test
+$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/test.h $(LIB_SRCS) $(HDRS) $(SKELS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(USER_CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LIBS) -o $@
+	$(Q)$(CC) $(USER_CFLAGS) -fsanitize=undefined -fno-sanitize-recover=undefined -Itests/unit \
+		$< $(LIB_SRCS) $(LIBS) -o $@
+
+# the library built into each harness, sanitized (its own objects: no -fPIE mix)
+$(OUTPUT)/fuzz/regress_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_SRCS) $(HDRS) $(SKELS) | $(OUTPUT)/fuzz
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(SAN_FLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -DFUZZ_STANDALONE $(INCLUDES) \
+		$< $(LIB_SRCS) $(LIBS) -o $@
+
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_SRCS) $(HDRS) $(SKELS) | $(OUTPUT)/fuzz
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(SAN_FLAGS) -fsanitize=fuzzer $(WARNINGS) -std=gnu11 -D_GNU_SOURCE $(INCLUDES) \
+		$< $(LIB_SRCS) $(LIBS) -o $@
+
+# `make fuzz [FUZZ_SECONDS=60]`: each harness for that long from its seeds
+# (tests/fuzz/seeds; captures from ../shared/pcaps; an ELF of the tests);
+# what it finds lands in $(OUTPUT)/fuzz/crash-*: add it to the seeds once fixed
+fuzz: $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZERS)) $(OUTPUT)/tests/hotwork
+	$(Q)./tests/fuzz/run.sh $(OUTPUT) $(FUZZ_SECONDS) $(FUZZERS)
 
 # the profiler's workload: every function a frame, leaves included (clang:
 # gcc 12 drops the frame pointer of leaf functions despite the flag; no

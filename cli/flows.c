@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include "grow.h"
 #include "cli.h"
 #include "filter.h"
 #include "flowtab.h"
@@ -193,7 +194,7 @@ static void sort_top(struct row *rows, size_t n, size_t top)
 	size_t i;
 
 	if (!top || top * 4 >= n) {
-		qsort(rows, n, sizeof(*rows), cmp_rows);
+		sort_n(rows, n, sizeof(*rows), cmp_rows);
 		return;
 	}
 	for (i = top / 2 + 1; i-- > 0;)
@@ -204,7 +205,7 @@ static void sort_top(struct row *rows, size_t n, size_t top)
 			sift_down(rows, top, 0);
 		}
 	}
-	qsort(rows, top, sizeof(*rows), cmp_rows);
+	sort_n(rows, top, sizeof(*rows), cmp_rows);
 }
 
 /* Shorten s to width with a middle ellipsis so both ends stay readable. */
@@ -426,7 +427,7 @@ static int build_index(struct snapshot *s)
 		return -ENOMEM;
 	for (i = 0; i < s->ft.n; i++)
 		s->index[i] = &s->ft.v[i];
-	qsort(s->index, s->ft.n, sizeof(*s->index), cmp_identity);
+	sort_n(s->index, s->ft.n, sizeof(*s->index), cmp_identity);
 	return 0;
 }
 

@@ -237,7 +237,7 @@ static void merge_rows(struct rows *t)
 	size_t i, o = 0;
 	int b;
 
-	qsort(t->v, t->n, sizeof(t->v[0]), cmp_key);
+	sort_n(t->v, t->n, sizeof(t->v[0]), cmp_key);
 	for (i = 0; i < t->n; i++) {
 		if (o && !memcmp(&t->v[o - 1].key, &t->v[i].key, sizeof(t->v[i].key))) {
 			hist_merge(t->v[o - 1].st, t->v[i].st);
@@ -515,7 +515,7 @@ int do_latency(int argc, char **argv)
 		pr_err("cannot read the pinned latency and socket tables: %s", strerror(errno));
 		goto out;
 	}
-	qsort(st.v, st.n, sizeof(st.v[0]), cmp_cookie);
+	sort_n(st.v, st.n, sizeof(st.v[0]), cmp_cookie);
 	for (i = 0; i < lr.n; i++) {
 		struct sock_entry key = { .cookie = lr.v[i].cookie }, *e;
 		struct lat_row *w;
@@ -552,7 +552,7 @@ int do_latency(int argc, char **argv)
 	}
 	for (i = 0; i < t.n; i++)
 		row_finish(&t.v[i]);
-	qsort(t.v, t.n, sizeof(t.v[0]), cmp_total);
+	sort_n(t.v, t.n, sizeof(t.v[0]), cmp_total);
 	if (hist >= 0)
 		print_hist(&t, hist, json);
 	else if (json)

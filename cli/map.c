@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
+#include "grow.h"
 #include "cli.h"
 #include "flow.h"
 #include "format.h"
@@ -427,7 +428,7 @@ int do_map(int argc, char **argv)
 			sel[n++] = m.edges[i];
 	g_map = &m;
 	g_msort = o.sort;
-	qsort(sel, n, sizeof(*sel), cmp_edges);
+	sort_n(sel, n, sizeof(*sel), cmp_edges);
 	if (o.limit && (size_t)o.limit < n)
 		n = o.limit;
 	err = 0;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include "grow.h"
 #include "cli.h"
 #include "cgroup.h"
 #include "filter.h"
@@ -108,7 +109,7 @@ static int edges_load(struct profile_ctx *c)
 		socktab_append_closed(cfd, 0, &c->socks);
 		close(cfd);
 	}
-	qsort(c->socks.v, c->socks.n, sizeof(*c->socks.v), by_cookie);
+	sort_n(c->socks.v, c->socks.n, sizeof(*c->socks.v), by_cookie);
 	c->ix = sock_index__new(&c->socks);
 	for (size_t i = 0; i < c->socks.n; i++) {
 		unsigned int j;

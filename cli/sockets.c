@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include "grow.h"
 #include "cli.h"
 #include "filter.h"
 #include "flow.h"
@@ -266,7 +267,7 @@ static int show(const struct sockets_opts *o, int socks_fd, int closed_fd, uint6
 		if (selected(o, &st.v[i].r, cc))
 			st.v[n++] = st.v[i];
 	g_ssort = o->sort;
-	qsort(st.v, n, sizeof(*st.v), cmp_socks);
+	sort_n(st.v, n, sizeof(*st.v), cmp_socks);
 	shown = o->limit && (size_t)o->limit < n ? (size_t)o->limit : n;
 	if (g.json)
 		jw = jw_new(stdout, 0);

@@ -269,7 +269,7 @@ static void finish(struct rows *r, double cpu_secs, double hz, double secs)
 		r->v[i].tx_rate = secs > 0 ? r->v[i].tx / secs : 0;
 		r->v[i].rx_rate = secs > 0 ? r->v[i].rx / secs : 0;
 	}
-	qsort(r->v, r->n, sizeof(*r->v), row_cmp);
+	sort_n(r->v, r->n, sizeof(*r->v), row_cmp);
 }
 
 static void print_rows(struct json_writer *jw, const char *name, const struct rows *r, long limit,

@@ -55,6 +55,7 @@
 #include "promtext.h"
 #include "captab.h"
 #include "grow.h"
+#include "httpreq.h"
 
 #define MAX_CONNS		256
 #define REQ_MAX			4096
@@ -341,7 +342,7 @@ static void write_edges(struct np_daemon *d, FILE *f)
 		v[i].server = sm.nodes[sm.edges[i].server].name;
 		v[i].e = sm.edges[i];
 	}
-	qsort(v, sm.nedges, sizeof(*v), cmp_medge);
+	sort_n(v, sm.nedges, sizeof(*v), cmp_medge);
 	for (i = 0; i < sm.nedges; i++) {
 		if (n && !cmp_medge(&v[n - 1], &v[i]))
 			edge_merge(&v[n - 1].e, &v[i].e);
@@ -428,7 +429,8 @@ static void write_interfaces(struct np_daemon *d, FILE *f, const struct flow_tab
 	cur = calloc(n + ft->n + 1, sizeof(*cur));
 	if (!cur)
 		return;
-	memcpy(cur, m->ended, n * sizeof(*cur));
+	if (n)	/* m->ended is NULL until the first */
+		memcpy(cur, m->ended, n * sizeof(*cur));
 	for (i = 0; i < ft->n; i++) {
 		const struct flow_entry *e = &ft->v[i];
 		struct iface_total *t = iface_find(cur, n, e->key.netns_ino, e->key.ifindex);
@@ -620,41 +622,41 @@ static void respond(struct np_daemon *d, struct mconn *c, const char *status, co
 	}
 }
 
-static void handle_request(struct np_daemon *d, struct mconn *c)
+static void handle_request(struct np_daemon *d, struct mconn *c, enum http_verdict v, int head)
 {
-	char method[16], path[256];
 	size_t len;
 	char *body;
 
-	/* bytes, not a C string: a NUL would hide the rest from sscanf */
-	if (memchr(c->req, 0, c->req_len) || sscanf(c->req, "%15s %255s", method, path) != 2) {
-		respond(d, c, "400 Bad Request", "text/plain", strdup("bad request\n"), 12);
-		return;
-	}
-	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-		respond(d, c, "405 Method Not Allowed", "text/plain", strdup("GET only\n"), 9);
-		return;
-	}
-	if (!strcmp(path, "/metrics") || !strncmp(path, "/metrics?", 9)) {
+	switch (v) {
+	case HTTP_METRICS:
 		body = render(d, &len);
 		if (!body) {
 			respond(d, c, "500 Internal Server Error", "text/plain", strdup("out of memory\n"), 14);
 			return;
 		}
-		if (!strcmp(method, "HEAD"))
-			len = 0;
-		respond(d, c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body, len);
-	} else if (!strcmp(path, "/")) {
+		respond(d, c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body, head ? 0 : len);
+		return;
+	case HTTP_INDEX:
 		body = strdup("<html><body><a href=\"/metrics\">netprofd metrics</a></body></html>\n");
 		respond(d, c, "200 OK", "text/html", body, body ? strlen(body) : 0);
-	} else {
+		return;
+	case HTTP_NOT_FOUND:
 		respond(d, c, "404 Not Found", "text/plain", strdup("not found: try /metrics\n"), 24);
+		return;
+	case HTTP_METHOD:
+		respond(d, c, "405 Method Not Allowed", "text/plain", strdup("GET only\n"), 9);
+		return;
+	default:
+		respond(d, c, "400 Bad Request", "text/plain", strdup("bad request\n"), 12);
+		return;
 	}
 }
 
 static void conn_read(struct np_daemon *d, struct mconn *c)
 {
 	ssize_t n = read(c->fd, c->req + c->req_len, REQ_MAX - 1 - c->req_len);
+	enum http_verdict v;
+	int head;
 
 	if (n <= 0) {
 		if (n == 0 || (errno != EAGAIN && errno != EINTR))
@@ -662,9 +664,9 @@ static void conn_read(struct np_daemon *d, struct mconn *c)
 		return;
 	}
 	c->req_len += n;
-	c->req[c->req_len] = 0;
-	if (memmem(c->req, c->req_len, "\r\n\r\n", 4) || memmem(c->req, c->req_len, "\n\n", 2))
-		handle_request(d, c);
+	v = http_request(c->req, c->req_len, &head);
+	if (v != HTTP_INCOMPLETE)
+		handle_request(d, c, v, head);
 	else if (c->req_len == REQ_MAX - 1)
 		respond(d, c, "431 Request Header Fields Too Large", "text/plain", NULL, 0);
 }

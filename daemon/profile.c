@@ -407,7 +407,7 @@ static void read_sideband(struct profiler *p)
 		}
 		tails[c] = tail;
 	}
-	qsort(p->recs, p->nrecs, sizeof(*p->recs), rec_cmp);
+	sort_n(p->recs, p->nrecs, sizeof(*p->recs), rec_cmp);
 	for (i = 0; i < p->nrecs; i++) {
 		apply_record(p, p->recs[i].h, p->recs[i].time);
 		free(p->recs[i].h);

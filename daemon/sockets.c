@@ -454,7 +454,7 @@ static void name_cgroup(struct np_daemon *d, uint64_t id, uint64_t now)
 	if (ARRAY_GROW(named_ids, cap_named, n_named + 1, 64))
 		return;
 	named_ids[n_named++] = id;
-	qsort(named_ids, n_named, sizeof(*named_ids), cmp_u64);
+	sort_n(named_ids, n_named, sizeof(*named_ids), cmp_u64);
 }
 
 /*

@@ -162,7 +162,7 @@ static void emit(struct svg_ctx *c, struct fnode *n, uint64_t start, unsigned in
 			(unsigned long long)n->count, c->unit, x, y, w, FG_FRAME_H - 1, x + 3,
 			y + FG_FRAME_H - 5);
 	}
-	qsort(n->kids, n->nkids, sizeof(*n->kids), by_name);
+	sort_n(n->kids, n->nkids, sizeof(*n->kids), by_name);
 	for (i = 0; i < n->nkids; i++) {
 		emit(c, n->kids[i], off, depth + 1);
 		off += n->kids[i]->count;

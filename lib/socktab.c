@@ -254,7 +254,7 @@ struct sock_index *sock_index__new(const struct sock_table *st)
 	}
 	for (i = 0; i < st->n; i++)
 		ix->v[ix->n++] = &st->v[i].r;
-	qsort(ix->v, ix->n, sizeof(*ix->v), cmp_index);
+	sort_n(ix->v, ix->n, sizeof(*ix->v), cmp_index);
 	return ix;
 }
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "strcount.h"
 
 static uint64_t hash(const char *s, size_t len)
@@ -78,7 +79,7 @@ struct strcount_entry *strcount_sorted(struct strcount *sc)
 			sc->v[j++] = sc->v[i];
 	for (i = j; i < sc->cap; i++)
 		sc->v[i] = (struct strcount_entry){};
-	qsort(sc->v, j, sizeof(*sc->v), by_count);
+	sort_n(sc->v, j, sizeof(*sc->v), by_count);
 	sc->sorted = 1;
 	return sc->v;
 }

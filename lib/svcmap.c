@@ -146,7 +146,7 @@ static void merge_halves(struct halves *h)
 {
 	size_t i, n = 0;
 
-	qsort(h->v, h->n, sizeof(*h->v), cmp_key);
+	sort_n(h->v, h->n, sizeof(*h->v), cmp_key);
 	for (i = 0; i < h->n; i++) {
 		if (n && !memcmp(&h->v[n - 1].k, &h->v[i].k, sizeof(h->v[i].k))) {
 			agg_sum(&h->v[n - 1].a, &h->v[i].a);
@@ -434,7 +434,7 @@ int svcmap_build(int agg_fd, int socks_fd, int names_fd, uint64_t now, struct sv
 		if (h.v[i].k.role == ROLE_SERVER)
 			srv[nsrv++] = &h.v[i];
 	}
-	qsort(srv, nsrv, sizeof(*srv), cmp_server);
+	sort_n(srv, nsrv, sizeof(*srv), cmp_server);
 
 	/* client halves: to the local service at that address and port, else the endpoint */
 	for (i = 0; i < h.n; i++) {
@@ -472,7 +472,7 @@ int svcmap_build(int agg_fd, int socks_fd, int names_fd, uint64_t now, struct sv
 		cv[nc++] = (struct contrib){ client, srv[i]->node, srv[i], 1, 1 };
 	}
 
-	qsort(cv, nc, sizeof(*cv), cmp_contrib);
+	sort_n(cv, nc, sizeof(*cv), cmp_contrib);
 	m->edges = calloc(nc ? nc : 1, sizeof(*m->edges));
 	if (!m->edges) {
 		err = -ENOMEM;

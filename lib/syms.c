@@ -58,7 +58,7 @@ static void symtab_finish(struct symtab *t)
 {
 	size_t i, j = 0;
 
-	qsort(t->v, t->n, sizeof(*t->v), sym_cmp);
+	sort_n(t->v, t->n, sizeof(*t->v), sym_cmp);
 	for (i = 0; i < t->n; i++)	/* one symbol per address */
 		if (!j || t->v[j - 1].addr != t->v[i].addr)
 			t->v[j++] = t->v[i];

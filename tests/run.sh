@@ -39,6 +39,8 @@ suite() {
 	rm -f "$log"
 }
 
+# the library's parsers under ASan and UBSan, over the fuzz harnesses' seeds
+suite "fuzz seeds: ASan and UBSan" bash tests/fuzz/regress.sh .output
 suite "unit: datapath under BPF_PROG_TEST_RUN" ./.output/tests/test_datapath
 # the programs kernels such as 5.10 get instead (bpf/flow.bpf.c *_compat)
 suite "unit: the compat datapath" env NETPROF_TEST_COMPAT=1 ./.output/tests/test_datapath
