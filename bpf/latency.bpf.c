@@ -235,6 +235,7 @@ static __always_inline void budget_refill(struct lat_cpu *c)
 	}
 }
 
+#define TCPHDR_FIN_	0x01
 #define ETH_P_IP_	0x0800
 #define ETH_P_IPV6_	0x86DD
 
@@ -285,6 +286,13 @@ int BPF_PROG(lat_rx_tcp, struct sock *sk, const struct sk_buff *skb)
 
 	if (!c)
 		return 0;
+	/*
+	 * end_seq counts a FIN, which no read returns: the data ends before
+	 * it (a FIN's own mark would be popped only where a read of 0 bytes,
+	 * at the end of the stream, pops marks: the fexit fallback)
+	 */
+	if (cb->tcp_flags & TCPHDR_FIN_)
+		end--;
 	if (end != seq) {
 		budget_refill(c);
 		if (c->mark_budget)

@@ -78,13 +78,15 @@ test_qdisc_tbf() {
 	need_cap sockets && need_cap latency "stage" || return 1
 	start_bg "$P-s" socat -u TCP-LISTEN:7000,reuseaddr OPEN:/dev/null
 	wait_port "$P-s" 7000 || return 1
-	( for i in $(seq 60); do
-		ip netns exec "$P-c" tc -s -j qdisc show dev eth0; echo; sleep 0.05
-	  done >"$WORK/backlog.jsonl" ) &
-	local sampler=$!
 	in_cg "$P-c" python3 "$ROOT/tests/lib/tcpwork.py" pour 10.220.0.2 7000 3 "$NETPROF" \
-		>"$WORK/client.json" || return 1
-	wait "$sampler"
+		>"$WORK/client.json" &
+	local client=$!
+	# the backlog every 50 ms while the client pours (fewer where tc is
+	# slow to start: a kernel in qemu)
+	while kill -0 "$client" 2>/dev/null; do
+		ip netns exec "$P-c" tc -s -j qdisc show dev eth0; echo; sleep 0.05
+	done >"$WORK/backlog.jsonl"
+	wait "$client" || return 1
 	python3 - "$WORK/backlog.jsonl" "$WORK/client.json" <<PY
 import json, sys
 $STAGES_PY
@@ -94,7 +96,7 @@ for line in open(sys.argv[1]):
         q = [x for x in json.loads(line) if x["kind"] == "tbf"][0]
         backlogs.append(q["backlog"])
 busy = [b for b in backlogs if b > 0]
-assert len(busy) >= 10, f"the qdisc never queued: {backlogs}"
+assert len(busy) >= 5, f"the qdisc never queued: {backlogs}"
 truth = sum(busy) / len(busy) / (10e6 / 8) * 1e9      # Little: bytes / (bytes/s), in ns
 c = json.load(open(sys.argv[2]))
 rows = c["latency"]["connections"]
