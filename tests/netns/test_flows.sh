@@ -314,8 +314,17 @@ for wave in range(10):
 # a frame: Ethernet 14 + IPv4 20 + UDP 8 + 100
 print(json.dumps({"packets": sent, "bytes": sent * 142}))' >"$WORK/sent.json" || return 1
 	sleep 0.7	# every flow idle and swept; the last waves still shown, older ones pruned
-	"$NETPROF" flows --json -n 0 >"$WORK/flows.json" && "$NETPROF" status --json >"$WORK/status.json" ||
-		return 1
+	# one consistent view: no sweep moved or pruned anything between the
+	# two reads (on a slow kernel one may: read again)
+	for i in $(seq 20); do
+		"$NETPROF" status --json >"$WORK/status0.json" &&
+		"$NETPROF" flows --json -n 0 >"$WORK/flows.json" &&
+		"$NETPROF" status --json >"$WORK/status.json" || return 1
+		python3 -c 'import json, sys
+c0, c1 = (json.load(open(f))["counters"] for f in sys.argv[1:])
+sys.exit(any(c0[k] != c1[k] for k in c0 if k.startswith(("ended_flows", "flow_table_full"))))' \
+			"$WORK/status0.json" "$WORK/status.json" && break
+	done
 	ip netns exec "$P-s" nft -j list table netdev np >"$WORK/nft.json" || return 1
 	python3 - "$WORK/sent.json" "$WORK/flows.json" "$WORK/status.json" "$WORK/nft.json" <<'PY'
 import json, sys
