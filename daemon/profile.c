@@ -724,6 +724,7 @@ static void drain_hashed(struct profiler *p, __u32 set, uint64_t now, uint64_t *
 		for (i = 0; i < n; i++) {
 			memset(k, 0, sizeof(*k));
 			k->w = keys[i].w;
+			k->uid = keys[i].uid;	/* whose perf maps it may name frames from */
 			k->nk = stack_get(sfd, keys[i].khash, keys[i].nk, k->kstack, PROF_KSTACK_MAX,
 					  stacks);
 			k->nu = stack_get(sfd, keys[i].uhash, keys[i].nu, k->ustack, PROF_USTACK_MAX,

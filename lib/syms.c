@@ -508,12 +508,18 @@ const char *symcache__perf_map(struct symcache *sc, uint32_t pid, uint32_t uid, 
 	snprintf(path, sizeof(path), "/tmp/perf-%u.map", pid);
 	fd = perf_map_open(uid, path, &st);
 	if (fd < 0) {
-		if (errno == EPERM && !m->refused) {
+		if (errno != EPERM)
+			return symtab_find(&m->t, addr);	/* gone: what we read before */
+		if (!m->refused) {
 			m->refused = 1;
 			pr_warn("profiler: not reading %s: not a regular file of process %u's user (its JIT frames stay [jit])\n",
 				path, pid);
 		}
-		return symtab_find(&m->t, addr);	/* gone: what we read before */
+		/* no longer one we read (replaced, given to another user): forget it */
+		symtab_free(&m->t);
+		m->size = 0;
+		m->mtime = (struct timespec){ 0 };
+		return NULL;
 	}
 	if (m->size != st.st_size || m->mtime.tv_sec != st.st_mtim.tv_sec ||
 	    m->mtime.tv_nsec != st.st_mtim.tv_nsec) {

@@ -56,7 +56,8 @@ for t in tests/netns/test_*.sh; do
 done
 # the profiler as kernels before 5.11 run it (stacks by hash: profile.h)
 suite "netns: test_profile, hashed stacks" env NETPROFD_WITHOUT=profile_sample \
-	TESTS="test_hot_functions_by_connection test_status_counts" bash tests/netns/test_profile.sh
+	TESTS="test_hot_functions_by_connection test_status_counts test_jit_perf_map test_hostile_perf_maps" \
+	bash tests/netns/test_profile.sh
 # the other kernels users run, in qemu: load test, unit tests, a short rig
 # (replay on 5.10 only: the one kernel where it runs the compat program
 # and XDP test runs without a context)
