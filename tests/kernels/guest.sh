@@ -9,6 +9,8 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export NETPROF_PCAPS=${NETPROF_PCAPS:-$NP_ROOT/../shared/pcaps}
 
 if [ -z "${NP_HOST:-}" ]; then
+	# emulated (TCG): the tests stretch what they time (tests/netns/lib.sh SLOW)
+	export NP_SLOW=4
 	mount -t proc proc /proc
 	mount -t sysfs sysfs /sys
 	mountpoint -q /dev || mount -t devtmpfs dev /dev

@@ -7,6 +7,11 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 NETPROF=${NETPROF:-$ROOT/.output/netprof}
 NETPROFD=${NETPROFD:-$ROOT/.output/netprofd}
+# How much slower than this machine the one under test runs: 4 in the kernel
+# matrix's guests (qemu without KVM, tests/kernels/guest.sh). Tests that time
+# the world (how long a load runs, a bound in milliseconds) scale by it;
+# what they compare with ground truth does not change.
+SLOW=${NP_SLOW:-1}
 P=np$$x				# namespace prefix for this run
 PIN=/sys/fs/bpf/netprof-test-$$
 WORK=$(mktemp -d /tmp/netprof-test.XXXXXX)

@@ -197,10 +197,11 @@ assert len(f) == 1 and f[0]["state"] == "idle" and f[0]["packets"] >= 1, f'
 test_watch_rates() {
 	rig || return 1
 	start_netprofd "$WORK/d.log" --netns "$P-c" --netns "$P-s" || return 1
-	ip netns exec "$P-c" iperf3 -c 10.200.0.2 -u -b 8M -l 1000 -t 5 -J >"$WORK/iperf.json" &
+	ip netns exec "$P-c" iperf3 -c 10.200.0.2 -u -b 8M -l 1000 -t $((5 * SLOW)) -J >"$WORK/iperf.json" &
 	local ipf=$!
-	sleep 1
-	timeout -s INT 3.5 "$NETPROF" flows --watch 1 --json -i srv 'udp and port 5201' >"$WORK/watch.json"
+	sleep "$SLOW"
+	timeout -s INT "$(awk "BEGIN { print 3.5 * $SLOW }")" "$NETPROF" flows --watch 1 --json -i srv \
+		'udp and port 5201' >"$WORK/watch.json"
 	wait "$ipf" || return 1
 	python3 - "$WORK/watch.json" "$WORK/iperf.json" <<'PY'
 import json, sys

@@ -139,7 +139,7 @@ print(f"  kernel rtt {rtt / 1e6:.2f} ms; netprof network {net['mean_ns'] / 1e6:.
       f"share {net['share']:.0%}")
 assert abs(net["mean_ns"] - rtt) <= 0.10 * rtt, "network is not the connection's RTT"
 assert net["share"] > 0.9, "the delay is not where most of the time went"
-host_stages_below(row, 1e6)
+host_stages_below(row, 1e6 * $SLOW)
 print("  host stages below 1 ms")
 PY
 }

@@ -92,9 +92,10 @@ test_hot_functions_by_connection() {
 	CGSUB=srv start_bg "$P-s" "$HOTWORK" server 7100 "$WORK/truth.json"
 	local srv=$LAST_PID
 	wait_port "$P-s" 7100 || return 1
-	CGSUB=cli in_cg "$P-c" "$HOTWORK" client 10.230.0.2 7100 3 9 >"$WORK/a.out" &
+	# the clients outlast top's and profile's windows, however slowly those start
+	CGSUB=cli in_cg "$P-c" "$HOTWORK" client 10.230.0.2 7100 3 $((9 * SLOW)) >"$WORK/a.out" &
 	local ca=$!
-	CGSUB=cli in_cg "$P-c" "$HOTWORK" client 10.230.0.2 7100 1 9 >"$WORK/b.out" &
+	CGSUB=cli in_cg "$P-c" "$HOTWORK" client 10.230.0.2 7100 1 $((9 * SLOW)) >"$WORK/b.out" &
 	local cb=$!
 	sleep 1
 	# netprof top alongside, with the server's CPU ticks from /proc around it
@@ -311,7 +312,8 @@ test_in_kernel_filters() {
 	test_cgroup || return 1
 	mkdir -p "$CG/burn"
 	for how in pid cgroup; do
-		sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" burn 2500' sh "$CG/burn" "$HOTWORK" >/dev/null &
+		# burns until killed below: netprofd may take seconds to start (qemu)
+		sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" burn 60000' sh "$CG/burn" "$HOTWORK" >/dev/null &
 		b=$!
 		PIDS+=("$b")
 		if [ "$how" = pid ]; then
@@ -324,6 +326,7 @@ test_in_kernel_filters() {
 		"$NETPROF" status --json >"$WORK/status.json" || return 1
 		stop_netprofd
 		"$NETPROFD" --remove -p "$PIN" >/dev/null 2>&1
+		kill "$b"
 		wait "$b"
 		python3 - "$WORK/all.folded" "$WORK/status.json" "$how" <<'PY' || return 1
 import json, sys
