@@ -203,8 +203,10 @@ test_watch_rates() {
 	timeout -s INT "$(awk "BEGIN { print 3.5 * $SLOW }")" "$NETPROF" flows --watch 1 --json -i srv \
 		'udp and port 5201' >"$WORK/watch.json"
 	wait "$ipf" || return 1
-	python3 - "$WORK/watch.json" "$WORK/iperf.json" <<'PY'
+	# under emulation the sender's pacing is uneven over a 1 s window: SLOW widens the bound
+	python3 - "$WORK/watch.json" "$WORK/iperf.json" "$SLOW" <<'PY'
 import json, sys
+slow = float(sys.argv[3])
 docs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 it = json.load(open(sys.argv[2]))["end"]["sum"]
 datagrams = it["packets"]
@@ -212,7 +214,7 @@ wire_bps = (it["bytes"] + 42 * datagrams) * 8 / it["seconds"]
 rates = [d["flows"][0]["rate_bps"] for d in docs if d["flows"]]
 assert len(rates) >= 2, f"{len(docs)} refreshes"
 for r in rates:
-    assert abs(r - wire_bps) / wire_bps < 0.10, f"watch rate {r:.0f} b/s, iperf3 wire rate {wire_bps:.0f} b/s"
+    assert abs(r - wire_bps) / wire_bps < 0.10 * slow, f"watch rate {r:.0f} b/s, iperf3 wire rate {wire_bps:.0f} b/s"
 print(f"  {len(rates)} refreshes, rates {[round(r / 1e6, 2) for r in rates]} Mb/s, iperf3 {wire_bps / 1e6:.2f} Mb/s")
 PY
 }
