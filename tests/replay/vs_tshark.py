@@ -52,26 +52,27 @@ def main():
     if not names:
         print(f"FAIL replay: no captures in {pcap_dir}")
         failed += 1
-    for name in names:
-        path = os.path.join(pcap_dir, name)
+
+    def replay_one(label, path):
+        """netprof replay of path against tshark: 'ok', 'skip' or 'fail', said in one line"""
         try:
             errors, npairs, nconv = truth.compare(path, netprof_flows(netprof, path))
         except KernelLimit as e:
-            skipped += 1
-            print(f"skip replay {name}: {e}")
-            continue
+            print(f"skip replay {label}: {e}")
+            return "skip"
         except subprocess.CalledProcessError as e:  # a crash is a failure, never a skip
             errors, nconv, npairs = [f"error: {e.cmd[0]}: {e.stderr.strip()[:300]}"], 0, 0
         except Exception as e:
             errors, nconv, npairs = [f"error: {e}"], 0, 0
         if errors:
-            failed += 1
-            print(f"FAIL replay {name}")
+            print(f"FAIL replay {label}")
             for e in errors[:10]:
                 print(f"  {e}")
-        else:
-            passed += 1
-            print(f"ok   replay {name} ({npairs} address pairs, {nconv} tcp/udp directions)")
+            return "fail"
+        print(f"ok   replay {label} ({npairs} address pairs, {nconv} tcp/udp directions)")
+        return "ok"
+
+    results = [replay_one(name, os.path.join(pcap_dir, name)) for name in names]
     # a capture cut short in its last record: replay shows every frame before
     # the damage (as tshark does), says what is wrong in one line, exits 1
     whole = os.path.join(pcap_dir, "tcpdump-ssh.pcap")
@@ -105,22 +106,10 @@ def main():
         with tempfile.TemporaryDirectory() as tmp:
             cut = os.path.join(tmp, "snap96-" + src)
             subprocess.run(["editcap", "-s", "96", whole, cut], check=True, capture_output=True)
-            try:
-                errs, npairs, nconv = truth.compare(cut, netprof_flows(netprof, cut))
-            except KernelLimit as e:
-                skipped += 1
-                print(f"skip replay {src} cut to 96 bytes: {e}")
-                continue
-            except Exception as e:
-                errs, nconv = [f"error: {e}"], 0
-            if errs:
-                failed += 1
-                print(f"FAIL replay {src} cut to 96 bytes")
-                for e in errs[:10]:
-                    print(f"  {e}")
-            else:
-                passed += 1
-                print(f"ok   replay {src} cut to 96 bytes: wire lengths as tshark's ({nconv} tcp/udp directions)")
+            results.append(replay_one(f"{src} cut to 96 bytes (wire lengths)", cut))
+    passed += results.count("ok")
+    failed += results.count("fail")
+    skipped += results.count("skip")
     # -n N selects the top N without sorting everything: same flows, same order
     big = os.path.join(pcap_dir, "pcpp-many-protocols.pcap")
     if os.path.exists(big) and only is None:
