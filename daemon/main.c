@@ -176,10 +176,14 @@ static int prepare_pin_dir(struct np_daemon *d)
 		       strerror(-err));
 		return err;
 	}
-	if (mkdir(d->pin_dir, 0700) && errno != EEXIST) {
-		err = -errno;
-		pr_err("cannot create pin directory %s: %s", d->pin_dir, strerror(-err));
-		return err;
+	if (mkdir(d->pin_dir, 0700)) {
+		if (errno != EEXIST) {
+			err = -errno;
+			pr_err("cannot create pin directory %s: %s", d->pin_dir, strerror(-err));
+			return err;
+		}
+	} else {
+		d->made_pin_dir = 1;
 	}
 	err = pins_is_bpffs(d->pin_dir);
 	if (err) {
@@ -347,7 +351,7 @@ int main(int argc, char **argv)
 	};
 	const struct np_module *m;
 	unsigned int mi;
-	int err;
+	int err, started = 0;
 
 	log_init("netprofd", LOG_INFO);
 	err = options_parse(&d, &cmdline, argc, argv);
@@ -409,6 +413,7 @@ int main(int argc, char **argv)
 	if (err)
 		goto cleanup;
 	daemon_info_write(&d);
+	started = 1;
 	err = run(&d);
 cleanup:
 	/* first the record (its map fd goes with the first namespace's skeleton) */
@@ -428,6 +433,15 @@ cleanup:
 			np_modules[mi]->stop(&d);
 	if (d.epfd >= 0)
 		close(d.epfd);
+	/* a start that failed leaves nothing behind in a directory it made */
+	if (err && !started && d.made_pin_dir) {
+		int level = log_level;
+
+		log_level = LOG_WARN;	/* the error above stays the one line said */
+		if (remove_pinned(&d))
+			pr_warn("could not remove %s: run netprofd --remove -p %s\n", d.pin_dir, d.pin_dir);
+		log_level = level;
+	}
 	close(d.host_netns_fd);
 	free(d.ifnames);
 	free(d.netns_names);

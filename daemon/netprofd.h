@@ -61,6 +61,7 @@ struct np_daemon {
 	int		n_netns;
 	size_t		cap_netns;
 	int		keep;
+	int		made_pin_dir;	/* this start created --pin-dir: a failed start removes it */
 	int		precise_clock;
 	enum xdp_mode	xdp_mode;
 	uint32_t	max_flows;

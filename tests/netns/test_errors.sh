@@ -31,6 +31,8 @@ test_daemon_bad_input() {
 		"$NETPROFD" -p "$PIN" --netns "$P-nope" || return 1
 	expect_error nz "interface 'nosuch0' not found" \
 		"$NETPROFD" -p "$PIN" --netns "$P-e" -i nosuch0 || return 1
+	# a failed start leaves nothing in the pin directory it made
+	[ ! -e "$PIN" ] || { ls -R "$PIN" >&2; fail "the failed start left $PIN behind"; return 1; }
 	expect_error 2 "max-flows 'lots'" "$NETPROFD" --max-flows lots || return 1
 	expect_error 2 "idle-timeout 'soon'" "$NETPROFD" --idle-timeout soon || return 1
 	expect_error 2 "xdp 'fast'" "$NETPROFD" --xdp fast || return 1
