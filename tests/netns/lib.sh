@@ -166,6 +166,9 @@ start_netprofd() {
 	esac
 	# NETPROFD_WITHOUT=P,...: the fallbacks of these programs, as on kernels that refuse them
 	[ -z "${NETPROFD_WITHOUT:-}" ] || extra+=(--without-prog "$NETPROFD_WITHOUT")
+	# emptied first: a log an earlier netprofd wrote says "running" already,
+	# and the wait below could read it before the redirect empties it
+	: >"$log"
 	"$NETPROFD" -p "$PIN" "${extra[@]}" "$@" >"$log" 2>&1 &
 	NETPROFD_PID=$!
 	PIDS+=("$NETPROFD_PID")
