@@ -148,6 +148,15 @@ static int open_shared_maps(struct np_daemon *d, struct flow_bpf *skel)
 }
 
 /* Open every namespace first: a typo fails before anything is attached. */
+/* A --interface found in no followed namespace: said in one line. */
+static int iface_missing(const struct np_daemon *d, const char *name)
+{
+	pr_err("interface '%s' not found%s: check 'ip link'%s", name,
+	       d->n_netns ? " in the given namespaces" : "",
+	       d->n_netns ? " inside them (ip netns exec NS ip link)" : "");
+	return -ENODEV;
+}
+
 /* Whether interface name exists in namespace ns (its fd; -1: netprofd's own). */
 static int iface_exists(const struct np_netns *ns, const char *name)
 {
@@ -185,10 +194,7 @@ static int flows_check(struct np_daemon *d)
 		for (found = 0, ns = d->netns; ns && !found; ns = ns->next)
 			found = iface_exists(ns, d->ifnames[i]);
 		if (!found) {
-			pr_err("interface '%s' not found%s: check 'ip link'%s", d->ifnames[i],
-			       d->n_netns ? " in the given namespaces" : "",
-			       d->n_netns ? " inside them (ip netns exec NS ip link)" : "");
-			return -ENODEV;
+			return iface_missing(d, d->ifnames[i]);
 		}
 	}
 	return 0;
@@ -290,10 +296,7 @@ static int flows_start(struct np_daemon *d)
 			for (struct np_iface *ifc = ns->ifaces; ifc; ifc = ifc->next)
 				found |= !strcmp(ifc->name, d->ifnames[i]);
 		if (!found) {
-			pr_err("interface '%s' not found%s: check 'ip link'%s", d->ifnames[i],
-			       d->n_netns ? " in the given namespaces" : "",
-			       d->n_netns ? " inside them (ip netns exec NS ip link)" : "");
-			return -ENODEV;
+			return iface_missing(d, d->ifnames[i]);
 		}
 	}
 	return 0;
