@@ -503,7 +503,7 @@ static __always_inline void record_closed(__u64 cookie, const struct sock_record
 	if (c->seq && now - c->r.closed_ns < keep_ended_ns) {
 		sstat_add(SSTAT_CLOSED_DROPPED);
 		percpu_add(&sock_stats, SSTAT_CLOSED_DROPPED_BYTES,
-			   c->r.bytes_acked + c->r.bytes_received);
+			   sock_payload_sent(&c->r) + sock_payload_received(&c->r));
 	}
 	c->seq = 0;
 	c->cookie = cookie;

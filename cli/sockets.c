@@ -163,6 +163,8 @@ static void print_sock(struct json_writer *jw, const struct sock_entry *e, uint6
 	jw_u64(jw, "total_retrans", sock_retrans(r));
 	jw_u64(jw, "bytes_acked", r->bytes_acked);
 	jw_u64(jw, "bytes_received", r->bytes_received);
+	jw_u64(jw, "payload_sent", sock_payload_sent(r));
+	jw_u64(jw, "payload_received", sock_payload_received(r));
 	jw_u64(jw, "segs_in", r->segs_in);
 	jw_u64(jw, "segs_out", r->segs_out);
 	jw_u64(jw, "connect_ns", r->connect_ns);
