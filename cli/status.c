@@ -40,13 +40,6 @@ static void json_fill(struct json_writer *jw, const char *name, long entries, ui
 	jw_object_end(jw);
 }
 
-static void attach_str(char *buf, size_t len, uint32_t a)
-{
-	snprintf(buf, len, "%s%s%s%s", a & IFACE_XDP_NATIVE ? "xdp(native) " : "",
-		 a & IFACE_XDP_GENERIC ? "xdp(generic) " : "", a & IFACE_TC_INGRESS ? "tc-ingress " : "",
-		 a & IFACE_TC_EGRESS ? "tc-egress" : "");
-}
-
 static int read_sysctl_int(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -315,7 +308,8 @@ int do_status(int argc, char **argv)
 			       (unsigned long long)sstats[SSTAT_CLOSED]);
 		else
 			printf("sockets:    not tracked (netprofd --no-sockets)\n");
-		printf("interfaces:\n  %-16s %-20s %7s  %s\n", "IFACE", "NETNS", "IFINDEX", "HOOKS");
+		printf("interfaces:\n  %-16s %-20s %7s  %-36s %s\n", "IFACE", "NETNS", "IFINDEX", "HOOKS",
+		       "WHY");
 	}
 	while (bpf_map_get_next_key(ifaces_fd, prev, &next) == 0) {
 		struct iface_info ii;
@@ -324,7 +318,7 @@ int do_status(int argc, char **argv)
 		prev = &key;
 		if (bpf_map_lookup_elem(ifaces_fd, &key, &ii))
 			continue;
-		attach_str(b3, sizeof(b3), ii.attach);
+		fmt_iface_hooks(b3, sizeof(b3), ii.attach);
 		if (jw) {
 			jw_object_start(jw, NULL);
 			jw_str(jw, "ifname", ii.name);
@@ -335,10 +329,13 @@ int do_status(int argc, char **argv)
 			jw_bool(jw, "xdp_generic", !!(ii.attach & IFACE_XDP_GENERIC));
 			jw_bool(jw, "tc_ingress", !!(ii.attach & IFACE_TC_INGRESS));
 			jw_bool(jw, "tc_egress", !!(ii.attach & IFACE_TC_EGRESS));
+			jw_bool(jw, "tcx", !!(ii.attach & IFACE_TCX));
+			jw_str(jw, "hooks", b3);
+			jw_str(jw, "why", iface_why_str(ii.why));
 			jw_object_end(jw);
 		} else {
-			printf("  %-16s %-20s %7u  %s\n", ii.name, ii.netns[0] ? ii.netns : "(own)",
-			       key.ifindex, b3);
+			printf("  %-16s %-20s %7u  %-36s %s\n", ii.name, ii.netns[0] ? ii.netns : "(own)",
+			       key.ifindex, b3, iface_why_str(ii.why));
 		}
 	}
 	if (jw) {

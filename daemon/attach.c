@@ -223,13 +223,37 @@ struct np_iface *iface__find(struct np_netns *ns, int ifindex)
 	return NULL;
 }
 
-static int xdp_link_pin_path(struct np_daemon *d, struct np_netns *ns, int ifindex,
-			     char *buf, size_t len)
+/* links/xdp-INO-IFINDEX, links/tcx-in-INO-IFINDEX, links/tcx-eg-INO-IFINDEX */
+static int link_pin_path(struct np_daemon *d, struct np_netns *ns, const char *what, int ifindex,
+			 char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s/xdp-%u-%d", d->pin_dir, NETPROF_PIN_LINKS,
+	int n = snprintf(buf, len, "%s/%s/%s-%u-%d", d->pin_dir, NETPROF_PIN_LINKS, what,
 			 ns->ino, ifindex);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int xdp_link_pin_path(struct np_daemon *d, struct np_netns *ns, int ifindex,
+			     char *buf, size_t len)
+{
+	return link_pin_path(d, ns, "xdp", ifindex, buf, len);
+}
+
+static const char *tcx_pin_name(enum bpf_tc_attach_point where)
+{
+	return where == BPF_TC_INGRESS ? "tcx-in" : "tcx-eg";
+}
+
+/* Detach the link pinned at path, if it is one, and remove the pin. */
+static void link_unpin(const char *path)
+{
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return;
+	bpf_link_detach(fd);
+	close(fd);
+	unlink(path);
 }
 
 /*
@@ -248,10 +272,11 @@ static int xdp_prog_fd(struct np_netns *ns, int native)
 /*
  * XDP through a pinned bpf_link: the programs outlive the daemon (--keep),
  * and a restarted daemon swaps its new program into the same link instead
- * of attaching a second time. Native first (unless --xdp generic), then
- * generic (--xdp auto). Called inside the namespace.
+ * of attaching a second time. native: the driver's mode, else generic.
+ * Called inside the namespace.
  */
-static int attach_xdp(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc, int *adopted)
+static int attach_xdp(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc, int want_native,
+		      int *adopted)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -277,22 +302,11 @@ static int attach_xdp(struct np_daemon *d, struct np_netns *ns, struct np_iface 
 		unlink(path);
 	}
 
-	fd = -1;
-	native = d->xdp_mode != XDP_MODE_GENERIC_ONLY;
-	if (native) {
-		lopts.flags = XDP_FLAGS_DRV_MODE;
-		fd = bpf_link_create(xdp_prog_fd(ns, 1), ifc->ifindex, BPF_XDP, &lopts);
-		/* auto: generic only where the driver has no native XDP */
-		if (fd < 0 && (d->xdp_mode == XDP_MODE_NATIVE_ONLY || errno != EOPNOTSUPP))
-			return -errno;
-	}
-	if (fd < 0) {
-		native = 0;
-		lopts.flags = XDP_FLAGS_SKB_MODE;
-		fd = bpf_link_create(xdp_prog_fd(ns, 0), ifc->ifindex, BPF_XDP, &lopts);
-		if (fd < 0)
-			return -errno;
-	}
+	native = want_native;
+	lopts.flags = native ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+	fd = bpf_link_create(xdp_prog_fd(ns, native), ifc->ifindex, BPF_XDP, &lopts);
+	if (fd < 0)
+		return -errno;
 	if (bpf_obj_pin(fd, path)) {
 		err = -errno;
 		pr_warn("cannot pin XDP link at %s: %s\n", path, strerror(-err));
@@ -305,13 +319,27 @@ attached:
 	return 0;
 }
 
-static int attach_tc(struct np_netns *ns, struct np_iface *ifc, enum bpf_tc_attach_point where,
-		     int *adopted)
+static struct bpf_program *tc_prog(struct np_netns *ns, enum bpf_tc_attach_point where)
 {
 	struct flow_bpf *s = ns->skel;
-	struct bpf_program *prog = where == BPF_TC_INGRESS ?
-				   loaded(s->progs.tc_ingress, s->progs.tc_ingress_compat) :
-				   loaded(s->progs.tc_egress, s->progs.tc_egress_compat);
+
+	return where == BPF_TC_INGRESS ? loaded(s->progs.tc_ingress, s->progs.tc_ingress_compat)
+				       : loaded(s->progs.tc_egress, s->progs.tc_egress_compat);
+}
+
+/* our filter on the clsact qdisc, if there is one (the qdisc stays: others may use it) */
+static void tc_detach_one(int ifindex, enum bpf_tc_attach_point where)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NP_TC_HANDLE, .priority = NP_TC_PRIO);
+
+	bpf_tc_detach(&hook, &opts);
+}
+
+/* A filter on the clsact qdisc (before tcx links, 6.6). */
+static int attach_clsact(struct np_netns *ns, struct np_iface *ifc, enum bpf_tc_attach_point where,
+			 int *adopted)
+{
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex, .attach_point = where);
 	LIBBPF_OPTS(bpf_tc_opts, q, .handle = NP_TC_HANDLE, .priority = NP_TC_PRIO);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NP_TC_HANDLE, .priority = NP_TC_PRIO,
@@ -323,9 +351,85 @@ static int attach_tc(struct np_netns *ns, struct np_iface *ifc, enum bpf_tc_atta
 		return err;
 	if (bpf_tc_query(&hook, &q) == 0)
 		*adopted = 1;
-	opts.prog_fd = bpf_program__fd(prog);
+	opts.prog_fd = bpf_program__fd(tc_prog(ns, where));
 	/* REPLACE creates the filter, or swaps the program of ours atomically */
 	return bpf_tc_attach(&hook, &opts);
+}
+
+/*
+ * A tcx link (6.6+; libbpf 1.1 has no API for it, bpf_link_create does it),
+ * pinned like the XDP link and updated in place by a restarted daemon. tcx
+ * skips the clsact qdisc and the classifier around the program: the hook
+ * itself costs less (docs/PERFORMANCE.md). Our programs return TCX_NEXT
+ * (TC_ACT_UNSPEC): whatever runs after them still runs.
+ */
+#define NP_BPF_TCX_INGRESS	46	/* enum bpf_attach_type, 6.6 */
+#define NP_BPF_TCX_EGRESS	47
+
+static int attach_tcx(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc,
+		      enum bpf_tc_attach_point where, int *adopted)
+{
+	int prog_fd = bpf_program__fd(tc_prog(ns, where)), fd, err;
+	char path[512];
+
+	err = link_pin_path(d, ns, tcx_pin_name(where), ifc->ifindex, path, sizeof(path));
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		err = bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
+		close(fd);
+		if (!err) {
+			*adopted = 1;
+			return 0;
+		}
+		/* the device behind that link went away: start over */
+		unlink(path);
+	}
+	fd = bpf_link_create(prog_fd, ifc->ifindex,
+			     where == BPF_TC_INGRESS ? NP_BPF_TCX_INGRESS : NP_BPF_TCX_EGRESS, NULL);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_pin(fd, path) ? -errno : 0;
+	if (err)
+		pr_warn("cannot pin tcx link at %s: %s\n", path, strerror(-err));
+	/* the pin holds it; without one, the link goes with the fd */
+	close(fd);
+	return err;
+}
+
+/*
+ * One TC hook: a tcx link where the kernel has them (the first attach
+ * tells: EINVAL is a kernel that does not know the attach type), else a
+ * clsact filter. What an earlier daemon left on the other kind of hook is
+ * removed once ours counts, so no packet is counted twice or missed.
+ */
+static int attach_tc(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc,
+		     enum bpf_tc_attach_point where, int *adopted)
+{
+	char path[512];
+	int err;
+
+	if (d->tcx != 0) {
+		err = attach_tcx(d, ns, ifc, where, adopted);
+		if (!err) {
+			d->tcx = 1;
+			ifc->attach |= IFACE_TCX;
+			tc_detach_one(ifc->ifindex, where);
+			return 0;
+		}
+		if (d->tcx < 0 && err == -EINVAL) {
+			d->tcx = 0;
+			pr_info("this kernel has no tcx links (6.6+): TC programs attach as clsact filters\n");
+		} else {
+			pr_warn("%s: tcx link refused (%s); attaching a clsact filter\n", ifc->name,
+				strerror(-err));
+		}
+	}
+	err = attach_clsact(ns, ifc, where, adopted);
+	if (!err && !link_pin_path(d, ns, tcx_pin_name(where), ifc->ifindex, path, sizeof(path)))
+		link_unpin(path);
+	return err;
 }
 
 static void iface_info_publish(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc)
@@ -336,6 +440,7 @@ static void iface_info_publish(struct np_daemon *d, struct np_netns *ns, struct 
 	snprintf(v.name, sizeof(v.name), "%s", ifc->name);
 	snprintf(v.netns, sizeof(v.netns), "%s", ns->name);
 	v.attach = ifc->attach;
+	v.why = ifc->why;
 	v.attached_ns = now_mono_ns();
 	if (bpf_map_update_elem(d->ifaces_fd, &k, &v, BPF_ANY))
 		pr_warn("cannot record %s in the ifaces map: %s\n", ifc->name, strerror(errno));
@@ -356,19 +461,97 @@ static const char *ns_label(const struct np_netns *ns)
 	return ns->name[0] ? ns->name : "(own)";
 }
 
-int iface__attach(struct np_daemon *d, struct np_netns *ns, int ifindex, const char *name)
+/* Take our XDP link off an interface, if an earlier daemon left one. */
+static void xdp_unpin(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc)
+{
+	char path[512];
+
+	if (!xdp_link_pin_path(d, ns, ifc->ifindex, path, sizeof(path)))
+		link_unpin(path);
+}
+
+/*
+ * Where ingress is counted on this interface (issue 20). --xdp auto: at
+ * XDP only on a device whose driver runs it natively and keeps its
+ * offloads; at TC everywhere else. XDP on a veth turns off its peer's
+ * TSO/GSO (TCP between two namespaces ran at 43% of its speed without
+ * netprof); loopback has only generic XDP, and on other virtual devices XDP
+ * costs more than TC for the same count. TC ingress is attached first and
+ * counts whatever XDP does not mark, so the choice never loses a packet.
+ * Called inside the namespace.
+ */
+static void place_ingress(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc,
+			  const struct np_link *l, int *adopted)
+{
+	struct dev_features before, after;
+	int err, xdp_adopted = 0, have_before;
+	char lost[256];
+
+	if (d->xdp_mode == XDP_MODE_OFF) {
+		ifc->why = IFACE_WHY_ASKED;
+		xdp_unpin(d, ns, ifc);
+		return;
+	}
+	if (d->xdp_mode == XDP_MODE_AUTO) {
+		ifc->why = l->loopback ? IFACE_WHY_LOOPBACK :
+			   !strcmp(l->kind, "veth") ? IFACE_WHY_VETH :
+			   l->kind[0] ? IFACE_WHY_VIRTUAL : IFACE_WHY_NATIVE;
+		if (ifc->why != IFACE_WHY_NATIVE) {
+			xdp_unpin(d, ns, ifc);
+			return;
+		}
+	} else {
+		ifc->why = IFACE_WHY_ASKED;
+	}
+
+	have_before = dev_features_get(ifc->name, &before) == 0;
+	err = attach_xdp(d, ns, ifc, d->xdp_mode != XDP_MODE_GENERIC_ONLY, &xdp_adopted);
+	if (err) {
+		if (d->xdp_mode == XDP_MODE_AUTO && err == -EOPNOTSUPP) {
+			ifc->why = IFACE_WHY_NO_NATIVE;
+			return;
+		}
+		ifc->why = IFACE_WHY_XDP_FAILED;
+		pr_warn("%s (netns %s): XDP not attached (%s); counting ingress at TC\n",
+			ifc->name, ns_label(ns), strerror(-err));
+		return;
+	}
+	*adopted |= xdp_adopted;
+	if (!strcmp(l->kind, "veth"))
+		pr_warn("%s (netns %s): XDP on a veth turns off TSO/GSO on its peer: TCP through it may run at half its speed (--xdp auto counts at TC here)\n",
+			ifc->name, ns_label(ns));
+	/* an adopted link was there before: nothing to compare with */
+	if (xdp_adopted || !have_before || dev_features_get(ifc->name, &after) ||
+	    !dev_features_lost(ifc->name, &before, &after, lost, sizeof(lost)))
+		return;
+	if (d->xdp_mode != XDP_MODE_AUTO) {
+		pr_warn("%s (netns %s): attaching XDP turned off %s\n", ifc->name, ns_label(ns), lost);
+		return;
+	}
+	pr_info("%s (netns %s): native XDP turned off %s: counting ingress at TC instead\n",
+		ifc->name, ns_label(ns), lost);
+	bpf_link_detach(ifc->xdp_link_fd);
+	close(ifc->xdp_link_fd);
+	ifc->xdp_link_fd = -1;
+	xdp_unpin(d, ns, ifc);
+	ifc->attach &= ~(IFACE_XDP_NATIVE | IFACE_XDP_GENERIC);
+	ifc->why = IFACE_WHY_OFFLOADS;
+}
+
+int iface__attach(struct np_daemon *d, struct np_netns *ns, const struct np_link *l)
 {
 	struct np_iface *ifc;
-	int err, adopted = 0, xdp_err = 0;
+	char hooks[96];
+	int err, adopted = 0;
 
-	if (iface__find(ns, ifindex))
+	if (iface__find(ns, l->ifindex))
 		return 0;
 	ifc = calloc(1, sizeof(*ifc));
 	if (!ifc)
 		return -ENOMEM;
-	ifc->ifindex = ifindex;
+	ifc->ifindex = l->ifindex;
 	ifc->xdp_link_fd = -1;
-	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	snprintf(ifc->name, sizeof(ifc->name), "%s", l->name);
 
 	err = netns_enter(d, ns);
 	if (err) {
@@ -376,26 +559,21 @@ int iface__attach(struct np_daemon *d, struct np_netns *ns, int ifindex, const c
 		free(ifc);
 		return err;
 	}
-	if (d->xdp_mode != XDP_MODE_OFF) {
-		xdp_err = attach_xdp(d, ns, ifc, &adopted);
-		/* TC ingress counts what XDP does not see, so going on is safe */
-		if (xdp_err)
-			pr_warn("%s (netns %s): XDP not attached (%s); counting ingress at TC\n",
-				name, ns_label(ns), strerror(-xdp_err));
-	}
-	err = attach_tc(ns, ifc, BPF_TC_INGRESS, &adopted);
+	/* TC first: ingress is counted there until XDP marks what it counted */
+	err = attach_tc(d, ns, ifc, BPF_TC_INGRESS, &adopted);
 	if (!err)
 		ifc->attach |= IFACE_TC_INGRESS;
 	else
-		pr_warn("%s (netns %s): TC ingress not attached: %s\n", name, ns_label(ns), strerror(-err));
-	err = attach_tc(ns, ifc, BPF_TC_EGRESS, &adopted);
+		pr_warn("%s (netns %s): TC ingress not attached: %s\n", l->name, ns_label(ns), strerror(-err));
+	err = attach_tc(d, ns, ifc, BPF_TC_EGRESS, &adopted);
 	if (!err)
 		ifc->attach |= IFACE_TC_EGRESS;
 	else
-		pr_warn("%s (netns %s): TC egress not attached: %s\n", name, ns_label(ns), strerror(-err));
+		pr_warn("%s (netns %s): TC egress not attached: %s\n", l->name, ns_label(ns), strerror(-err));
+	place_ingress(d, ns, ifc, l, &adopted);
 	netns_leave(d);
 
-	if (!ifc->attach) {
+	if (!(ifc->attach & ~IFACE_TCX)) {
 		free(ifc);
 		return -ENODEV;
 	}
@@ -403,21 +581,10 @@ int iface__attach(struct np_daemon *d, struct np_netns *ns, int ifindex, const c
 	ns->ifaces = ifc;
 	iface_info_publish(d, ns, ifc);
 	d->info.ifaces++;
-	pr_info("%s %s (netns %s, ifindex %d):%s%s%s%s\n", adopted ? "adopted" : "attached",
-		name, ns_label(ns), ifindex,
-		ifc->attach & IFACE_XDP_NATIVE ? " xdp(native)" : "",
-		ifc->attach & IFACE_XDP_GENERIC ? " xdp(generic)" : "",
-		ifc->attach & IFACE_TC_INGRESS ? " tc-ingress" : "",
-		ifc->attach & IFACE_TC_EGRESS ? " tc-egress" : "");
+	pr_info("%s %s (netns %s, ifindex %d): %s (%s)\n", adopted ? "adopted" : "attached",
+		l->name, ns_label(ns), l->ifindex, fmt_iface_hooks(hooks, sizeof(hooks), ifc->attach),
+		iface_why_str(ifc->why));
 	return 0;
-}
-
-static void tc_detach_one(int ifindex, enum bpf_tc_attach_point where)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NP_TC_HANDLE, .priority = NP_TC_PRIO);
-
-	bpf_tc_detach(&hook, &opts);
 }
 
 /*
@@ -434,7 +601,7 @@ void iface__detach(struct np_daemon *d, struct np_netns *ns, struct np_iface *if
 	char path[512];
 
 	if (how == IFACE_DETACH) {
-		if (!netns_enter(d, ns)) {
+		if (!(ifc->attach & IFACE_TCX) && !netns_enter(d, ns)) {
 			tc_detach_one(ifc->ifindex, BPF_TC_INGRESS);
 			tc_detach_one(ifc->ifindex, BPF_TC_EGRESS);
 			netns_leave(d);
@@ -443,8 +610,12 @@ void iface__detach(struct np_daemon *d, struct np_netns *ns, struct np_iface *if
 			bpf_link_detach(ifc->xdp_link_fd);
 	}
 	if (how != IFACE_KEEP) {
-		if (!xdp_link_pin_path(d, ns, ifc->ifindex, path, sizeof(path)))
-			unlink(path);
+		static const char *const links[] = { "xdp", "tcx-in", "tcx-eg" };
+
+		/* the tcx links are held by their pins alone: unpinning detaches them */
+		for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+			if (!link_pin_path(d, ns, links[i], ifc->ifindex, path, sizeof(path)))
+				how == IFACE_DETACH ? link_unpin(path) : (void)unlink(path);
 		bpf_map_delete_elem(d->ifaces_fd, &k);
 	}
 	if (ifc->xdp_link_fd >= 0)

@@ -342,7 +342,7 @@ int main(int argc, char **argv)
 		.keep_ended_ns = NETPROF_KEEP_ENDED_DEFAULT_NS,
 		.sweep_interval_ns = 1000000000ULL,
 		.flows_fd = -1, .ended_fd = -1, .ifaces_fd = -1, .daemon_fd = -1,
-		.host_netns_fd = -1, .epfd = -1, .cgroup_fd = -1, .socks_fd = -1, .socks_closed_fd = -1, .conn_agg_fd = -1,
+		.host_netns_fd = -1, .tcx = -1, .epfd = -1, .cgroup_fd = -1, .socks_fd = -1, .socks_closed_fd = -1, .conn_agg_fd = -1,
 		.cgroup_names_fd = -1,
 		.prof_hz = PROF_DEFAULT_HZ, .prof_window_ns = PROF_DEFAULT_WINDOW_NS,
 		.prof_cgroup_fd = -1,

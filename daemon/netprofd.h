@@ -22,7 +22,7 @@ struct mnl_socket;
 #define NETPROF_VERSION 1
 
 enum xdp_mode {
-	XDP_MODE_AUTO = 0,	/* native where the driver has it, else generic */
+	XDP_MODE_AUTO = 0,	/* per interface: native XDP where it costs less than TC (attach.c) */
 	XDP_MODE_NATIVE_ONLY,
 	XDP_MODE_GENERIC_ONLY,
 	XDP_MODE_OFF,		/* TC only */
@@ -33,7 +33,16 @@ struct np_iface {
 	int		ifindex;
 	char		name[IF_NAMESIZE];
 	uint32_t	attach;		/* enum iface_attach bits */
+	uint32_t	why;		/* enum iface_why: where ingress counts, and why */
 	int		xdp_link_fd;	/* -1 when no XDP link */
+};
+
+/* An interface as rtnetlink describes it. */
+struct np_link {
+	int		ifindex;
+	const char	*name;
+	char		kind[16];	/* IFLA_INFO_KIND ("veth", "bridge", ...); "" for a device */
+	int		loopback;
 };
 
 struct np_netns {
@@ -64,6 +73,7 @@ struct np_daemon {
 	int		made_pin_dir;	/* this start created --pin-dir: a failed start removes it */
 	int		precise_clock;
 	enum xdp_mode	xdp_mode;
+	int		tcx;		/* TC hooks as tcx links: -1 not tried yet, 0 no (before 6.6), 1 yes */
 	uint32_t	max_flows;
 	uint64_t	idle_timeout_ns;
 	uint64_t	closed_timeout_ns;
@@ -153,7 +163,7 @@ enum iface_forget {
 int netns__open(struct np_daemon *d, const char *name, struct np_netns **out);
 int netns__load(struct np_daemon *d, struct np_netns *ns);
 void netns__free(struct np_daemon *d, struct np_netns *ns, enum iface_forget how);
-int iface__attach(struct np_daemon *d, struct np_netns *ns, int ifindex, const char *name);
+int iface__attach(struct np_daemon *d, struct np_netns *ns, const struct np_link *l);
 void iface__detach(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc,
 		   enum iface_forget how);
 struct np_iface *iface__find(struct np_netns *ns, int ifindex);
@@ -164,6 +174,18 @@ int netns_enter(struct np_daemon *d, struct np_netns *ns);
 void netns_leave(struct np_daemon *d);
 /* netprofd --remove: detach everything the pins describe, remove the pins. */
 int remove_pinned(struct np_daemon *d);
+
+/* ethtool.c: a device's active offload features (`ethtool -k`), in its namespace */
+#define DEV_FEATURE_WORDS 4
+struct dev_features {
+	unsigned int	words;
+	__u32		active[DEV_FEATURE_WORDS];
+};
+
+int dev_features_get(const char *ifname, struct dev_features *f);
+/* The features on before and off after, named in buf ("a, b"); returns how many. */
+int dev_features_lost(const char *ifname, const struct dev_features *before,
+		      const struct dev_features *after, char *buf, size_t len);
 
 /* rtnl.c */
 int rtnl__open(struct np_daemon *d, struct np_netns *ns);

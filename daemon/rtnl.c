@@ -6,24 +6,40 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <stdio.h>
 #include <time.h>
+#include <net/if.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 #include "log.h"
 #include "netprofd.h"
 
-struct link_msg {
-	int		ifindex;
-	const char	*name;
-};
+static int linkinfo_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct np_link *l = data;
+
+	if (mnl_attr_get_type(attr) == IFLA_INFO_KIND &&
+	    mnl_attr_validate(attr, MNL_TYPE_STRING) == 0)
+		snprintf(l->kind, sizeof(l->kind), "%.*s",
+			 (int)strnlen(mnl_attr_get_str(attr), mnl_attr_get_payload_len(attr)),
+			 mnl_attr_get_str(attr));
+	return MNL_CB_OK;
+}
 
 static int link_attr_cb(const struct nlattr *attr, void *data)
 {
-	struct link_msg *lm = data;
+	struct np_link *l = data;
 
-	if (mnl_attr_get_type(attr) == IFLA_IFNAME &&
-	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-		lm->name = mnl_attr_get_str(attr);
+	switch (mnl_attr_get_type(attr)) {
+	case IFLA_IFNAME:
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+			l->name = mnl_attr_get_str(attr);
+		break;
+	case IFLA_LINKINFO:
+		if (mnl_attr_validate(attr, MNL_TYPE_NESTED) == 0)
+			mnl_attr_parse_nested(attr, linkinfo_attr_cb, l);
+		break;
+	}
 	return MNL_CB_OK;
 }
 
@@ -36,7 +52,7 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct cb_ctx *c = data;
 	struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
-	struct link_msg lm = { .ifindex = ifm->ifi_index };
+	struct np_link lm = { .ifindex = ifm->ifi_index, .loopback = !!(ifm->ifi_flags & IFF_LOOPBACK) };
 	struct np_iface *ifc;
 
 	mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, &lm);
@@ -64,7 +80,7 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	if (!iface__wanted(c->d, lm.name))
 		return MNL_CB_OK;
-	iface__attach(c->d, c->ns, lm.ifindex, lm.name);
+	iface__attach(c->d, c->ns, &lm);
 	return MNL_CB_OK;
 }
 

@@ -269,3 +269,42 @@ int netns_name_check(const char *name)
 		return -EINVAL;
 	return 0;
 }
+
+char *fmt_iface_hooks(char *buf, size_t len, uint32_t a)
+{
+	const char *tc = a & IFACE_TCX ? "tcx" : "tc";
+
+	size_t n;
+
+	snprintf(buf, len, "%s%s%s%s%s%s", a & IFACE_XDP_NATIVE ? "xdp(native) " : "",
+		 a & IFACE_XDP_GENERIC ? "xdp(generic) " : "",
+		 a & IFACE_TC_INGRESS ? tc : "", a & IFACE_TC_INGRESS ? "-ingress " : "",
+		 a & IFACE_TC_EGRESS ? tc : "", a & IFACE_TC_EGRESS ? "-egress" : "");
+	n = strlen(buf);
+	if (n && buf[n - 1] == ' ')
+		buf[n - 1] = '\0';
+	return buf;
+}
+
+const char *iface_why_str(uint32_t why)
+{
+	switch (why) {
+	case IFACE_WHY_ASKED:
+		return "as --xdp asked";
+	case IFACE_WHY_LOOPBACK:
+		return "loopback: XDP only generic there, dearer than TC";
+	case IFACE_WHY_VETH:
+		return "veth: XDP would turn off its peer's TSO/GSO";
+	case IFACE_WHY_VIRTUAL:
+		return "virtual device: XDP costs more than TC there";
+	case IFACE_WHY_NO_NATIVE:
+		return "the driver has no native XDP";
+	case IFACE_WHY_OFFLOADS:
+		return "XDP changed the device's offloads";
+	case IFACE_WHY_NATIVE:
+		return "native XDP, offloads unchanged";
+	case IFACE_WHY_XDP_FAILED:
+		return "XDP refused: ingress counts at TC";
+	}
+	return "";
+}

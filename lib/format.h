@@ -28,6 +28,10 @@ int parse_addr(const char *s, uint8_t addr[16]);
 char *fmt_proto(char *buf, size_t len, int proto);
 /* TCP flags as "SAFRP" letters */
 char *fmt_tcp_flags(char *buf, size_t len, uint8_t flags);
+/* An interface's hooks (enum iface_attach bits): "tcx-ingress tcx-egress" */
+char *fmt_iface_hooks(char *buf, size_t len, uint32_t attach);
+/* Why ingress counts where it does (enum iface_why), a short phrase; "" unknown */
+const char *iface_why_str(uint32_t why);
 int proto_has_ports(int proto);
 
 /* longest duration parse_duration takes: about 31 years */

@@ -235,13 +235,30 @@ enum iface_attach {
 	IFACE_XDP_GENERIC = 1 << 1,
 	IFACE_TC_INGRESS  = 1 << 2,
 	IFACE_TC_EGRESS   = 1 << 3,
+	IFACE_TCX         = 1 << 4,	/* the TC hooks are tcx links (6.6+), not clsact filters */
+};
+
+/*
+ * Why ingress is counted at XDP or at TC on an interface (iface_info.why),
+ * as netprofd chose it; `netprof status` says it.
+ */
+enum iface_why {
+	IFACE_WHY_UNKNOWN = 0,	/* a netprofd from before the choice was recorded */
+	IFACE_WHY_ASKED,	/* --xdp native, generic or off */
+	IFACE_WHY_LOOPBACK,	/* loopback: generic XDP only, which costs more than TC */
+	IFACE_WHY_VETH,		/* XDP on a veth turns off its peer's TSO/GSO */
+	IFACE_WHY_VIRTUAL,	/* another virtual device: XDP there costs more than TC */
+	IFACE_WHY_NO_NATIVE,	/* the driver has no native XDP */
+	IFACE_WHY_OFFLOADS,	/* attaching XDP changed the device's offloads */
+	IFACE_WHY_NATIVE,	/* a device with native XDP that kept its offloads */
+	IFACE_WHY_XDP_FAILED,	/* XDP refused: TC counts ingress */
 };
 
 struct iface_info {
 	char	name[16];	/* IFNAMSIZ */
 	char	netns[32];	/* name given with --netns, "" for netprofd's own */
 	__u32	attach;		/* enum iface_attach bits */
-	__u32	pad;
+	__u32	why;		/* enum iface_why */
 	__u64	attached_ns;	/* CLOCK_MONOTONIC */
 };
 

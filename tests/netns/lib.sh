@@ -71,6 +71,26 @@ fail() {
 	return 1
 }
 
+# hooks NS DEV: what the kernel has attached to DEV, as JSON:
+# {"xdp": N, "clsact_ingress": N, "clsact_egress": N (netprof's filters),
+#  "tcx_ingress": N, "tcx_egress": N (any program; -1 before tcx, 6.6)}
+hooks() {
+	local ns=$1 dev=$2
+	python3 - "$(ip -n "$ns" -j -d link show "$dev")" \
+		"$(ip netns exec "$ns" tc filter show dev "$dev" ingress 2>/dev/null | grep -c 'handle 0x6e70')" \
+		"$(ip netns exec "$ns" tc filter show dev "$dev" egress 2>/dev/null | grep -c 'handle 0x6e70')" \
+		"$(ip netns exec "$ns" python3 "$ROOT/tests/lib/tcx_query.py" "$dev")" <<'PY'
+import json, sys
+link = json.loads(sys.argv[1])[0]
+tcx = json.loads(sys.argv[4])
+x = link.get("xdp", {})
+n = 1 if x.get("prog") or x.get("attached") else 0
+print(json.dumps({"xdp": n, "clsact_ingress": int(sys.argv[2]), "clsact_egress": int(sys.argv[3]),
+                  "tcx_ingress": len(tcx["ingress"]) if tcx["tcx"] else -1,
+                  "tcx_egress": len(tcx["egress"]) if tcx["tcx"] else -1}))
+PY
+}
+
 # veth_pair NS1 IF1 ADDR1 NS2 IF2 ADDR2 [V6_1 V6_2]: a link with static
 # neighbours (no ARP/ND traffic to muddy exact counts) and offloads off, so
 # a capture sees the wire packets netprof counts.
