@@ -1,25 +1,34 @@
 #!/bin/bash
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
-# Throughput over a veth pair between two namespaces, in one run, for:
-#   none       no programs
-#   empty      empty XDP + TC ingress + TC egress programs on both ends
-#              (bench/empty.bpf.c): the cost of the hooks themselves
-#   flows      netprofd following both namespaces (XDP + TC both ways),
-#              no socket tracking (--no-sockets)
-#   empty-all  empty: plus empty programs on every tracepoint and the
-#              sock_ops hook netprof's sockets and latency stages use
-#              (bench/empty_hooks.bpf.c), sock_ops on the bench cgroup
-#   all        netprofd with flows on both namespaces, sockets and latency
-#              stages on the bench cgroup (--no-profile: issue 5's set)
-#   all-prof   (diagnostic) all plus the CPU profiler at its default 99 Hz
-#   alt, alt2  (diagnostic) all, with the netprofd binary in ALT_NETPROFD,
-#              ALT2_NETPROFD, ... (other builds, for A/B rounds)
-# Workloads: iperf3 TCP unlimited (Gbit/s received) and 64-byte UDP frames
-# (18-byte payload, packets/s received), client pinned to CPU 0 and server
-# to CPU 1, both in the bench cgroup. Modes are interleaved round by round;
-# medians and ratios against each mode's baseline (flows: empty, all:
-# empty-all) are printed, and the median of per-round ratios.
+# What netprof costs the traffic it watches: throughput over a veth pair
+# between two namespaces, in one run, against no netprof at all.
+#   none       no programs: what a user weighs netprof against
+#   flows      netprofd following both namespaces, flows only (--no-sockets
+#              --no-profile): its default hooks (TC on veths)
+#   sockets    flows + socket tracking on the bench cgroup (--no-latency
+#              --no-profile)
+#   latency    flows + sockets + latency stages (--no-profile)
+#   profile    flows + the CPU profiler at its default 99 Hz (--no-sockets)
+#   all        netprofd with its defaults: every capability
+# Diagnostics (MODES="..."):
+#   empty      empty TC programs on the hooks flows uses (tcx links; clsact
+#              filters before 6.6): the hooks' own cost
+#   empty-xdp  empty XDP + clsact TC programs on both ends (the hooks netprof
+#              used before issue 20: XDP on a veth turns off its peer's TSO)
+#   empty-all  empty plus empty programs on every tracepoint and the
+#              sock_ops hook the sockets and latency stages use
+#   flows-xdp  flows with --xdp native (ingress at XDP)
+#   flows-clsact  flows, TC as clsact filters (--tc clsact)
+#   alt, alt2  all, with the netprofd binary in ALT_NETPROFD, ALT2_NETPROFD
+#              (other builds, for A/B rounds)
+# Workloads: iperf3 TCP unlimited, GSO on as users run it (Gbit/s
+# received), and 64-byte UDP frames (18-byte payload, packets/s received),
+# client pinned to CPU 0 and server to CPU 1, both in the bench cgroup.
+# Modes are interleaved round by round; medians, the ratio of medians and
+# the median of per-round ratios against none, and against the mode each
+# adds to (flows for sockets and profile, sockets for latency, empty for
+# flows).
 # COST=1: the same at a fixed rate instead (TCP at RATE, default 2G; UDP
 # at URATE of payload, default 20M, i.e. about 139,000 frames/s), reporting
 # the CPU time of both CPUs (wall time minus cpuidle residency) per Gbit
@@ -35,9 +44,7 @@
 ROUNDS=${1:-5}
 SECS=${2:-3}
 EMPTY=$ROOT/.output/bench/empty.bpf.o
-# extra modes for diagnosis: flows-tc (--xdp off), flows-precise
-# (--precise-clock), all-nolat (all but the latency stages)
-MODES=${MODES:-"none empty flows empty-all all"}
+MODES=${MODES:-"none flows sockets latency profile all empty"}
 
 mount_bpffs
 ip netns add "$P-a"
@@ -67,36 +74,60 @@ detach_empty() {
 	ip netns exec "$ns" tc qdisc del dev "$dev" clsact
 }
 
+# empty programs as tcx links on both ends (clsact filters where the kernel has no tcx)
+EMPTY_PIDS=()
+attach_empty_tc() {
+	"$ROOT/.output/bench/empty_hooks" "$EMPTY" "$CG" "$P-a" va "$P-b" vb >"$WORK/empty_tc.log" 2>&1 &
+	EMPTY_PIDS+=($!)
+	PIDS+=($!)
+	wait_log "$WORK/empty_tc.log" attached "$!" empty_hooks 2>/dev/null && return 0
+	# before 6.6: clsact filters
+	ip netns exec "$P-a" tc qdisc replace dev va clsact
+	ip netns exec "$P-b" tc qdisc replace dev vb clsact
+	for x in "$P-a va" "$P-b vb"; do
+		set -- $x
+		ip netns exec "$1" tc filter add dev "$2" ingress bpf da obj "$EMPTY" sec tc
+		ip netns exec "$1" tc filter add dev "$2" egress bpf da obj "$EMPTY" sec tc
+	done
+}
+
 setup() {
 	local both=(--netns "$P-a" --netns "$P-b")
 	case $1 in
-	empty) attach_empty "$P-a" va && attach_empty "$P-b" vb ;;
-	flows) start_netprofd "$WORK/d.log" --no-sockets --no-profile "${both[@]}" ;;
-	flows-tc) start_netprofd "$WORK/d.log" --no-sockets --no-profile --xdp off "${both[@]}" ;;
-	flows-precise) start_netprofd "$WORK/d.log" --no-sockets --no-profile --precise-clock "${both[@]}" ;;
+	empty) attach_empty_tc ;;
+	empty-xdp) attach_empty "$P-a" va && attach_empty "$P-b" vb ;;
 	empty-all)
-		attach_empty "$P-a" va && attach_empty "$P-b" vb || return 1
+		attach_empty_tc || return 1
 		"$ROOT/.output/bench/empty_hooks" "$ROOT/.output/bench/empty_hooks.bpf.o" "$CG" \
 			>"$WORK/empty_hooks.log" 2>&1 &
-		EMPTY_PID=$!
-		PIDS+=("$EMPTY_PID")
-		wait_log "$WORK/empty_hooks.log" attached "$EMPTY_PID" empty_hooks ;;
-	all) start_netprofd "$WORK/d.log" --no-profile "${both[@]}" ;;
-	all-prof) start_netprofd "$WORK/d.log" "${both[@]}" ;;
+		EMPTY_PIDS+=($!)
+		PIDS+=($!)
+		wait_log "$WORK/empty_hooks.log" attached "$!" empty_hooks ;;
+	flows) start_netprofd "$WORK/d.log" --no-sockets --no-profile "${both[@]}" ;;
+	flows-xdp) start_netprofd "$WORK/d.log" --no-sockets --no-profile --xdp native "${both[@]}" ;;
+	flows-clsact) start_netprofd "$WORK/d.log" --no-sockets --no-profile --tc clsact "${both[@]}" ;;
+	flows-precise) start_netprofd "$WORK/d.log" --no-sockets --no-profile --precise-clock "${both[@]}" ;;
+	sockets) start_netprofd "$WORK/d.log" --no-latency --no-profile "${both[@]}" ;;
+	latency) start_netprofd "$WORK/d.log" --no-profile "${both[@]}" ;;
+	profile) start_netprofd "$WORK/d.log" --no-sockets "${both[@]}" ;;
+	all) start_netprofd "$WORK/d.log" "${both[@]}" ;;
 	alt*)
 		local bin=${1^^}_NETPROFD
-		NETPROFD=${!bin} start_netprofd "$WORK/d.log" --no-profile "${both[@]}" ;;
-	all-nolat) start_netprofd "$WORK/d.log" --no-profile --no-latency "${both[@]}" ;;
+		NETPROFD=${!bin} start_netprofd "$WORK/d.log" "${both[@]}" ;;
 	esac
 }
 
 teardown() {
+	local p
 	case $1 in
-	empty) detach_empty "$P-a" va; detach_empty "$P-b" vb ;;
-	empty-all)
-		kill "$EMPTY_PID"; wait "$EMPTY_PID" 2>/dev/null
-		detach_empty "$P-a" va; detach_empty "$P-b" vb ;;
-	flows*|all*|alt*)
+	empty-xdp) detach_empty "$P-a" va; detach_empty "$P-b" vb ;;
+	empty*)
+		for p in "${EMPTY_PIDS[@]}"; do kill "$p"; wait "$p" 2>/dev/null; done
+		EMPTY_PIDS=()
+		ip netns exec "$P-a" tc qdisc del dev va clsact 2>/dev/null
+		ip netns exec "$P-b" tc qdisc del dev vb clsact 2>/dev/null ;;
+	none) ;;
+	*)
 		stop_netprofd
 		"$NETPROFD" --remove -p "$PIN" >/dev/null 2>&1 ;;
 	esac
@@ -160,34 +191,37 @@ done
 
 args=()
 for m in $MODES; do args+=("$m" "${TCP[$m]}" "${UDP[$m]}"); done
-python3 - "${COST:-0}" "$ROUNDS" "$SECS" "${args[@]}" <<'PY'
+python3 - "${COST:-0}" "$ROUNDS" "$SECS" "$(cat /proc/loadavg)" "${args[@]}" <<'PY'
 import statistics, sys
-cost, rounds, secs, rest = sys.argv[1] == "1", sys.argv[2], sys.argv[3], sys.argv[4:]
+cost, rounds, secs, load, rest = sys.argv[1] == "1", sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
 modes = {rest[i]: (list(map(float, rest[i + 1].split())), list(map(float, rest[i + 2].split())))
          for i in range(0, len(rest), 3)}
-base = {"flows": "empty", "flows-tc": "empty", "flows-precise": "empty", "all": "empty-all", "all-nolat": "empty-all", "all-prof": "empty-all",
-        "empty-all": "empty"}
-# alt, alt2, ...: other builds of `all`
-base.update({m: "empty-all" for m in modes if m.startswith("alt")})
+# what each mode adds to: its own cost is the ratio against that
+adds_to = {"flows": "empty", "flows-xdp": "flows", "flows-clsact": "flows", "flows-precise": "flows",
+           "sockets": "flows", "latency": "sockets", "profile": "flows", "all": "latency",
+           "empty-all": "empty", "empty-xdp": "empty"}
+adds_to.update({m: "all" for m in modes if m.startswith("alt")})
 stats = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
-print(f"veth between two namespaces, {rounds} rounds x {secs} s, medians; kernel.bpf_stats_enabled={stats}")
+print(f"veth between two namespaces, {rounds} rounds x {secs} s, medians; "
+      f"kernel.bpf_stats_enabled={stats}; load average at the end: {' '.join(load.split()[:3])}")
 if cost:
     print("CPU time of both CPUs at a fixed rate (lower is better)")
 tcol, ucol, uscale = ("TCP ms/Gbit", "UDP ns/pkt", 1) if cost else ("TCP Gbit/s", "UDP 64B kpps", 1e3)
-print(f"{'mode':15} {tcol:>11} {'vs base':>8} {'paired':>7} "
-      f"{ucol:>13} {'vs base':>8} {'paired':>7}  base")
-def ratios(name, w):
-    b = base.get(name)
-    if b not in modes:
+print(f"{'mode':13} {tcol:>11} {'vs none':>8} {'paired':>7} {'vs base':>8} "
+      f"{ucol:>13} {'vs none':>8} {'paired':>7} {'vs base':>8}  base")
+def ratios(name, w, b):
+    if b not in modes or name == b:
         return "", ""
     mine, theirs = modes[name][w], modes[b][w]
     med = statistics.median(mine) / statistics.median(theirs)
     paired = statistics.median(x / y for x, y in zip(mine, theirs))
     return f"{med:8.1%}", f"{paired:7.1%}"
 for name, (t, u) in modes.items():
-    (tr, tp), (ur, up) = ratios(name, 0), ratios(name, 1)
-    print(f"{name:15} {statistics.median(t):11.2f} {tr:>8} {tp:>7} "
-          f"{statistics.median(u) / uscale:13.1f} {ur:>8} {up:>7}  {base.get(name, '')}")
+    b = adds_to.get(name, "")
+    (tn, tp), (un, up) = ratios(name, 0, "none"), ratios(name, 1, "none")
+    (tb, _), (ub, _) = ratios(name, 0, b), ratios(name, 1, b)
+    print(f"{name:13} {statistics.median(t):11.2f} {tn:>8} {tp:>7} {tb:>8} "
+          f"{statistics.median(u) / uscale:13.1f} {un:>8} {up:>7} {ub:>8}  {b}")
 for name, (t, u) in modes.items():
     print(f"raw {name}: TCP {[round(x, 2) for x in t]} UDP {[round(x) for x in u]}")
 PY

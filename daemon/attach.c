@@ -244,16 +244,17 @@ static const char *tcx_pin_name(enum bpf_tc_attach_point where)
 	return where == BPF_TC_INGRESS ? "tcx-in" : "tcx-eg";
 }
 
-/* Detach the link pinned at path, if it is one, and remove the pin. */
-static void link_unpin(const char *path)
+/* Detach the link pinned at path, if it is one, and remove the pin: 1 if there was one. */
+static int link_unpin(const char *path)
 {
 	int fd = bpf_obj_get(path);
 
 	if (fd < 0)
-		return;
+		return 0;
 	bpf_link_detach(fd);
 	close(fd);
 	unlink(path);
+	return 1;
 }
 
 /*
@@ -327,13 +328,16 @@ static struct bpf_program *tc_prog(struct np_netns *ns, enum bpf_tc_attach_point
 				       : loaded(s->progs.tc_egress, s->progs.tc_egress_compat);
 }
 
-/* our filter on the clsact qdisc, if there is one (the qdisc stays: others may use it) */
-static void tc_detach_one(int ifindex, enum bpf_tc_attach_point where)
+/*
+ * Our filter on the clsact qdisc, if there is one (the qdisc stays: others
+ * may use it): 1 if there was one.
+ */
+static int tc_detach_one(int ifindex, enum bpf_tc_attach_point where)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = where);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NP_TC_HANDLE, .priority = NP_TC_PRIO);
 
-	bpf_tc_detach(&hook, &opts);
+	return bpf_tc_detach(&hook, &opts) == 0;
 }
 
 /* A filter on the clsact qdisc (before tcx links, 6.6). */
@@ -413,10 +417,17 @@ static int attach_tc(struct np_daemon *d, struct np_netns *ns, struct np_iface *
 	if (d->tcx != 0) {
 		err = attach_tcx(d, ns, ifc, where, adopted);
 		if (!err) {
-			d->tcx = 1;
+			if (d->tcx < 0)
+				d->tcx = 1;
 			ifc->attach |= IFACE_TCX;
-			tc_detach_one(ifc->ifindex, where);
+			/* an earlier daemon's filter: ours now counts instead */
+			*adopted |= tc_detach_one(ifc->ifindex, where);
 			return 0;
+		}
+		if (d->tcx == 2) {
+			pr_warn("%s: tcx link refused (%s), and --tc tcx asked for it\n", ifc->name,
+				strerror(-err));
+			return err;
 		}
 		if (d->tcx < 0 && err == -EINVAL) {
 			d->tcx = 0;
@@ -428,7 +439,7 @@ static int attach_tc(struct np_daemon *d, struct np_netns *ns, struct np_iface *
 	}
 	err = attach_clsact(ns, ifc, where, adopted);
 	if (!err && !link_pin_path(d, ns, tcx_pin_name(where), ifc->ifindex, path, sizeof(path)))
-		link_unpin(path);
+		*adopted |= link_unpin(path);
 	return err;
 }
 
@@ -461,13 +472,12 @@ static const char *ns_label(const struct np_netns *ns)
 	return ns->name[0] ? ns->name : "(own)";
 }
 
-/* Take our XDP link off an interface, if an earlier daemon left one. */
-static void xdp_unpin(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc)
+/* Take our XDP link off an interface, if an earlier daemon left one: 1 if so. */
+static int xdp_unpin(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc)
 {
 	char path[512];
 
-	if (!xdp_link_pin_path(d, ns, ifc->ifindex, path, sizeof(path)))
-		link_unpin(path);
+	return !xdp_link_pin_path(d, ns, ifc->ifindex, path, sizeof(path)) && link_unpin(path);
 }
 
 /*
@@ -489,7 +499,7 @@ static void place_ingress(struct np_daemon *d, struct np_netns *ns, struct np_if
 
 	if (d->xdp_mode == XDP_MODE_OFF) {
 		ifc->why = IFACE_WHY_ASKED;
-		xdp_unpin(d, ns, ifc);
+		*adopted |= xdp_unpin(d, ns, ifc);
 		return;
 	}
 	if (d->xdp_mode == XDP_MODE_AUTO) {
@@ -497,7 +507,7 @@ static void place_ingress(struct np_daemon *d, struct np_netns *ns, struct np_if
 			   !strcmp(l->kind, "veth") ? IFACE_WHY_VETH :
 			   l->kind[0] ? IFACE_WHY_VIRTUAL : IFACE_WHY_NATIVE;
 		if (ifc->why != IFACE_WHY_NATIVE) {
-			xdp_unpin(d, ns, ifc);
+			*adopted |= xdp_unpin(d, ns, ifc);
 			return;
 		}
 	} else {

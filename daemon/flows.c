@@ -92,6 +92,21 @@ static int set_xdp(struct np_daemon *d, const char *arg)
 	return -EINVAL;
 }
 
+static int set_tc(struct np_daemon *d, const char *arg)
+{
+	if (!strcmp(arg, "auto"))
+		d->tcx = -1;
+	else if (!strcmp(arg, "tcx"))
+		d->tcx = 2;
+	else if (!strcmp(arg, "clsact"))
+		d->tcx = 0;
+	else {
+		pr_err("--tc '%s': use auto, tcx or clsact", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static const struct np_option flows_options[] = {
 	{ "interface", 'i', "IF", "attach to IF only (repeatable; default: every interface)",
 	  set_interface },
@@ -100,7 +115,11 @@ static const struct np_option flows_options[] = {
 	{ "max-flows", 'm', "N", "flow table size (default 65536; fixed once pinned)", set_max_flows },
 	{ "idle-timeout", 0, "DUR", "end flows idle this long (default 30s)", set_idle },
 	{ "closed-timeout", 0, "DUR", "end closed TCP flows quiet this long (default 2s)", set_closed },
-	{ "xdp", 0, "MODE", "auto|native|generic|off (default auto)", set_xdp },
+	{ "xdp", 0, "MODE", "where ingress counts: auto (per interface: XDP only on a\n"
+	  "device with native XDP that keeps its offloads), native,\n"
+	  "generic (XDP everywhere) or off (TC only)", set_xdp },
+	{ "tc", 0, "HOOK", "TC hooks as auto (tcx links where the kernel has them,\n"
+	  "6.6+), tcx or clsact (filters)", set_tc },
 	OPT_FLAG("precise-clock", "every timestamp from the precise clock (default:\n"
 		 "flow times advance per tick, timing samples precise)", precise_clock),
 	{}

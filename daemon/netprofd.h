@@ -73,7 +73,8 @@ struct np_daemon {
 	int		made_pin_dir;	/* this start created --pin-dir: a failed start removes it */
 	int		precise_clock;
 	enum xdp_mode	xdp_mode;
-	int		tcx;		/* TC hooks as tcx links: -1 not tried yet, 0 no (before 6.6), 1 yes */
+	int		tcx;		/* TC hooks as tcx links: -1 not tried yet (--tc auto), 0 clsact
+					 * (--tc clsact, or a kernel before 6.6), 1 yes, 2 --tc tcx */
 	uint32_t	max_flows;
 	uint64_t	idle_timeout_ns;
 	uint64_t	closed_timeout_ns;

@@ -30,6 +30,9 @@ _netprof_arg() {
 	--xdp)
 		COMPREPLY=($(compgen -W "auto native generic off" -- "$cur"))
 		return 0 ;;
+	--tc)
+		COMPREPLY=($(compgen -W "auto tcx clsact" -- "$cur"))
+		return 0 ;;
 	-F|--format)
 		COMPREPLY=($(compgen -W "pcap pcapng" -- "$cur"))
 		return 0 ;;

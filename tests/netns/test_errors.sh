@@ -36,6 +36,7 @@ test_daemon_bad_input() {
 	expect_error 2 "max-flows 'lots'" "$NETPROFD" --max-flows lots || return 1
 	expect_error 2 "idle-timeout 'soon'" "$NETPROFD" --idle-timeout soon || return 1
 	expect_error 2 "xdp 'fast'" "$NETPROFD" --xdp fast || return 1
+	expect_error 2 "tc 'fast'" "$NETPROFD" --tc fast || return 1
 	expect_error 2 "unexpected argument" "$NETPROFD" extra || return 1
 	# numbers with a range each (issue 19: 8; seen to fail: all of these were
 	# taken, nan and 1e300h as "never", 1e-9 as a sweep every nanosecond)

@@ -260,9 +260,10 @@ PY
 test_restart_under_traffic() {
 	local tcp udp
 	rig || return 1
-	# the first daemon counts ingress at XDP, the second at TC: the switch
+	# the first daemon counts ingress at XDP and hooks TC as clsact
+	# filters, the second at TC through tcx links (on 6.6+): the switch
 	# must neither lose a packet nor count one twice
-	start_netprofd "$WORK/d1.log" --keep --xdp native --netns "$P-c" --netns "$P-s" || return 1
+	start_netprofd "$WORK/d1.log" --keep --xdp native --tc clsact --netns "$P-c" --netns "$P-s" || return 1
 	start_capture "$P-s" srv "$WORK/srv.pcap" || return 1
 	ip netns exec "$P-c" iperf3 -c 10.200.0.2 -u -b 4M -t 4 -l 400 >/dev/null &
 	udp=$!
