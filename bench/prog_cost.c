@@ -13,7 +13,12 @@
  *          packet inserts a flow. Each run's kernel-measured duration is
  *          summed, so syscall overhead is not counted, for both programs.
  *
- * Prints medians over ROUNDS rounds, in ns per packet, and the difference.
+ * Prints medians over ROUNDS rounds, in ns per packet, and the difference;
+ * beside them a minimal 5-tuple counter (bench/minimal.bpf.c) of the same
+ * hook on the same frames, the least a flow program does.
+ *
+ * Usage: prog_cost [EMPTY_OBJ [precise]] (the minimal counter is read from
+ * minimal.bpf.o beside EMPTY_OBJ)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -111,21 +116,30 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
+static void clear_map(int fd, size_t key_size)
+{
+	char k[64], next[64];
+
+	while (key_size <= sizeof(k) && bpf_map_get_next_key(fd, NULL, next) == 0) {
+		memcpy(k, next, key_size);
+		bpf_map_delete_elem(fd, k);
+	}
+}
+
+static struct bpf_map *minimal_map;
+
 static void clear_flows(struct flow_bpf *skel)
 {
-	struct flow_key k, next;
-	int fd = bpf_map__fd(skel->maps.flows);
-
-	while (bpf_map_get_next_key(fd, NULL, &next) == 0) {
-		k = next;
-		bpf_map_delete_elem(fd, &k);
-	}
+	clear_map(bpf_map__fd(skel->maps.flows), sizeof(struct flow_key));
+	clear_map(bpf_map__fd(minimal_map), bpf_map__key_size(minimal_map));
 }
 
 int main(int argc, char **argv)
 {
 	const char *empty_path = argc > 1 ? argv[1] : ".output/bench/empty.bpf.o";
-	struct bpf_object *empty;
+	struct bpf_object *empty, *minimal;
+	char minimal_path[512];
+	const char *slash;
 	struct flow_bpf *skel;
 	struct bpf_map *m;
 	struct {
@@ -133,8 +147,9 @@ int main(int argc, char **argv)
 		int is_xdp;
 		int flow_fd;
 		int empty_fd;
+		int minimal_fd;
 	} progs[4];
-	double e[ROUNDS], f[ROUNDS];
+	double e[ROUNDS], f[ROUNDS], mn[ROUNDS];
 	int i, r;
 	FILE *stats = fopen("/proc/sys/kernel/bpf_stats_enabled", "r");
 	int bpf_stats = stats ? fgetc(stats) - '0' : -1;
@@ -159,6 +174,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "prog_cost: cannot load %s\n", empty_path);
 		return 1;
 	}
+	slash = strrchr(empty_path, '/');
+	snprintf(minimal_path, sizeof(minimal_path), "%.*sminimal.bpf.o",
+		 slash ? (int)(slash - empty_path + 1) : 0, empty_path);
+	minimal = bpf_object__open_file(minimal_path, NULL);
+	minimal_map = minimal ? bpf_object__find_map_by_name(minimal, "minimal_flows") : NULL;
+	if (!minimal_map || bpf_map__set_max_entries(minimal_map, INSERTS * 2) ||
+	    bpf_object__load(minimal)) {
+		fprintf(stderr, "prog_cost: cannot load %s\n", minimal_path);
+		return 1;
+	}
 	progs[0].name = "xdp_ingress";
 	progs[0].is_xdp = 1;
 	progs[0].flow_fd = bpf_program__fd(skel->progs.xdp_ingress);
@@ -175,28 +200,38 @@ int main(int argc, char **argv)
 	progs[2].is_xdp = 0;
 	progs[2].flow_fd = bpf_program__fd(skel->progs.tc_egress);
 	progs[2].empty_fd = progs[1].empty_fd;
+	progs[0].minimal_fd = progs[3].minimal_fd =
+		bpf_program__fd(bpf_object__find_program_by_name(minimal, "xdp_minimal"));
+	progs[1].minimal_fd = progs[2].minimal_fd =
+		bpf_program__fd(bpf_object__find_program_by_name(minimal, "tc_minimal"));
 
 	printf("BPF_PROG_TEST_RUN, 64-byte UDP frames, median of %d rounds, kernel.bpf_stats_enabled=%d, %s clock\n",
 	       ROUNDS, bpf_stats, skel->rodata->precise_clock ? "precise" : "coarse (default)");
-	printf("%-18s %-7s %10s %10s %10s\n", "program", "path", "empty ns", "netprof ns", "added ns");
+	printf("%-18s %-7s %10s %10s %10s %12s %10s\n", "program", "path", "empty ns", "netprof ns",
+	       "added ns", "minimal ns", "added ns");
 	for (i = 0; i < 4; i++) {
+		double me, mf, mm;
+
 		for (r = 0; r < ROUNDS; r++) {
 			clear_flows(skel);
 			e[r] = hot(progs[i].empty_fd, progs[i].is_xdp);
 			f[r] = hot(progs[i].flow_fd, progs[i].is_xdp);
+			mn[r] = hot(progs[i].minimal_fd, progs[i].is_xdp);
 		}
-		double me = median(e, ROUNDS), mf = median(f, ROUNDS);
-
-		printf("%-18s %-7s %10.1f %10.1f %10.1f\n", progs[i].name, "hot", me, mf, mf - me);
+		me = median(e, ROUNDS), mf = median(f, ROUNDS), mm = median(mn, ROUNDS);
+		printf("%-18s %-7s %10.1f %10.1f %10.1f %12.1f %10.1f\n", progs[i].name, "hot", me, mf,
+		       mf - me, mm, mm - me);
 		for (r = 0; r < 3; r++) {
 			clear_flows(skel);
 			e[r] = insert(progs[i].empty_fd, progs[i].is_xdp, r);
 			f[r] = insert(progs[i].flow_fd, progs[i].is_xdp, r);
+			mn[r] = insert(progs[i].minimal_fd, progs[i].is_xdp, r);
 		}
-		me = median(e, 3);
-		mf = median(f, 3);
-		printf("%-18s %-7s %10.1f %10.1f %10.1f\n", progs[i].name, "insert", me, mf, mf - me);
+		me = median(e, 3), mf = median(f, 3), mm = median(mn, 3);
+		printf("%-18s %-7s %10.1f %10.1f %10.1f %12.1f %10.1f\n", progs[i].name, "insert", me, mf,
+		       mf - me, mm, mm - me);
 	}
+	bpf_object__close(minimal);
 	bpf_object__close(empty);
 	flow_bpf__destroy(skel);
 	return 0;
