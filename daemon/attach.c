@@ -484,8 +484,9 @@ static int xdp_unpin(struct np_daemon *d, struct np_netns *ns, struct np_iface *
  * Where ingress is counted on this interface (issue 20). --xdp auto: at
  * XDP only on a device whose driver runs it natively and keeps its
  * offloads; at TC everywhere else. XDP on a veth turns off its peer's
- * TSO/GSO (TCP between two namespaces ran at 43% of its speed without
- * netprof); loopback has only generic XDP, and on other virtual devices XDP
+ * segmentation offloads (TSO, USO, GSO lists: TCP between two namespaces
+ * ran at 43% of its speed without netprof); loopback has only generic XDP,
+ * and on other virtual devices XDP
  * costs more than TC for the same count. TC ingress is attached first and
  * counts whatever XDP does not mark, so the choice never loses a packet.
  * Called inside the namespace.
@@ -493,9 +494,9 @@ static int xdp_unpin(struct np_daemon *d, struct np_netns *ns, struct np_iface *
 static void place_ingress(struct np_daemon *d, struct np_netns *ns, struct np_iface *ifc,
 			  const struct np_link *l, int *adopted)
 {
+	char lost[256], peer[IF_NAMESIZE], *watch = ifc->name;
 	struct dev_features before, after;
 	int err, xdp_adopted = 0, have_before;
-	char lost[256];
 
 	if (d->xdp_mode == XDP_MODE_OFF) {
 		ifc->why = IFACE_WHY_ASKED;
@@ -514,7 +515,10 @@ static void place_ingress(struct np_daemon *d, struct np_netns *ns, struct np_if
 		ifc->why = IFACE_WHY_ASKED;
 	}
 
-	have_before = dev_features_get(ifc->name, &before) == 0;
+	/* XDP on a veth changes its peer: watch the peer where we can see it */
+	if (!strcmp(l->kind, "veth") && l->link_local && if_indextoname(l->link_local, peer))
+		watch = peer;
+	have_before = dev_features_get(watch, &before) == 0;
 	err = attach_xdp(d, ns, ifc, d->xdp_mode != XDP_MODE_GENERIC_ONLY, &xdp_adopted);
 	if (err) {
 		if (d->xdp_mode == XDP_MODE_AUTO && err == -EOPNOTSUPP) {
@@ -527,15 +531,17 @@ static void place_ingress(struct np_daemon *d, struct np_netns *ns, struct np_if
 		return;
 	}
 	*adopted |= xdp_adopted;
-	if (!strcmp(l->kind, "veth"))
-		pr_warn("%s (netns %s): XDP on a veth turns off TSO/GSO on its peer: TCP through it may run at half its speed (--xdp auto counts at TC here)\n",
-			ifc->name, ns_label(ns));
 	/* an adopted link was there before: nothing to compare with */
-	if (xdp_adopted || !have_before || dev_features_get(ifc->name, &after) ||
-	    !dev_features_lost(ifc->name, &before, &after, lost, sizeof(lost)))
+	if (xdp_adopted || !have_before || dev_features_get(watch, &after) ||
+	    !dev_features_lost(watch, &before, &after, lost, sizeof(lost))) {
+		if (!strcmp(l->kind, "veth"))
+			pr_warn("%s (netns %s): XDP on a veth turns off its peer's segmentation offloads (TSO): TCP through it may run at half its speed (--xdp auto counts at TC here)\n",
+				ifc->name, ns_label(ns));
 		return;
+	}
 	if (d->xdp_mode != XDP_MODE_AUTO) {
-		pr_warn("%s (netns %s): attaching XDP turned off %s\n", ifc->name, ns_label(ns), lost);
+		pr_warn("%s (netns %s): attaching XDP turned off %s on %s: TCP through it may run at half its speed (--xdp auto counts at TC where XDP changes offloads)\n",
+			ifc->name, ns_label(ns), lost, watch);
 		return;
 	}
 	pr_info("%s (netns %s): native XDP turned off %s: counting ingress at TC instead\n",

@@ -43,6 +43,7 @@ struct np_link {
 	const char	*name;
 	char		kind[16];	/* IFLA_INFO_KIND ("veth", "bridge", ...); "" for a device */
 	int		loopback;
+	int		link_local;	/* IFLA_LINK in this namespace (a veth's peer): its ifindex, or 0 */
 };
 
 struct np_netns {

@@ -39,6 +39,14 @@ static int link_attr_cb(const struct nlattr *attr, void *data)
 		if (mnl_attr_validate(attr, MNL_TYPE_NESTED) == 0)
 			mnl_attr_parse_nested(attr, linkinfo_attr_cb, l);
 		break;
+	case IFLA_LINK:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0 && l->link_local >= 0)
+			l->link_local = (int)mnl_attr_get_u32(attr);
+		break;
+	case IFLA_LINK_NETNSID:
+		/* the link is in another namespace: its ifindex means nothing here */
+		l->link_local = -1;
+		break;
 	}
 	return MNL_CB_OK;
 }
@@ -56,6 +64,8 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	struct np_iface *ifc;
 
 	mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, &lm);
+	if (lm.link_local < 0 || lm.link_local == lm.ifindex)
+		lm.link_local = 0;
 	ifc = iface__find(c->ns, lm.ifindex);
 
 	if (nlh->nlmsg_type == RTM_DELLINK) {

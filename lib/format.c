@@ -294,7 +294,7 @@ const char *iface_why_str(uint32_t why)
 	case IFACE_WHY_LOOPBACK:
 		return "loopback: XDP only generic there, dearer than TC";
 	case IFACE_WHY_VETH:
-		return "veth: XDP would turn off its peer's TSO/GSO";
+		return "veth: XDP would turn off its peer's TSO";
 	case IFACE_WHY_VIRTUAL:
 		return "virtual device: XDP costs more than TC there";
 	case IFACE_WHY_NO_NATIVE:

@@ -294,6 +294,54 @@ print(f"  after the restart: {h}")
 PY
 }
 
+# XDP's cost to offloads, named from the device's own features: a veth
+# pair with both ends in one namespace, TSO on. By default netprofd counts
+# at TC and the peer keeps its offloads; with --xdp native it attaches XDP
+# and names every feature the peer lost. Ground truth: ethtool -k of the
+# peer before and after (ethtool's legacy aggregate names left out: they
+# are not the kernel's feature names).
+test_xdp_offloads_named() {
+	ip netns add "$P-o" || return 1
+	ip -n "$P-o" link add va type veth peer name vb || return 1
+	ip -n "$P-o" link set va up && ip -n "$P-o" link set vb up || return 1
+	ip netns exec "$P-o" ethtool -K vb tso on gso on >/dev/null 2>&1
+	ip netns exec "$P-o" ethtool -k vb >"$WORK/k0"
+	start_netprofd "$WORK/d1.log" --netns "$P-o" -i va --no-sockets --no-profile || return 1
+	ip netns exec "$P-o" ethtool -k vb >"$WORK/k1"
+	stop_netprofd
+	start_netprofd "$WORK/d2.log" --netns "$P-o" -i va --no-sockets --no-profile --xdp native || return 1
+	ip netns exec "$P-o" ethtool -k vb >"$WORK/k2"
+	"$NETPROF" status --json >"$WORK/status.json" || return 1
+	stop_netprofd
+	ip netns exec "$P-o" ethtool -k vb >"$WORK/k3"
+	python3 - "$WORK" <<'PY'
+import json, re, sys
+w = sys.argv[1]
+def feats(n):
+    return {m.group(1): m.group(2) for m in
+            (re.match(r"\s*([\w-]+): (on|off)", l) for l in open(f"{w}/{n}")) if m}
+legacy = {"rx-checksumming", "tx-checksumming", "scatter-gather", "tcp-segmentation-offload",
+          "udp-fragmentation-offload", "generic-segmentation-offload", "generic-receive-offload",
+          "large-receive-offload", "rx-vlan-offload", "tx-vlan-offload", "ntuple-filters",
+          "receive-hashing"}
+k0, k1, k2, k3 = (feats(n) for n in ("k0", "k1", "k2", "k3"))
+assert k0 == k1, f"the default hooks changed vb: {set(k0.items()) ^ set(k1.items())}"
+assert k0 == k3, "vb's features did not come back after the XDP daemon stopped"
+lost = {f for f, v in k0.items() if v == "on" and k2.get(f) == "off" and f not in legacy}
+assert "tx-tcp-segmentation" in lost, lost
+log = open(f"{w}/d2.log").read()
+m = re.search(r"attaching XDP turned off (.*) on vb:", log)
+assert m, log
+named = set(m.group(1).split(", "))
+assert named == lost, f"netprofd named {sorted(named)}; ethtool shows {sorted(lost)} turned off"
+st = {i["ifname"]: i for i in json.load(open(f"{w}/status.json"))["interfaces"]}
+assert st["va"]["xdp_native"] and st["va"]["why"] == "as --xdp asked", st
+d1 = open(f"{w}/d1.log").read()
+assert re.search(r"attached va .*: tcx?-ingress tcx?-egress \(veth", d1), d1
+print(f"  default: vb kept its offloads; --xdp native: {len(named)} features named, as ethtool: {', '.join(sorted(named))}")
+PY
+}
+
 # Interfaces that appear after netprofd started are followed; removed ones
 # are forgotten.
 test_follows_interfaces() {
@@ -425,4 +473,5 @@ print("  deleted namespace let go in %.1f s: veth gone, no answer, its interface
 }
 
 run_tests ${TESTS:-test_flows_match_captures test_flows_match_captures_xdp test_ended_flows_still_listed test_restart_under_traffic \
+	test_xdp_offloads_named \
 	test_follows_interfaces test_watch_rates test_flow_accounting test_deleted_netns}
