@@ -526,12 +526,36 @@ static void write_caps(struct np_daemon *d, FILE *f)
 			np_cap_state_name(d->caps[i].state));
 }
 
+/* Where each followed interface counts ingress, and why (netprof status's WHY). */
+static void write_hooks(struct np_daemon *d, FILE *f)
+{
+	struct np_netns *ns;
+	struct np_iface *i;
+	char hooks[96];
+
+	prom_family(f, "netprof_interface_hooks", "gauge",
+		    "1 for each followed interface: its hooks and why ingress counts there.");
+	for (ns = d->netns; ns; ns = ns->next)
+		for (i = ns->ifaces; i; i = i->next) {
+			fputs("netprof_interface_hooks{netns=\"", f);
+			prom_label_value(f, ns->name);
+			fputs("\",interface=\"", f);
+			prom_label_value(f, i->name);
+			fputs("\",hooks=\"", f);
+			prom_label_value(f, fmt_iface_hooks(hooks, sizeof(hooks), i->attach));
+			fputs("\",why=\"", f);
+			prom_label_value(f, iface_why_str(i->why));
+			fputs("\"} 1\n", f);
+		}
+}
+
 static void write_health(struct np_daemon *d, FILE *f, long live_flows)
 {
 	const struct np_module *mod;
 	unsigned int i;
 
 	write_caps(d, f);
+	write_hooks(d, f);
 	prom_family(f, "netprof_map_entries", "gauge", "Entries in netprof's BPF maps.");
 	prom_family(f, "netprof_map_max_entries", "gauge", "Their capacity.");
 	map_fill(f, "flows", live_flows, map_max_entries(d->flows_fd));

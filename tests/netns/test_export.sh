@@ -67,7 +67,8 @@ test_prometheus() {
 	sleep 1.2	# the app's last close and its ACK; then a sweep
 	wait_sweep || return 1
 	"$NETPROF" map --json >"$WORK/map.json" &&
-	"$NETPROF" flows --json >"$WORK/flows.json" || return 1
+	"$NETPROF" flows --json >"$WORK/flows.json" &&
+	"$NETPROF" status --json >"$WORK/status.json" || return 1
 	curl -sf "http://127.0.0.1:$mport/metrics" >"$WORK/metrics.txt" ||
 		{ fail "no answer on /metrics"; return 1; }
 	promtool check metrics <"$WORK/metrics.txt" >"$WORK/promtool.txt" 2>&1 ||
@@ -87,7 +88,7 @@ sys.exit(0 if r and float(r[0]["value"][1]) > float(sys.argv[2]) + 0.2 else 1)' 
 		netprof_edge_bytes_total netprof_edge_retransmitted_segments_total \
 		netprof_edge_rtt_seconds_bucket netprof_edge_rtt_seconds_sum netprof_edge_rtt_seconds_count \
 		netprof_edge_open_connections netprof_interface_packets_total netprof_interface_bytes_total \
-		process_resident_memory_bytes process_cpu_seconds_total; do
+		netprof_interface_hooks process_resident_memory_bytes process_cpu_seconds_total; do
 		curl -sf "http://127.0.0.1:$pport/api/v1/query?query=$q" >"$WORK/q.$q.json" ||
 			{ fail "Prometheus query $q failed"; return 1; }
 	done
@@ -152,6 +153,10 @@ assert set(prom_if) == set(per_if), f"interfaces: Prometheus {sorted(prom_if)}, 
 for k, (p, b) in per_if.items():
     assert prom_if[k] == p and prom_ib[k] == b, f"{k}: Prometheus {prom_if[k]}/{prom_ib[k]}, flows {p}/{b}"
 print(f"  {len(per_if)} interfaces: packets and bytes as in netprof flows")
+st = json.load(open(f"{work}/status.json"))["interfaces"]
+hooks = {(i["netns"], i["ifname"], i["hooks"], i["why"]) for i in st}
+prom_h = {(l.get("netns", ""), l["interface"], l["hooks"], l["why"]) for l, v in q["netprof_interface_hooks"]}
+assert hooks == prom_h, f"hooks: Prometheus {sorted(prom_h)}, status {sorted(hooks)}"
 rss = int(open(f"{work}/rss.txt").read().split("VmRSS:")[1].split()[0]) * 1024
 prss = q["process_resident_memory_bytes"][0][1]
 assert abs(prss - rss) < 0.2 * rss, f"RSS: Prometheus {prss}, /proc {rss}"
