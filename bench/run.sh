@@ -10,7 +10,9 @@ echo "== per-packet cost (BPF_PROG_TEST_RUN)"
 ./.output/bench/prog_cost .output/bench/empty.bpf.o precise
 echo "== concurrency"
 ./.output/bench/concurrency
-echo "== veth throughput"
-bash bench/veth_throughput.sh "${ROUNDS:-5}" "${SECS:-3}"
+echo "== veth throughput against no netprof, per capability"
+bash bench/veth_throughput.sh "${ROUNDS:-7}" "${SECS:-3}"
+echo "== connection churn against no netprof, per capability"
+bash bench/churn.sh "${ROUNDS:-7}" "${SECS:-3}"
 echo "== netprof flows over large tables"
 ./.output/bench/cli_scale .output/netprof

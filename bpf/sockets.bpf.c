@@ -657,14 +657,16 @@ int BPF_PROG(sock_set_state_compat, const struct sock *sk, int oldstate, int new
  */
 static __always_inline int io_owner(struct sock *sk)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32, zero = 0;
 	struct sock_record *r;
 	struct io_seen *seen;
+	__u32 tgid, zero = 0;
 	__u64 cookie;
 
+	/* every send and receive of the host: UDP and unix sockets leave first */
 	cookie = tcp_cookie(sk);
 	if (!cookie)
 		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
 	seen = bpf_map_lookup_elem(&io_seen, &zero);
 	if (!seen)
 		return 0;
