@@ -15,7 +15,8 @@
 # namespaces), smoke (flows against a capture, socket owners, the service
 # map, the profiler's hot functions by connection), replay (netprof replay
 # of five captures against tshark), full (every suite of tests/run.sh),
-# netns:FILE:TEST+TEST (those tests of tests/netns/FILE, to look at one),
+# netns:FILE:TEST+TEST (those tests of tests/netns/FILE, to look at one;
+# netns:FILE: all of them),
 # replay-all (replay of every shared capture).
 # Default: probe,unit,quick. NAMES: from tests/kernels/kernels.list, and host.
 # The host kernel is the matrix's last row, run here directly. Each suite's

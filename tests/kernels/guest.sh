@@ -57,10 +57,12 @@ for s in ${NP_SUITES//,/ }; do
 		pcpp-ipv6-frag.pcap,ndpi-dns_fragmented.pcap,ndpi-6in4tunnel.pcap,tcpdump-ssh.pcap,pcpp-tcp-reassembly.pcap ;;
 	# every capture, as make check runs it on the host (frames past a page: skipped before 5.18)
 	replay-all) suite replay-all python3 tests/replay/vs_tshark.py .output/netprof "$NETPROF_PCAPS" ;;
-	# one file's tests, to look at a failure: netns:test_export.sh:test_ipfix+test_capture
+	# one file's tests (netns:test_export.sh:test_ipfix+test_capture), or all of them
 	netns:*)
 		t=${s#netns:}
-		suite "${s//:/-}" env TESTS="$(echo "${t#*:}" | tr + ' ')" bash "tests/netns/${t%%:*}" ;;
+		tests=
+		[ "$t" = "${t%%:*}" ] || tests=$(echo "${t#*:}" | tr + ' ')
+		suite "${s//:/-}" env TESTS="$tests" bash "tests/netns/${t%%:*}" ;;
 	# every suite of make check but the matrix itself (no qemu in qemu)
 	full) SUITE_TIMEOUT=3300 suite full env NETPROF_KERNELS=none bash tests/run.sh ;;
 	*) echo "0 passed, 1 failed" >"$NP_OUT/$s.log"; echo "unknown suite $s" ;;

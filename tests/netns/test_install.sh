@@ -102,12 +102,17 @@ run_with_caps() {
 		"$WORK/prefix/sbin/netprofd" -p "$PIN" --cgroup "$CG" "$@" >"$log" 2>&1 &
 	pid=$!
 	PIDS+=("$pid")
-	for i in $(seq 60); do
+	for i in $(seq $((60 * SLOW))); do
 		grep -q "running (pid" "$log" && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
-	if ! grep -q "running (pid" "$log"; then
+	if ! grep -q "running (pid" "$log" && kill -0 "$pid" 2>/dev/null; then
+		# neither running nor refusing: never wait on it
+		kill -INT "$pid"
+		wait "$pid"
+		out="did not start in $((3 * SLOW)) s: $(tail -1 "$log")"
+	elif ! grep -q "running (pid" "$log"; then
 		wait "$pid"
 		out="refuses: $(head -1 "$log")"
 	else
