@@ -220,6 +220,9 @@ static void *sockets_open(struct np_daemon *d, void *arg, const struct prog_plan
 	/* without scan_tcp nothing turns the RTT callback on later: from the start then */
 	skel->rodata->rtt_from_start = d->rtt_from_start ||
 				       object_refuses(&sockets_object, plan, "scan_tcp");
+	/* a budget per pass only where the pass can turn the callback on again */
+	skel->rodata->rtt_per_pass = object_refuses(&sockets_object, plan, "scan_tcp") ?
+				     0 : SOCK_RTT_PER_PASS;
 	/* for the start-up scan: which cgroup, and how deep it sits */
 	skel->rodata->target_cgroup_id = cgroup_id_of(d->cgroup_path);
 	skel->rodata->target_level = cgroup_level(d->cgroup_path);

@@ -83,6 +83,14 @@ enum sock_record_flags {
 	SOCK_F_RTT_CB	= 1 << 6,	/* per-ACK RTT samples are on */
 };
 
+/*
+ * Record flags, bits 8-15: the RTT callbacks a connection has left before
+ * the next pass turns them on again (bpf/sockets.bpf.c, rtt_per_pass).
+ */
+#define SOCK_RTT_PER_PASS	32	/* netprofd's rtt_per_pass, where the pass can re-arm */
+#define SOCK_F_RTT_LEFT_SHIFT	8
+#define SOCK_F_RTT_LEFT_MASK	(0xffU << SOCK_F_RTT_LEFT_SHIFT)
+
 
 
 /*
