@@ -117,8 +117,12 @@ run_with_caps() {
 		out="refuses: $(head -1 "$log")"
 	else
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$WORK/own/hw" burn 400 >/dev/null
-		sleep 1.3
-		"$NETPROF" --pin-dir "$PIN" profile --last 5s --comm hw --folded >"$log.p" 2>/dev/null
+		# until a drain has taken hw's samples (named or not; slower under emulation)
+		for i in $(seq $((30 * SLOW))); do
+			sleep 0.1
+			"$NETPROF" --pin-dir "$PIN" profile --last 10s --comm hw --folded >"$log.p" 2>/dev/null
+			[ -s "$log.p" ] && [ "$i" -ge 13 ] && break
+		done
 		kill -INT "$pid"
 		wait "$pid"
 		out="runs"
