@@ -22,6 +22,8 @@
 #   flows-clsact  flows, TC as clsact filters (--tc clsact)
 #   alt, alt2  all, with the netprofd binary in ALT_NETPROFD, ALT2_NETPROFD
 #              (other builds, for A/B rounds)
+#   MODE@alt   any netprofd mode above with the binary in ALT_NETPROFD
+#              (sockets@alt: socket tracking of another build)
 # Workloads: iperf3 TCP unlimited, GSO on as users run it (Gbit/s
 # received), and 64-byte UDP frames (18-byte payload, packets/s received),
 # client pinned to CPU 0 and server to CPU 1, both in the bench cgroup.
@@ -94,6 +96,7 @@ attach_empty_tc() {
 setup() {
 	local both=(--netns "$P-a" --netns "$P-b")
 	case $1 in
+	*@alt) NETPROFD=$ALT_NETPROFD setup "${1%@alt}" ;;
 	empty) attach_empty_tc ;;
 	empty-xdp) attach_empty "$P-a" va && attach_empty "$P-b" vb ;;
 	empty-all)
@@ -201,6 +204,7 @@ adds_to = {"flows": "empty", "flows-xdp": "flows", "flows-clsact": "flows", "flo
            "sockets": "flows", "latency": "sockets", "profile": "flows", "all": "latency",
            "empty-all": "empty", "empty-xdp": "empty"}
 adds_to.update({m: "all" for m in modes if m.startswith("alt")})
+adds_to.update({m: m[:-4] for m in modes if m.endswith("@alt")})
 stats = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
 print(f"veth between two namespaces, {rounds} rounds x {secs} s, medians; "
       f"kernel.bpf_stats_enabled={stats}; load average at the end: {' '.join(load.split()[:3])}")

@@ -46,7 +46,8 @@
 #define SOCK_CB_FLAGS	BPF_SOCK_OPS_RETRANS_CB_FLAG
 #define SOCK_CB_FLAGS_RTT (SOCK_CB_FLAGS | BPF_SOCK_OPS_RTT_CB_FLAG)
 
-const volatile bool rtt_from_start;
+/* set by netprofd after its probe (rtt_arm_probe), before anything is attached */
+volatile bool rtt_from_start;
 
 /*
  * RTT callbacks per connection between two passes; the callback that uses
@@ -57,7 +58,8 @@ const volatile bool rtt_from_start;
  * of each pass interval. 0: no limit (where the pass cannot turn the
  * callback on again: kernels without bpf_setsockopt in iter/tcp).
  */
-const volatile __u32 rtt_per_pass;
+volatile __u32 rtt_per_pass;
+
 
 /* The callback is on: give it this pass's budget. */
 static __always_inline void rtt_cb_on(struct sock_record *r)
@@ -973,6 +975,33 @@ SEC("?iter/tcp")
 int scan_tcp_skc(struct bpf_iter__tcp *ctx)
 {
 	return scan_tcp_one(ctx, false);
+}
+
+/*
+ * Can the pass turn the RTT callback on? bpf_setsockopt takes
+ * TCP_BPF_SOCK_OPS_CB_FLAGS outside sock_ops only on newer kernels (6.1
+ * refuses it at run time, so the program loads and the call fails).
+ * netprofd connects a socket pair of its own on loopback, sets probe_port
+ * to the connecting end's port, runs this, and reads probe_err: where it is
+ * not 0, RTT callbacks start with each connection (rtt_from_start).
+ */
+__u16 probe_port;
+int probe_err;	/* netprofd sets it to 1 before each run */
+
+SEC("?iter/tcp")
+int rtt_arm_probe(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	int flags = SOCK_CB_FLAGS_RTT;
+	struct tcp_sock *tp;
+
+	if (!skc || skc->skc_num != probe_port || skc->skc_state != TCP_ESTABLISHED_)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (tp)
+		probe_err = bpf_setsockopt(tp, SOL_TCP_, TCP_BPF_SOCK_OPS_CB_FLAGS, &flags,
+					   sizeof(flags));
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

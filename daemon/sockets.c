@@ -13,7 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "sockets.skel.h"
@@ -196,6 +199,7 @@ static const struct prog_opt sock_opts[] = {
 	{ "scan_tcp", "scan_tcp_skc",
 	  "open connections' counters are read only at their callbacks and close; sockets from before netprofd are not recorded",
 	  0, 0, "sockets from before netprofd are not recorded; per-ACK RTT from each connection's start (as --rtt-from-start)" },
+	{ "rtt_arm_probe", NULL, "per-ACK RTT from each connection's start (as --rtt-from-start)", 0, 1 },
 };
 
 const struct np_object sockets_object = {
@@ -217,12 +221,6 @@ static void *sockets_open(struct np_daemon *d, void *arg, const struct prog_plan
 	}
 	skel->rodata->keep_ended_ns = d->keep_ended_ns;
 	skel->rodata->nr_cpus = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
-	/* without scan_tcp nothing turns the RTT callback on later: from the start then */
-	skel->rodata->rtt_from_start = d->rtt_from_start ||
-				       object_refuses(&sockets_object, plan, "scan_tcp");
-	/* a budget per pass only where the pass can turn the callback on again */
-	skel->rodata->rtt_per_pass = object_refuses(&sockets_object, plan, "scan_tcp") ?
-				     0 : SOCK_RTT_PER_PASS;
 	/* for the start-up scan: which cgroup, and how deep it sits */
 	skel->rodata->target_cgroup_id = cgroup_id_of(d->cgroup_path);
 	skel->rodata->target_level = cgroup_level(d->cgroup_path);
@@ -231,6 +229,60 @@ static void *sockets_open(struct np_daemon *d, void *arg, const struct prog_plan
 }
 
 SKEL_OPS(sockets, sockets_open);
+
+static int run_iter(struct bpf_program *prog);
+
+/*
+ * Can the pass turn a connection's RTT callback on (rtt_arm_probe in
+ * bpf/sockets.bpf.c)? A socket pair of netprofd's own on loopback, before
+ * anything is attached: the probe sets the flag on the connecting end.
+ * Where it cannot, or the probe cannot run, callbacks start with each
+ * connection, without a budget.
+ */
+static int rtt_arm_works(struct sockets_bpf *skel)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = -1, c = -1, s = -1, ok = 0;
+
+	if (!bpf_program__autoload(skel->progs.rtt_arm_probe) ||
+	    !bpf_program__autoload(skel->progs.scan_tcp))
+		return 0;
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&a, &len) || connect(c, (struct sockaddr *)&a, sizeof(a)))
+		goto out;
+	s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	len = sizeof(a);
+	if (s < 0 || getsockname(c, (struct sockaddr *)&a, &len))
+		goto out;
+	skel->bss->probe_port = ntohs(a.sin_port);
+	skel->bss->probe_err = 1;
+	ok = run_iter(skel->progs.rtt_arm_probe) == 0 && skel->bss->probe_err == 0;
+	if (!ok)
+		pr_debug("rtt_arm_probe: %d\n", skel->bss->probe_err);
+out:
+	if (s >= 0)
+		close(s);
+	if (c >= 0)
+		close(c);
+	if (l >= 0)
+		close(l);
+	return ok;
+}
+
+static void rtt_arm(struct np_daemon *d, struct sockets_bpf *skel)
+{
+	int works = rtt_arm_works(skel);
+
+	skel->bss->rtt_from_start = d->rtt_from_start || !works;
+	/* a budget per pass only where the pass can turn the callback on again */
+	skel->bss->rtt_per_pass = works ? SOCK_RTT_PER_PASS : 0;
+	if (!works && bpf_program__autoload(skel->progs.scan_tcp))
+		cap_note(d, NP_CAP_SOCKETS,
+			 "per-ACK RTT from each connection's start, as --rtt-from-start (the pass cannot turn RTT callbacks on here)");
+}
 
 static int sockets_start(struct np_daemon *d)
 {
@@ -248,6 +300,7 @@ static int sockets_start(struct np_daemon *d)
 	d->socks_closed_fd = bpf_map__fd(skel->maps.socks_closed);
 	d->cgroup_names_fd = bpf_map__fd(skel->maps.cgroup_names);
 
+	rtt_arm(d, skel);
 	err = attach_links(d, skel, sock_links, N_LINKS(sock_links), &adopted);
 	if (err)
 		return err;
