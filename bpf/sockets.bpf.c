@@ -585,8 +585,16 @@ int sockops_tcp(struct bpf_sock_ops *skops)
 			      ROLE_CLIENT : ROLE_SERVER, now, 0, 1, !connect_seen);
 		return 1;
 	case BPF_SOCK_OPS_RTT_CB: {
-		/* args[0]: this RTT sample in µs (mrtt) */
+		/*
+		 * args[0]: this RTT sample in µs (mrtt), args[1] the srtt the
+		 * kernel passes with it (6.4 and later). Before, the callback
+		 * has no arguments (both 0): the sample is the smoothed RTT as
+		 * of this ACK, the closest the kernel gives (docs/sockets.md).
+		 */
 		__u32 sample = skops->args[0];
+
+		if (!sample && !skops->args[1])
+			sample = skops->srtt_us >> 3;
 
 		cookie = bpf_get_socket_cookie(skops);
 		r = bpf_map_lookup_elem(&socks, &cookie);
