@@ -60,7 +60,6 @@ volatile bool rtt_from_start;
  */
 volatile __u32 rtt_per_pass;
 
-
 /* The callback is on: give it this pass's budget. */
 static __always_inline void rtt_cb_on(struct sock_record *r)
 {
@@ -882,6 +881,14 @@ int scan_owners(struct bpf_iter__task_file *ctx)
 	return 0;
 }
 
+/* The pass turns a connection's RTT callback on, where the kernel lets it (rtt_arm_probe); 0 when it did. */
+static __always_inline int rtt_cb_arm(struct tcp_sock *tp)
+{
+	int flags = SOCK_CB_FLAGS_RTT;
+
+	return bpf_setsockopt(tp, SOL_TCP_, TCP_BPF_SOCK_OPS_CB_FLAGS, &flags, sizeof(flags));
+}
+
 /*
  * Every TCP socket of one namespace (the one netprofd entered): record
  * listeners' ports; for connections with an owner but no record, make the
@@ -907,7 +914,6 @@ static __always_inline int scan_tcp_one(struct bpf_iter__tcp *ctx, bool helpers)
 	__u8 one = 1, state;
 	__u64 cookie, sk_ino;
 	__u32 ino;
-	int flags = SOCK_CB_FLAGS_RTT;
 
 	if (!skc)
 		return 0;
@@ -933,11 +939,9 @@ static __always_inline int scan_tcp_one(struct bpf_iter__tcp *ctx, bool helpers)
 	rec = bpf_map_lookup_elem(&socks, &cookie);
 	if (rec) {
 		/* a connection that outlived a pass: per-ACK RTT samples from now on */
-		if (helpers && !(rec->flags & SOCK_F_RTT_CB) &&
-		    !bpf_setsockopt(tp, SOL_TCP_, TCP_BPF_SOCK_OPS_CB_FLAGS, &flags, sizeof(flags)))
+		/* on already: a new budget for the next interval */
+		if (helpers && ((rec->flags & SOCK_F_RTT_CB) || !rtt_cb_arm(tp)))
 			rtt_cb_on(rec);
-		else if (helpers && (rec->flags & SOCK_F_RTT_CB))
-			rtt_cb_on(rec);		/* a new budget for the next interval */
 		/* and its state and counters as of now (no callback follows either) */
 		rec->state = state;
 		counters_from_tp(rec, tp, bpf_ktime_get_ns());
@@ -964,7 +968,7 @@ static __always_inline int scan_tcp_one(struct bpf_iter__tcp *ctx, bool helpers)
 	init.flags = SOCK_F_SCANNED;
 	init.owner = *o;
 	counters_from_tp(&init, tp, bpf_ktime_get_ns());
-	if (!bpf_setsockopt(tp, SOL_TCP_, TCP_BPF_SOCK_OPS_CB_FLAGS, &flags, sizeof(flags)))
+	if (!rtt_cb_arm(tp))
 		rtt_cb_on(&init);
 	if (bpf_map_update_elem(&socks, &cookie, &init, BPF_NOEXIST) == -7 /* E2BIG */)
 		sstat_add(SSTAT_TABLE_FULL);
@@ -1000,15 +1004,13 @@ SEC("?iter/tcp")
 int rtt_arm_probe(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
-	int flags = SOCK_CB_FLAGS_RTT;
 	struct tcp_sock *tp;
 
 	if (!skc || skc->skc_num != probe_port || skc->skc_state != TCP_ESTABLISHED_)
 		return 0;
 	tp = bpf_skc_to_tcp_sock(skc);
 	if (tp)
-		probe_err = bpf_setsockopt(tp, SOL_TCP_, TCP_BPF_SOCK_OPS_CB_FLAGS, &flags,
-					   sizeof(flags));
+		probe_err = rtt_cb_arm(tp);
 	return 0;
 }
 

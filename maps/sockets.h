@@ -91,8 +91,6 @@ enum sock_record_flags {
 #define SOCK_F_RTT_LEFT_SHIFT	8
 #define SOCK_F_RTT_LEFT_MASK	(0xffU << SOCK_F_RTT_LEFT_SHIFT)
 
-
-
 /*
  * One TCP socket, keyed by socket cookie (u64). Open sockets live in socks
  * (BPF_MAP_TYPE_HASH: a full table is counted, never evicts an open one);
